@@ -1,0 +1,102 @@
+// Command klp runs scenarios of the klp playground on the command line.
+//
+//	klp run FILE      print what a terminal on that box would show, with the
+//	                  kernel log interleaved in dmesg format
+//	klp run -dmesg FILE   print the kernel log alone
+//	klp check FILE    run the expectations; exit 1 if one fails
+//
+// FILE may be - for standard input. Exit status 2 means a scenario error.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/klp-playground/klp/core/scenario"
+	"github.com/klp-playground/klp/core/sim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: klp run [-dmesg] [-level LEVEL] FILE | klp check FILE   (FILE may be -)")
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		usage(stderr)
+		return 2
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("klp "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dmesgOnly := fs.Bool("dmesg", false, "print the kernel log alone")
+	level := fs.String("level", "debug", "show kernel log lines up to this level (emerg..debug)")
+	if cmd != "run" && cmd != "check" {
+		usage(stderr)
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
+		usage(stderr)
+		return 2
+	}
+	maxLevel, ok := sim.ParseLevel(*level)
+	if !ok {
+		fmt.Fprintf(stderr, "klp: unknown log level %q\n", *level)
+		return 2
+	}
+	name := fs.Arg(0)
+	var src []byte
+	var err error
+	if name == "-" {
+		src, err = io.ReadAll(stdin)
+		name = "stdin"
+	} else {
+		src, err = os.ReadFile(name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "klp: %v\n", err)
+		return 2
+	}
+	sess, out, err := scenario.NewSession(name, string(src))
+	for _, o := range out {
+		switch {
+		case cmd == "check":
+			if o.Kind == "fail" {
+				fmt.Fprintln(stdout, o.Text)
+			}
+		case o.Kind == "log":
+			if l, _ := sim.ParseLevel(o.Level); l <= maxLevel {
+				fmt.Fprintln(stdout, o.Text)
+			}
+		case *dmesgOnly:
+		case o.Kind == "stderr":
+			fmt.Fprintln(stdout, o.Text)
+		default:
+			fmt.Fprintln(stdout, o.Text)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "klp: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nklp: "))
+		return 2
+	}
+	if cmd == "check" {
+		n := 0
+		for _, o := range out {
+			if o.Kind == "pass" || o.Kind == "fail" {
+				n++
+			}
+		}
+		if sess.Failures() > 0 {
+			fmt.Fprintf(stdout, "%d of %d expectations failed\n", sess.Failures(), n)
+			return 1
+		}
+		fmt.Fprintf(stdout, "all %d expectations hold\n", n)
+	}
+	return 0
+}

@@ -1,0 +1,329 @@
+package scenario
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/klp-playground/klp/core/sim"
+)
+
+func (s *Session) declare(st Stmt) error {
+	m := s.sim
+	switch st.Verb {
+	case "vmlinux":
+		var fs []sim.FuncDecl
+		for _, a := range st.Args {
+			d, err := s.funcDecl(a)
+			if err != nil {
+				return err
+			}
+			fs = append(fs, d)
+		}
+		if err := m.AddVmlinux(fs...); err != nil {
+			return s.errf(st.Pos, "%v", err)
+		}
+	case "module":
+		spec := sim.ModuleSpec{Name: modName(st.Args[0].Val)}
+		for _, a := range st.Args[1:] {
+			switch a.Key {
+			case "":
+				d, err := s.funcDecl(a)
+				if err != nil {
+					return err
+				}
+				spec.Funcs = append(spec.Funcs, d)
+			case "init":
+				spec.InitLog = append(spec.InitLog, a.Val)
+			case "exit":
+				spec.ExitLog = append(spec.ExitLog, a.Val)
+			case "init-error":
+				e, ok := sim.ParseErrno(a.Val)
+				if !ok {
+					return s.errf(a.Pos, "unknown errno %q (use a name such as ENODEV or a number)", a.Val)
+				}
+				spec.InitErr = e
+			default:
+				return s.unknownKey(a, "init", "exit", "init-error")
+			}
+		}
+		if err := m.AddModule(spec); err != nil {
+			return s.errf(st.Pos, "%v", err)
+		}
+	case "livepatch":
+		spec, err := s.livepatch(st)
+		if err != nil {
+			return err
+		}
+		if err := m.AddModule(spec); err != nil {
+			return s.errf(st.Pos, "%v", err)
+		}
+	case "task":
+		ts, err := s.taskSpec(st)
+		if err != nil {
+			return err
+		}
+		if _, err := m.Spawn(ts); err != nil {
+			return s.errf(st.Pos, "%v", err)
+		}
+	case "idle":
+		cpu, err := s.num(st.Args[0])
+		if err != nil {
+			return err
+		}
+		a := st.Args[1]
+		if a.Key != "stack" {
+			return s.errf(a.Pos, "idle takes stack=a>b>c")
+		}
+		frames, err := s.frames(a)
+		if err != nil {
+			return err
+		}
+		if err := m.SetIdleStack(int(cpu), frames); err != nil {
+			return s.errf(a.Pos, "%v", err)
+		}
+	}
+	return nil
+}
+
+// modName turns "test_modules/livepatch-sample.ko" into the module name
+// the kernel uses, "livepatch_sample".
+func modName(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.TrimSuffix(s, ".ko")
+	return strings.ReplaceAll(s, "-", "_")
+}
+
+func (s *Session) frames(a Arg) ([]sim.FrameSpec, error) {
+	var out []sim.FrameSpec
+	if a.Val == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(a.Val, ">") {
+		fs, err := sim.ParseFrame(strings.TrimSpace(f))
+		if err != nil {
+			return nil, s.errf(a.Pos, "%v", err)
+		}
+		out = append(out, fs)
+	}
+	return out, nil
+}
+
+var taskStates = map[string]sim.TaskState{
+	"running": sim.Running, "R": sim.Running, "runnable": sim.Runnable,
+	"S": sim.Interruptible, "sleeping": sim.Interruptible, "interruptible": sim.Interruptible,
+	"D": sim.Uninterruptible, "uninterruptible": sim.Uninterruptible,
+	"T": sim.Stopped, "stopped": sim.Stopped, "t": sim.Traced, "traced": sim.Traced,
+}
+
+func stateNames() []string {
+	return []string{"running", "runnable", "S", "D", "T", "t"}
+}
+
+func (s *Session) taskSpec(st Stmt) (sim.TaskSpec, error) {
+	pid, err := s.pid(st.Args[0])
+	if err != nil {
+		return sim.TaskSpec{}, err
+	}
+	ts := sim.TaskSpec{PID: pid, Comm: st.Args[1].Val, State: sim.Runnable, CPU: -1}
+	if st.Args[1].Key != "" {
+		return ts, s.errf(st.Args[1].Pos, "task PID COMM: the second word is the comm, got %q", st.Args[1].String())
+	}
+	for _, a := range st.Args[2:] {
+		switch {
+		case a.Key == "" && a.Val == "kthread":
+			ts.Kind = sim.Kthread
+		case a.Key == "" && a.Val == "user":
+			ts.User = true
+		case a.Key == "" && a.Val == "freezable":
+			ts.Freezable = true
+		case a.Key == "" && a.Val == "unreliable":
+			ts.Unreliable = true
+		case a.Key == "" && a.Val == "norcu":
+			ts.NoRCU = true
+		case a.Key == "state":
+			v, ok := taskStates[a.Val]
+			if !ok {
+				return ts, s.errf(a.Pos, "unknown task state %q (want one of %s)", a.Val, strings.Join(stateNames(), ", "))
+			}
+			ts.State = v
+		case a.Key == "cpu":
+			n, err := s.num(a)
+			if err != nil {
+				return ts, err
+			}
+			ts.CPU = int(n)
+			if ts.State == sim.Runnable {
+				ts.State = sim.Running
+			}
+		case a.Key == "tgid":
+			n, err := s.pid(a)
+			if err != nil {
+				return ts, err
+			}
+			ts.TGID = n
+		case a.Key == "parent":
+			n, err := s.pid(a)
+			if err != nil {
+				return ts, err
+			}
+			ts.Parent = n
+		case a.Key == "stack":
+			fr, err := s.frames(a)
+			if err != nil {
+				return ts, err
+			}
+			ts.Stack = fr
+		default:
+			return ts, s.unknownKey(a, "kthread", "user", "freezable", "unreliable", "norcu", "state", "cpu", "tgid", "parent", "stack")
+		}
+	}
+	if ts.State == sim.Running && ts.CPU < 0 {
+		return ts, s.errf(st.Pos, "a running task needs cpu=N")
+	}
+	return ts, nil
+}
+
+var callbackKinds = []string{"pre_patch", "post_patch", "pre_unpatch", "post_unpatch"}
+
+func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
+	spec := sim.ModuleSpec{Name: modName(st.Args[0].Val), Patch: &sim.PatchSpec{}}
+	for _, a := range st.Args[1:] {
+		switch {
+		case a.Key == "" && a.Val == "replace":
+			spec.Patch.Replace = true
+		case a.Key == "" && a.Val == "not-livepatch":
+			spec.NotLivepatch = true
+		default:
+			return spec, s.unknownKey(a, "replace", "not-livepatch")
+		}
+	}
+	var obj *sim.ObjSpec
+	for _, in := range st.Body {
+		switch in.Verb {
+		case "object":
+			if len(in.Args) != 1 || in.Args[0].Key != "" {
+				return spec, s.errf(in.Pos, "object takes one name: vmlinux or a module")
+			}
+			spec.Patch.Objects = append(spec.Patch.Objects, sim.ObjSpec{Name: modName(in.Args[0].Val)})
+			obj = &spec.Patch.Objects[len(spec.Patch.Objects)-1]
+		case "func":
+			if obj == nil {
+				return spec, s.errf(in.Pos, "func before any object line")
+			}
+			f, err := s.funcLine(in)
+			if err != nil {
+				return spec, err
+			}
+			obj.Funcs = append(obj.Funcs, f)
+		case "callback":
+			if obj == nil {
+				return spec, s.errf(in.Pos, "callback before any object line")
+			}
+			if err := s.callbackLine(in, &obj.Callbacks); err != nil {
+				return spec, err
+			}
+		case "state":
+			if len(in.Args) < 1 {
+				return spec, s.errf(in.Pos, "state ID version=N")
+			}
+			id, err := s.num(in.Args[0])
+			if err != nil {
+				return spec, err
+			}
+			stt := sim.StateSpec{ID: int(id), Version: 0}
+			for _, a := range in.Args[1:] {
+				if a.Key != "version" {
+					return spec, s.unknownKey(a, "version")
+				}
+				v, err := s.num(a)
+				if err != nil {
+					return spec, err
+				}
+				stt.Version = int(v)
+			}
+			spec.Patch.States = append(spec.Patch.States, stt)
+		}
+	}
+	return spec, nil
+}
+
+// funcLine parses "func old -> new[/size] [sympos=N]".
+func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
+	a := in.Args
+	if len(a) < 3 || a[1].Val != "->" {
+		return sim.FuncSpec{}, s.errf(in.Pos, "func OLD -> NEW[/size] [sympos=N]")
+	}
+	nd, err := s.funcDecl(a[2])
+	if err != nil {
+		return sim.FuncSpec{}, err
+	}
+	f := sim.FuncSpec{Old: a[0].Val, New: nd.Name, NewSize: nd.Size}
+	for _, x := range a[3:] {
+		if x.Key != "sympos" {
+			return f, s.unknownKey(x, "sympos")
+		}
+		v, err := s.num(x)
+		if err != nil {
+			return f, err
+		}
+		f.Sympos = int(v)
+	}
+	return f, nil
+}
+
+func (s *Session) callbackLine(in Stmt, cbs *sim.Callbacks) error {
+	if len(in.Args) < 1 {
+		return s.errf(in.Pos, "callback KIND [ret=ERRNO] \"line\"...")
+	}
+	cb := &sim.Callback{}
+	kind := in.Args[0].Val
+	switch kind {
+	case "pre_patch":
+		cbs.PrePatch = cb
+	case "post_patch":
+		cbs.PostPatch = cb
+	case "pre_unpatch":
+		cbs.PreUnpatch = cb
+	case "post_unpatch":
+		cbs.PostUnpatch = cb
+	default:
+		msg := fmt.Sprintf("unknown callback %q (want %s)", kind, strings.Join(callbackKinds, ", "))
+		if n := nearest(kind, callbackKinds); n != "" {
+			msg = fmt.Sprintf("unknown callback %q (did you mean %q?)", kind, n)
+		}
+		return s.errf(in.Args[0].Pos, "%s", msg)
+	}
+	var ifPrev, ifNot int
+	for _, a := range in.Args[1:] {
+		switch {
+		case a.Key == "ret":
+			e, ok := sim.ParseErrno(a.Val)
+			if !ok {
+				return s.errf(a.Pos, "unknown errno %q", a.Val)
+			}
+			if kind != "pre_patch" && e != 0 {
+				return s.errf(a.Pos, "only pre_patch returns a value; %s is void", kind)
+			}
+			cb.Ret = e
+		case a.Key == "if-prev" || a.Key == "if-no-prev":
+			n, err := strconv.Atoi(a.Val)
+			if err != nil {
+				return s.errf(a.Pos, "%s takes a state id", a.Key)
+			}
+			if a.Key == "if-prev" {
+				ifPrev = n
+			} else {
+				ifNot = n
+			}
+		case a.Quoted && a.Key == "":
+			cb.Log = append(cb.Log, sim.CallbackLine{Text: a.Val, IfPrev: ifPrev, IfNotPrev: ifNot})
+			ifPrev, ifNot = 0, 0
+		default:
+			return s.unknownKey(a, "ret", "if-prev", "if-no-prev")
+		}
+	}
+	return nil
+}

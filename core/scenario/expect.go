@@ -1,0 +1,234 @@
+package scenario
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/klp-playground/klp/core/sim"
+)
+
+// GoalResult is one goal's verdict with its reason.
+type GoalResult struct {
+	Goal   string
+	OK     bool
+	Reason string
+}
+
+// Goals re-checks every goal statement against the state now.
+func (s *Session) Goals() []GoalResult {
+	var out []GoalResult
+	for _, g := range s.goals {
+		ok, why := s.check(g)
+		out = append(out, GoalResult{Goal: strings.TrimPrefix(g.String(), "goal "), OK: ok, Reason: why})
+	}
+	return out
+}
+
+func (s *Session) expect(st Stmt) ([]Out, error) {
+	if err := s.validateExpect(st); err != nil {
+		return nil, err
+	}
+	if st.Verb == "goal" {
+		s.goals = append(s.goals, st)
+		return nil, nil
+	}
+	ok, why := s.check(st)
+	if ok {
+		return []Out{{Kind: "pass", Text: fmt.Sprintf("%s: ok: %s", st.Pos, why)}}, nil
+	}
+	s.failures++
+	return []Out{{Kind: "fail", Text: fmt.Sprintf("%s: FAIL: %s", st.Pos, why)}}, nil
+}
+
+var expectForms = []string{"log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error"}
+
+func (s *Session) validateExpect(st Stmt) error {
+	form := st.Args[0].Val
+	for _, f := range expectForms {
+		if f == form {
+			need := map[string]int{"log": 2, "no-log": 2, "log-contains": 2, "file": 3, "task": 2, "transition": 2, "error": 2}[form]
+			if len(st.Args) < need {
+				return s.errf(st.Pos, "%s %s needs %d argument(s); see docs/scenario.md", st.Verb, form, need-1)
+			}
+			return nil
+		}
+	}
+	msg := fmt.Sprintf("unknown %s form %q", st.Verb, form)
+	if n := nearest(form, expectForms); n != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", n)
+	}
+	return s.errf(st.Args[0].Pos, "%s", msg)
+}
+
+func stripStamp(l sim.LogLine) string { return l.Text }
+
+// check evaluates an expectation: whether it holds and why (or what is
+// still missing).
+func (s *Session) check(st Stmt) (bool, string) {
+	m := s.sim
+	a := st.Args
+	log := m.Log()[min(s.mark, len(m.Log())):]
+	switch a[0].Val {
+	case "log", "no-log", "log-contains":
+		want := a[1].Val
+		for _, l := range log {
+			if stripStamp(l) == want || (a[0].Val == "log-contains" && strings.Contains(l.Text, want)) {
+				if a[0].Val == "no-log" {
+					return false, fmt.Sprintf("the log has %q", want)
+				}
+				return true, fmt.Sprintf("the log has %q", want)
+			}
+		}
+		if a[0].Val == "no-log" {
+			return true, fmt.Sprintf("the log has no %q", want)
+		}
+		return false, fmt.Sprintf("no log line %q yet", want)
+	case "dmesg":
+		i := 0
+		for _, l := range log {
+			if i < len(st.Text) && l.Text == st.Text[i] {
+				i++
+			}
+		}
+		if i == len(st.Text) {
+			return true, fmt.Sprintf("all %d lines appear in order", len(st.Text))
+		}
+		return false, fmt.Sprintf("line %d of %d missing (in order): %q", i+1, len(st.Text), st.Text[i])
+	case "file":
+		got, err := m.ReadFile(a[1].Val)
+		if err != nil {
+			return false, fmt.Sprintf("%s: %v", a[1].Val, asErrno(err).Error())
+		}
+		got = strings.TrimSuffix(got, "\n")
+		if got == a[2].Val {
+			return true, fmt.Sprintf("%s reads %q", a[1].Val, got)
+		}
+		return false, fmt.Sprintf("%s reads %q, want %q", a[1].Val, got, a[2].Val)
+	case "transition":
+		name, target := m.InTransition()
+		want := a[1].Val
+		if want == "none" {
+			if name == "" {
+				return true, "no transition in progress"
+			}
+			return false, fmt.Sprintf("%s is still %s", name, dir(target))
+		}
+		if name != modName(want) {
+			if name == "" {
+				return false, fmt.Sprintf("no transition in progress, want %s", want)
+			}
+			return false, fmt.Sprintf("%s is in transition, not %s", name, want)
+		}
+		if len(a) > 2 && a[2].Val != dir(target) {
+			return false, fmt.Sprintf("%s is %s, not %s", name, dir(target), a[2].Val)
+		}
+		return true, fmt.Sprintf("%s is %s", name, dir(target))
+	case "alarm", "no-alarm":
+		n := m.Alarms()
+		if (n > 0) == (a[0].Val == "alarm") {
+			return true, fmt.Sprintf("%d consistency alarm(s)", n)
+		}
+		return false, fmt.Sprintf("%d consistency alarm(s)", n)
+	case "warning", "no-warning":
+		n := m.Warnings()
+		if (n > 0) == (a[0].Val == "warning") {
+			return true, fmt.Sprintf("%d WARNING(s)", n)
+		}
+		return false, fmt.Sprintf("%d WARNING(s)", n)
+	case "error":
+		want, ok := sim.ParseErrno(a[1].Val)
+		if !ok {
+			return false, fmt.Sprintf("unknown errno %q", a[1].Val)
+		}
+		if s.lastErr == want {
+			return true, fmt.Sprintf("the previous command failed with %s", want.Name())
+		}
+		if s.lastErr == 0 {
+			return false, fmt.Sprintf("the previous command succeeded, want %s", want.Name())
+		}
+		return false, fmt.Sprintf("the previous command failed with %s, want %s", s.lastErr.Name(), want.Name())
+	case "task":
+		return s.checkTask(a)
+	}
+	return false, "unknown expectation"
+}
+
+func dir(target int) string {
+	if target == sim.Patched {
+		return "patching"
+	}
+	return "unpatching"
+}
+
+func (s *Session) checkTask(a []Arg) (bool, string) {
+	m := s.sim
+	pid, err := strconv.Atoi(a[1].Val)
+	if err != nil {
+		return false, fmt.Sprintf("bad pid %q", a[1].Val)
+	}
+	t, ok := m.Task(pid)
+	if !ok {
+		return false, fmt.Sprintf("no task %d", pid)
+	}
+	who := fmt.Sprintf("task %d (%s)", pid, t.Comm)
+	why := func() string {
+		if t.Blocked != "" {
+			return "; it " + t.Blocked
+		}
+		if len(t.Stack) > 0 {
+			return "; its stack ends in " + m.Code(t.Stack[len(t.Stack)-1].Code).Name
+		}
+		return ""
+	}
+	var good []string
+	for _, x := range a[2:] {
+		switch x.Key {
+		case "patch_state":
+			want, err := strconv.Atoi(x.Val)
+			if err != nil {
+				return false, fmt.Sprintf("patch_state takes -1, 0 or 1, got %q", x.Val)
+			}
+			if t.PatchState != want {
+				return false, fmt.Sprintf("%s has patch_state %d, want %d%s", who, t.PatchState, want, why())
+			}
+			good = append(good, fmt.Sprintf("patch_state %d", want))
+		case "pending":
+			want := x.Val == "1"
+			if t.PatchPending != want {
+				return false, fmt.Sprintf("%s pending=%d, want %s%s", who, b2i(t.PatchPending), x.Val, why())
+			}
+			good = append(good, "pending="+x.Val)
+		case "state":
+			ws, ok := taskStates[x.Val]
+			if !ok {
+				return false, fmt.Sprintf("unknown state %q", x.Val)
+			}
+			if t.State != ws && !(ws == sim.Running && t.State == sim.Running) {
+				return false, fmt.Sprintf("%s is %s, want %s", who, t.State, x.Val)
+			}
+			good = append(good, "state "+x.Val)
+		default:
+			if x.Key == "" && x.Val == "switched" {
+				name, target := m.InTransition()
+				if name == "" {
+					return true, who + ": no transition in progress"
+				}
+				if t.PatchState != target {
+					return false, fmt.Sprintf("%s has not switched to %s yet%s", who, m.Profile().StateName(target), why())
+				}
+				good = append(good, "switched")
+				continue
+			}
+			return false, fmt.Sprintf("unknown task check %q", x.String())
+		}
+	}
+	return true, who + ": " + strings.Join(good, ", ")
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,67 @@
+package scenario
+
+import (
+	"strings"
+)
+
+// String prints the script in canonical form; Parse(String()) gives the
+// same statements back (comments and spacing are not kept).
+func (sc *Script) String() string {
+	var b strings.Builder
+	for _, st := range sc.Stmts {
+		b.WriteString(st.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// String prints one statement (with its block, if any).
+func (st Stmt) String() string {
+	var b strings.Builder
+	b.WriteString(st.line())
+	if st.Verb == "livepatch" {
+		for _, in := range st.Body {
+			ind := "    "
+			if in.Verb == "object" || in.Verb == "state" {
+				ind = "  "
+			}
+			b.WriteString("\n" + ind + in.line())
+		}
+		b.WriteString("\nend")
+	}
+	if len(st.Text) > 0 || ((st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted) {
+		for _, t := range st.Text {
+			b.WriteString("\n  " + t)
+		}
+		b.WriteString("\nend")
+	}
+	return b.String()
+}
+
+func (st Stmt) line() string {
+	parts := []string{st.Verb}
+	for _, a := range st.Args {
+		parts = append(parts, a.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// String prints one argument.
+func (a Arg) String() string {
+	v := a.Val
+	if a.Key != "" && v == "" && !a.Quoted {
+		return a.Key + "="
+	}
+	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
+		v = quote(v)
+	}
+	if a.Key != "" {
+		return a.Key + "=" + v
+	}
+	return v
+}
+
+func quote(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}

@@ -1,0 +1,284 @@
+package scenario
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/klp-playground/klp/core/sim"
+)
+
+// Out is one piece of what a terminal on the box shows.
+type Out struct {
+	Kind  string // "cmd", "stdout", "stderr", "log", "pass", "fail", "note"
+	Text  string
+	Level string `json:",omitempty"` // for "log": the printk level name
+}
+
+// Session is a machine being driven by scenario statements.
+type Session struct {
+	file     string
+	cfg      sim.Config
+	profSet  bool
+	builtAt  Pos
+	sim      *sim.Sim
+	src      []string // statements applied so far, printed
+	lastErr  sim.Errno
+	mark     int // log sequence number of the last dmesg -C
+	goals    []Stmt
+	failures int
+}
+
+// NewSession parses and runs a whole scenario. On any error nothing is
+// kept: the error names file, line and column.
+func NewSession(file, src string) (*Session, []Out, error) {
+	sc, err := Parse(file, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Session{file: file}
+	var out []Out
+	for _, st := range sc.Stmts {
+		o, err := s.Apply(st)
+		out = append(out, o...)
+		if err != nil {
+			return nil, out, err
+		}
+	}
+	if err := s.ensure(Pos{File: file, Line: 1, Col: 1}); err != nil {
+		return nil, out, err
+	}
+	return s, out, nil
+}
+
+// Exec parses and runs console input (one line, or a block).
+func (s *Session) Exec(line string) ([]Out, error) {
+	stmts, err := ParseLine(line)
+	if err != nil {
+		return nil, err
+	}
+	var out []Out
+	for _, st := range stmts {
+		o, err := s.Apply(st)
+		out = append(out, o...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Sim gives the machine (nil until the first statement that needs it).
+func (s *Session) Sim() *sim.Sim { return s.sim }
+
+// Failures counts failed expectations so far.
+func (s *Session) Failures() int { return s.failures }
+
+// Source is the whole session as scenario text: everything applied so far,
+// in order. Loading it again gives the same state.
+func (s *Session) Source() string {
+	return strings.Join(s.src, "\n") + "\n"
+}
+
+// Clone copies the session, machine and all.
+func (s *Session) Clone() *Session {
+	c := *s
+	if s.sim != nil {
+		c.sim = s.sim.Clone()
+	}
+	c.src = append([]string(nil), s.src...)
+	c.goals = append([]Stmt(nil), s.goals...)
+	return &c
+}
+
+func (s *Session) errf(pos Pos, format string, args ...any) error {
+	return &Error{pos, fmt.Sprintf(format, args...)}
+}
+
+// ensure builds the machine from the configuration seen so far.
+func (s *Session) ensure(pos Pos) error {
+	if s.sim != nil {
+		return nil
+	}
+	if !s.profSet {
+		p, _ := sim.ParseProfile(sim.DefaultProfile)
+		s.cfg.Profile = p
+	}
+	m, err := sim.New(s.cfg)
+	if err != nil {
+		return s.errf(pos, "%v", err)
+	}
+	s.sim = m
+	s.builtAt = pos
+	return nil
+}
+
+// drain turns what the machine did into output lines.
+func (s *Session) drain(out []Out) []Out {
+	if s.sim == nil {
+		return out
+	}
+	r := s.sim.Ready()
+	for _, l := range r.Log {
+		out = append(out, Out{Kind: "log", Text: l.Dmesg(), Level: l.Level.String()})
+	}
+	return out
+}
+
+// Apply runs one statement.
+func (s *Session) Apply(st Stmt) ([]Out, error) {
+	out, err := s.apply(st)
+	out = s.drain(out)
+	if err == nil {
+		s.src = append(s.src, st.String())
+	}
+	return out, err
+}
+
+var configVerbs = map[string]bool{"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true}
+
+func (s *Session) apply(st Stmt) ([]Out, error) {
+	if configVerbs[st.Verb] {
+		if s.sim != nil {
+			return nil, s.errf(st.Pos, "%s must come before the machine is built (it was built at line %d by the first other statement)", st.Verb, s.builtAt.Line)
+		}
+		return nil, s.config(st)
+	}
+	if err := s.ensure(st.Pos); err != nil {
+		return nil, err
+	}
+	switch st.Verb {
+	case "vmlinux", "module", "livepatch", "task", "idle":
+		return nil, s.declare(st)
+	case "expect", "goal":
+		return s.expect(st)
+	}
+	if isShell(st.Verb) {
+		return s.shell(st)
+	}
+	return s.action(st)
+}
+
+func (s *Session) config(st Stmt) error {
+	a := st.Args
+	switch st.Verb {
+	case "kernel":
+		p, err := sim.ParseProfile(a[0].Val)
+		if err != nil {
+			return s.errf(a[0].Pos, "%v", err)
+		}
+		s.cfg.Profile, s.profSet = p, true
+	case "hz":
+		n, err := s.num(a[0])
+		if err != nil {
+			return err
+		}
+		s.cfg.HZ = int(n)
+	case "seed":
+		n, err := s.num(a[0])
+		if err != nil {
+			return err
+		}
+		s.cfg.Seed = n
+	case "arch":
+		switch a[0].Val {
+		case "unreliable-stacks":
+			s.cfg.NoReliableStacks = true
+		case "reliable-stacks":
+			s.cfg.NoReliableStacks = false
+		default:
+			return s.errf(a[0].Pos, "arch takes reliable-stacks or unreliable-stacks, not %q", a[0].Val)
+		}
+	case "cpus":
+		n, err := s.num(a[0])
+		if err != nil {
+			return err
+		}
+		s.cfg.CPUs = int(n)
+		for _, x := range a[1:] {
+			list, err := s.intList(x)
+			if err != nil {
+				return err
+			}
+			switch x.Key {
+			case "nohz_full":
+				s.cfg.NohzFull = list
+			case "offline":
+				s.cfg.Offline = list
+			default:
+				return s.unknownKey(x, "nohz_full", "offline")
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Session) unknownKey(a Arg, known ...string) error {
+	name := a.Key
+	if name == "" {
+		name = a.Val
+	}
+	msg := fmt.Sprintf("unknown option %q", name)
+	if n := nearest(name, known); n != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", n)
+	} else if len(known) > 0 {
+		msg += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
+	}
+	return s.errf(a.Pos, "%s", msg)
+}
+
+func (s *Session) num(a Arg) (uint64, error) {
+	v, err := strconv.ParseUint(a.Val, 0, 64)
+	if err != nil {
+		return 0, s.errf(a.Pos, "expected a number, got %q", a.Val)
+	}
+	return v, nil
+}
+
+func (s *Session) pid(a Arg) (int, error) {
+	v, err := strconv.Atoi(a.Val)
+	if err != nil || v < 0 {
+		return 0, s.errf(a.Pos, "expected a pid, got %q", a.Val)
+	}
+	return v, nil
+}
+
+func (s *Session) intList(a Arg) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(a.Val, ",") {
+		if lo, hi, ok := strings.Cut(f, "-"); ok {
+			l, e1 := strconv.Atoi(lo)
+			h, e2 := strconv.Atoi(hi)
+			if e1 != nil || e2 != nil || h < l || h-l > 64 {
+				return nil, s.errf(a.Pos, "bad CPU range %q", f)
+			}
+			for i := l; i <= h; i++ {
+				out = append(out, i)
+			}
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, s.errf(a.Pos, "bad CPU list %q", a.Val)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// funcDecl parses "name" or "name/0x30".
+func (s *Session) funcDecl(a Arg) (sim.FuncDecl, error) {
+	name, size, has := strings.Cut(a.Val, "/")
+	d := sim.FuncDecl{Name: name, Size: 0x100}
+	if a.Key != "" || a.Quoted || name == "" {
+		return d, s.errf(a.Pos, "expected a function name such as cmdline_proc_show/0x30, got %q", a.String())
+	}
+	if has {
+		v, err := strconv.ParseUint(size, 0, 64)
+		if err != nil || v == 0 {
+			return d, s.errf(a.Pos, "bad function size %q", size)
+		}
+		d.Size = v
+	}
+	return d, nil
+}

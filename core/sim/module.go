@@ -1,0 +1,817 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// AddModule declares a module that can be loaded later with Insmod: a
+// target module with functions, or a livepatch module.
+func (s *Sim) AddModule(spec ModuleSpec) error {
+	if spec.Name == "" || spec.Name == "vmlinux" && spec.Patch != nil {
+		return fmt.Errorf("module name %q is not allowed", spec.Name)
+	}
+	if s.module(spec.Name) != nil {
+		return fmt.Errorf("module %s declared twice", spec.Name)
+	}
+	for _, f := range spec.Funcs {
+		if err := checkFuncDecl(f); err != nil {
+			return fmt.Errorf("module %s: %v", spec.Name, err)
+		}
+	}
+	if p := spec.Patch; p != nil {
+		if len(p.Objects) == 0 {
+			return fmt.Errorf("livepatch %s has no objects", spec.Name)
+		}
+		if p.Replace && !s.prof.AtomicReplace() {
+			return fmt.Errorf("livepatch %s: atomic replace needs kernel 5.1 or later (profile %s)", spec.Name, s.prof)
+		}
+		if len(p.States) > 0 && !s.prof.States() {
+			return fmt.Errorf("livepatch %s: system states need kernel 5.5 or later (profile %s)", spec.Name, s.prof)
+		}
+		seen := map[string]bool{}
+		for _, o := range p.Objects {
+			if seen[o.Name] {
+				return fmt.Errorf("livepatch %s: object %s listed twice", spec.Name, o.Name)
+			}
+			seen[o.Name] = true
+			if len(o.Funcs) == 0 {
+				return fmt.Errorf("livepatch %s: object %s has no functions", spec.Name, o.Name)
+			}
+			if (o.Callbacks != Callbacks{}) && !s.prof.Callbacks() {
+				return fmt.Errorf("livepatch %s: callbacks need kernel 4.15 or later (profile %s)", spec.Name, s.prof)
+			}
+			fs := map[string]bool{}
+			for _, f := range o.Funcs {
+				if f.Old == "" || f.New == "" {
+					return fmt.Errorf("livepatch %s: a function of object %s lacks its old or new name", spec.Name, o.Name)
+				}
+				k := fmt.Sprintf("%s,%d", f.Old, f.Sympos)
+				if fs[k] {
+					return fmt.Errorf("livepatch %s: function %s patched twice in object %s", spec.Name, f.Old, o.Name)
+				}
+				fs[k] = true
+				if f.NewSize == 0 || f.NewSize > 1<<20 {
+					return fmt.Errorf("livepatch %s: function %s: size %d out of range", spec.Name, f.New, f.NewSize)
+				}
+			}
+		}
+	}
+	s.mods = append(s.mods, Module{Spec: spec, Patch: -1})
+	return nil
+}
+
+// ModuleState reports a declared module's state (ModUnloaded if unknown).
+func (s *Sim) ModuleState(name string) ModState {
+	if m := s.module(name); m != nil {
+		return m.State
+	}
+	return ModUnloaded
+}
+
+// Insmod loads a declared module. The error is the one the init_module
+// syscall returns.
+func (s *Sim) Insmod(name string) error {
+	m := s.module(name)
+	if m == nil {
+		return ENOENT
+	}
+	if m.State != ModUnloaded {
+		return EEXIST
+	}
+	s.event(Event{Kind: EvModule, Text: fmt.Sprintf("load_module: %s", name)})
+	if name == "vmlinux" {
+		s.klp(LevelErr, "vmlinux.ko: invalid module name")
+		return EINVAL
+	}
+	m.State = ModComing
+	m.Base = s.nextBase
+	s.nextBase += moduleSpan
+	addr := m.Base
+	m.Code = m.Code[:0]
+	for _, f := range m.Spec.Funcs {
+		m.Code = append(m.Code, s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: name}))
+		addr += align16(f.Size)
+	}
+	if p := m.Spec.Patch; p != nil {
+		for _, o := range p.Objects {
+			for _, f := range o.Funcs {
+				if s.findCodeIn(name, f.New) != NoCode {
+					continue // two objects may share a replacement
+				}
+				m.Code = append(m.Code, s.addCode(Code{Addr: addr, Size: f.NewSize, Name: f.New, Obj: name, ForPatch: name}))
+				addr += align16(f.NewSize)
+			}
+		}
+		if !s.tainted {
+			s.tainted = true
+			s.printk(LevelWarn, "%s: tainting kernel with TAINT_LIVEPATCH", name)
+		}
+	}
+	mi := s.modIndex(name)
+	// prepare_coming_module: klp_module_coming runs before the init.
+	if err := s.klpModuleComing(mi); err != nil {
+		s.unloadCode(mi)
+		return err
+	}
+	m = &s.mods[mi]
+	// do_init_module
+	if m.Spec.Patch != nil {
+		if err := s.patchModuleInit(mi); err != nil {
+			s.failInit(mi)
+			return err
+		}
+	} else {
+		for _, l := range m.Spec.InitLog {
+			s.printk(LevelInfo, "%s: %s", name, l)
+		}
+		if m.Spec.InitErr != 0 {
+			s.failInit(mi)
+			return m.Spec.InitErr
+		}
+	}
+	s.mods[mi].State = ModLive
+	return nil
+}
+
+func (s *Sim) findCodeIn(obj, name string) CodeID {
+	for i := range s.code {
+		if !s.code[i].Dead && s.code[i].Obj == obj && s.code[i].Name == name {
+			return CodeID(i)
+		}
+	}
+	return NoCode
+}
+
+func (s *Sim) modIndex(name string) int {
+	for i := range s.mods {
+		if s.mods[i].Spec.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// failInit is do_init_module's failure path: GOING, klp_module_going, free.
+func (s *Sim) failInit(mi int) {
+	s.mods[mi].State = ModGoing
+	s.klpModuleGoing(mi)
+	s.unloadCode(mi)
+}
+
+func (s *Sim) unloadCode(mi int) {
+	m := &s.mods[mi]
+	for _, id := range m.Code {
+		s.code[id].Dead = true
+	}
+	m.Code = m.Code[:0]
+	m.State = ModUnloaded
+	m.KlpAlive = false
+	m.Patch = -1
+	m.Refcnt = 0
+}
+
+// Rmmod unloads a module. The error is the one delete_module returns.
+func (s *Sim) Rmmod(name string) error {
+	mi := s.modIndex(name)
+	if mi < 0 || s.mods[mi].State == ModUnloaded {
+		return ENOENT
+	}
+	m := &s.mods[mi]
+	if m.State != ModLive {
+		return EBUSY
+	}
+	if m.Refcnt > 0 {
+		return EBUSY
+	}
+	// A guard of the simulator, not of the kernel: on a real box a module's
+	// code cannot be on a stack once its exit ran; here a scenario could
+	// put it there, so refuse rather than leave dangling frames.
+	for i := range s.tasks {
+		for _, f := range s.tasks[i].Stack {
+			if s.code[f.Code].Obj == name {
+				return EBUSY
+			}
+		}
+	}
+	if m.Spec.Patch != nil && m.Patch >= 0 && s.prof.Registration() {
+		// klp_unregister_patch from the module's exit.
+		p := &s.patches[m.Patch]
+		if p.Enabled {
+			return EBUSY
+		}
+		s.freePatch(m.Patch, false)
+	}
+	m.State = ModGoing
+	for _, l := range m.Spec.ExitLog {
+		s.printk(LevelInfo, "%s: %s", name, l)
+	}
+	s.klpModuleGoing(mi)
+	s.unloadCode(mi)
+	s.event(Event{Kind: EvModule, Text: fmt.Sprintf("delete_module: %s unloaded", name)})
+	return nil
+}
+
+// --- klp_module_coming / klp_module_going ---------------------------------
+
+func (s *Sim) klpModuleComing(mi int) error {
+	m := &s.mods[mi]
+	m.KlpAlive = true
+	for _, pi := range s.list {
+		p := &s.patches[pi]
+		for oi := range p.Objs {
+			o := &p.Objs[oi]
+			if o.Name != m.Spec.Name {
+				continue
+			}
+			if s.prof.Registration() && !p.Enabled && pi != s.transition {
+				// Before v5.1 a registered but disabled patch only
+				// resolves the object; it is applied on enable.
+				s.initObjectLoaded(pi, oi)
+				break
+			}
+			if err := s.initObjectLoaded(pi, oi); err != nil {
+				s.klp(LevelWarn, "failed to initialize patch '%s' for module '%s' (%d)", p.Mod, o.Name, -int(err.(Errno)))
+				return s.comingFailed(mi, pi, err)
+			}
+			s.klp(LevelNotice, "applying patch '%s' to loading module '%s'", p.Mod, o.Name)
+			if err := s.prePatchCallback(pi, oi); err != nil {
+				s.klp(LevelWarn, "pre-patch callback failed for object '%s'", o.Name)
+				return s.comingFailed(mi, pi, err)
+			}
+			if err := s.patchObject(pi, oi); err != nil {
+				s.klp(LevelWarn, "failed to apply patch '%s' to module '%s' (%d)", p.Mod, o.Name, -int(err.(Errno)))
+				s.postUnpatchCallback(pi, oi)
+				return s.comingFailed(mi, pi, err)
+			}
+			if pi != s.transition {
+				s.postPatchCallback(pi, oi)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+func (s *Sim) comingFailed(mi, pi int, err error) error {
+	m := &s.mods[mi]
+	s.klp(LevelWarn, "patch '%s' failed for module '%s', refusing to load module '%s'", s.patches[pi].Mod, m.Spec.Name, m.Spec.Name)
+	m.KlpAlive = false
+	for oi := range s.patches[pi].Objs {
+		o := &s.patches[pi].Objs[oi]
+		if o.Name == m.Spec.Name {
+			o.Loaded = false
+		}
+	}
+	s.cleanupModulePatches(mi, pi)
+	return err
+}
+
+func (s *Sim) klpModuleGoing(mi int) {
+	s.mods[mi].KlpAlive = false
+	s.cleanupModulePatches(mi, -1)
+}
+
+// cleanupModulePatches is klp_cleanup_module_patches_limited: revert every
+// listed patch's object for the module, up to (not including) limit.
+func (s *Sim) cleanupModulePatches(mi, limit int) {
+	name := s.mods[mi].Spec.Name
+	for _, pi := range append([]int(nil), s.list...) {
+		if pi == limit {
+			break
+		}
+		p := &s.patches[pi]
+		for oi := range p.Objs {
+			o := &p.Objs[oi]
+			if o.Name != name || !o.Loaded {
+				continue
+			}
+			if s.prof.Registration() && !p.Enabled && pi != s.transition {
+				o.Loaded = false
+				s.forgetObject(pi, oi)
+				break
+			}
+			if pi != s.transition {
+				s.preUnpatchCallback(pi, oi)
+			}
+			s.klp(LevelNotice, "reverting patch '%s' on unloading module '%s'", p.Mod, name)
+			s.unpatchObject(pi, oi, false)
+			s.postUnpatchCallback(pi, oi)
+			o.Loaded = false
+			s.forgetObject(pi, oi)
+			break
+		}
+	}
+}
+
+func (s *Sim) forgetObject(pi, oi int) {
+	o := &s.patches[pi].Objs[oi]
+	for fi := range o.Funcs {
+		o.Funcs[fi].OldCode = NoCode
+		if o.Funcs[fi].Nop {
+			o.Funcs[fi].NewCode = NoCode
+		}
+	}
+}
+
+// initObjectLoaded is klp_init_object_loaded: resolve every function of a
+// loaded object, printing the kernel's errors.
+func (s *Sim) initObjectLoaded(pi, oi int) error {
+	p := &s.patches[pi]
+	o := &p.Objs[oi]
+	for fi := range o.Funcs {
+		f := &o.Funcs[fi]
+		id, n := s.lookupSym(o.Name, f.Old, f.Sympos)
+		if id == NoCode {
+			switch {
+			case n == 0:
+				s.klp(LevelErr, "symbol '%s' not found in symbol table", f.Old)
+			case f.Sympos == 0:
+				objName := o.Name
+				if objName == "vmlinux" {
+					objName = "(null)"
+				}
+				s.klp(LevelErr, "unresolvable ambiguity for symbol '%s' in object '%s'", f.Old, objName)
+			default:
+				s.klp(LevelErr, "symbol position %d for symbol '%s' in object '%s' not found", f.Sympos, f.Old, o.Name)
+			}
+			return EINVAL
+		}
+		f.OldCode = id
+		if f.Nop {
+			f.NewCode = id
+		} else {
+			f.NewCode = s.findCodeIn(p.Mod, f.New)
+		}
+	}
+	o.Loaded = true
+	return nil
+}
+
+// --- patch module init: klp_enable_patch ------------------------------------
+
+func (s *Sim) patchModuleInit(mi int) error {
+	m := &s.mods[mi]
+	if m.Spec.NotLivepatch {
+		s.klp(LevelErr, "module %s is not marked as a livepatch module", m.Spec.Name)
+		return EINVAL
+	}
+	if !s.reliable {
+		if s.prof.UnsupportedArchWarns() {
+			s.klp(LevelWarn, "This architecture doesn't have support for the livepatch consistency model.")
+			s.klp(LevelWarn, "The livepatch transition may never complete.")
+		} else {
+			s.klp(LevelErr, "This architecture doesn't have support for the livepatch consistency model.")
+			if s.prof.at(5, 1) {
+				return EOPNOTSUPP
+			}
+			return ENOSYS
+		}
+	}
+	spec := m.Spec.Patch
+	if s.prof.States() && !s.compatible(spec) {
+		s.klp(LevelErr, "Livepatch patch (%s) is not compatible with the already installed livepatches.", m.Spec.Name)
+		return EINVAL
+	}
+	pi := s.initPatch(mi)
+	if !s.prof.Registration() {
+		s.mods[mi].Refcnt++ // try_module_get in klp_enable_patch
+	}
+	for oi := range s.patches[pi].Objs {
+		if s.objLoaded(s.patches[pi].Objs[oi].Name) {
+			if err := s.initObjectLoaded(pi, oi); err != nil {
+				s.dropPatch(mi, pi)
+				return err
+			}
+		}
+	}
+	s.patches[pi].Listed = true
+	s.list = append(s.list, pi)
+	// Before v5.1 this was klp_register_patch followed by the sample
+	// module's klp_enable_patch, which unregisters on failure.
+	if err := s.enablePatch(pi); err != nil {
+		s.dropPatch(mi, pi)
+		return err
+	}
+	return nil
+}
+
+func (s *Sim) dropPatch(mi, pi int) {
+	s.freePatch(pi, false)
+	if !s.prof.Registration() {
+		s.mods[mi].Refcnt--
+	}
+}
+
+// compatible is klp_is_patch_compatible.
+func (s *Sim) compatible(spec *PatchSpec) bool {
+	for _, pi := range s.list {
+		for _, old := range s.patches[pi].States {
+			var st *StateSpec
+			for i := range spec.States {
+				if spec.States[i].ID == old.ID {
+					st = &spec.States[i]
+				}
+			}
+			if st == nil {
+				if spec.Replace {
+					return false
+				}
+				continue
+			}
+			if st.Version < old.Version {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// initPatch creates the klp_patch with its objects, functions and, for a
+// replace patch, the nops; klp_init_patch.
+func (s *Sim) initPatch(mi int) int {
+	m := &s.mods[mi]
+	spec := m.Spec.Patch
+	p := Patch{Mod: m.Spec.Name, Spec: mi, Replace: spec.Replace, States: append([]StateSpec(nil), spec.States...)}
+	for _, os := range spec.Objects {
+		o := Obj{Name: os.Name, Callbacks: os.Callbacks}
+		for _, fs := range os.Funcs {
+			o.Funcs = append(o.Funcs, Func{Old: fs.Old, Sympos: fs.Sympos, New: fs.New, OldCode: NoCode, NewCode: NoCode})
+		}
+		p.Objs = append(p.Objs, o)
+	}
+	if p.Replace {
+		// klp_add_nops: every function of every listed patch that this
+		// patch does not replace gets a nop, so that completing the
+		// transition can drop all older patches.
+		for _, oldi := range s.list {
+			for _, oo := range s.patches[oldi].Objs {
+				var no *Obj
+				for i := range p.Objs {
+					if p.Objs[i].Name == oo.Name {
+						no = &p.Objs[i]
+					}
+				}
+				if no == nil {
+					p.Objs = append(p.Objs, Obj{Name: oo.Name, Dynamic: true})
+					no = &p.Objs[len(p.Objs)-1]
+				}
+				for _, of := range oo.Funcs {
+					if of.Discarded {
+						continue
+					}
+					dup := false
+					for _, nf := range no.Funcs {
+						if nf.Old == of.Old && nf.Sympos == of.Sympos {
+							dup = true
+						}
+					}
+					if !dup {
+						no.Funcs = append(no.Funcs, Func{Old: of.Old, Sympos: of.Sympos, New: of.Old, Nop: true, OldCode: NoCode, NewCode: NoCode})
+					}
+				}
+			}
+		}
+	}
+	s.patches = append(s.patches, p)
+	pi := len(s.patches) - 1
+	m.Patch = pi
+	s.event(Event{Kind: EvModule, Patch: p.Mod, Text: fmt.Sprintf("klp_init_patch: /sys/kernel/livepatch/%s created", p.Mod)})
+	return pi
+}
+
+// enablePatch is __klp_enable_patch.
+func (s *Sim) enablePatch(pi int) error {
+	p := &s.patches[pi]
+	if s.transition >= 0 {
+		return EBUSY
+	}
+	if s.prof.Registration() {
+		pos := s.listPos(pi)
+		if pos > 0 && !s.patches[s.list[pos-1]].Enabled {
+			return EBUSY // stacking: the previous patch must be enabled
+		}
+		s.mods[p.Spec].Refcnt++ // try_module_get, dropped when unpatched
+	}
+	s.klp(LevelNotice, "enabling patch '%s'", p.Mod)
+	s.initTransition(pi, Patched)
+	for oi := range p.Objs {
+		o := &p.Objs[oi]
+		if !o.Loaded {
+			continue
+		}
+		if err := s.prePatchCallback(pi, oi); err != nil {
+			s.klp(LevelWarn, "pre-patch callback failed for object '%s'", o.Name)
+			return s.enableFailed(pi, err)
+		}
+		if err := s.patchObject(pi, oi); err != nil {
+			s.klp(LevelWarn, "failed to patch object '%s'", o.Name)
+			return s.enableFailed(pi, err)
+		}
+	}
+	s.startTransition()
+	if s.prof.EnabledBeforeFirstTry() {
+		p.Enabled = true
+		s.tryCompleteTransition()
+	} else {
+		s.tryCompleteTransition()
+		s.patches[pi].Enabled = true
+	}
+	return nil
+}
+
+func (s *Sim) enableFailed(pi int, err error) error {
+	s.klp(LevelWarn, "failed to enable patch '%s'", s.patches[pi].Mod)
+	s.cancelTransition() // drops the module reference before v5.1
+	return err
+}
+
+func (s *Sim) listPos(pi int) int {
+	for i, x := range s.list {
+		if x == pi {
+			return i
+		}
+	}
+	return -1
+}
+
+// disablePatch is __klp_disable_patch.
+func (s *Sim) disablePatch(pi int) error {
+	p := &s.patches[pi]
+	if s.transition >= 0 {
+		return EBUSY
+	}
+	if s.prof.Registration() {
+		pos := s.listPos(pi)
+		if pos >= 0 && pos < len(s.list)-1 && s.patches[s.list[pos+1]].Enabled {
+			return EBUSY // stacking: only the topmost enabled patch
+		}
+	}
+	s.initTransition(pi, Unpatched)
+	for oi := range p.Objs {
+		if p.Objs[oi].Patched {
+			s.preUnpatchCallback(pi, oi)
+		}
+	}
+	s.startTransition()
+	if s.prof.EnabledBeforeFirstTry() {
+		p.Enabled = false
+		s.tryCompleteTransition()
+	} else {
+		s.tryCompleteTransition()
+		s.patches[pi].Enabled = false
+	}
+	return nil
+}
+
+// freePatch drops the patch from the list and its sysfs directory; the
+// module reference goes too unless the patch is forced (or, before v5.1,
+// the reference was already dropped at unpatch completion).
+func (s *Sim) freePatch(pi int, put bool) {
+	p := &s.patches[pi]
+	if p.Freed {
+		return
+	}
+	if p.Listed {
+		for i, x := range s.list {
+			if x == pi {
+				s.list = append(s.list[:i:i], s.list[i+1:]...)
+				break
+			}
+		}
+		p.Listed = false
+	}
+	p.Freed = true
+	if m := &s.mods[p.Spec]; m.Patch == pi {
+		if put && !p.Forced && m.Refcnt > 0 {
+			m.Refcnt--
+		}
+	}
+	s.event(Event{Kind: EvModule, Patch: p.Mod, Text: fmt.Sprintf("klp_free_patch: /sys/kernel/livepatch/%s removed%s", p.Mod, map[bool]string{true: "; module stays pinned (forced)", false: ""}[p.Forced && put])})
+}
+
+// --- callbacks ---------------------------------------------------------------
+
+func (s *Sim) runCallback(pi, oi int, which string, cb *Callback) Errno {
+	p := &s.patches[pi]
+	o := &p.Objs[oi]
+	s.event(Event{Kind: EvCallback, Patch: p.Mod, Func: which, Text: fmt.Sprintf("%s: %s callback for %s", p.Mod, which, o.Name)})
+	if cb == nil {
+		return 0
+	}
+	objstate := "vmlinux"
+	if o.Name != "vmlinux" {
+		objstate = o.Name + " -> " + modStateString(s.ModuleState(o.Name))
+	}
+	for _, l := range cb.Log {
+		if l.IfPrev != 0 && !s.prevState(pi, l.IfPrev) || l.IfNotPrev != 0 && s.prevState(pi, l.IfNotPrev) {
+			continue
+		}
+		t := strings.ReplaceAll(l.Text, "{objstate}", objstate)
+		t = strings.ReplaceAll(t, "{obj}", o.Name)
+		s.printk(LevelInfo, "%s: %s", p.Mod, t)
+	}
+	return cb.Ret
+}
+
+// prevState is klp_get_prev_state: does a listed patch other than pi carry
+// state id?
+func (s *Sim) prevState(pi, id int) bool {
+	for _, x := range s.list {
+		if x == pi {
+			break
+		}
+		for _, st := range s.patches[x].States {
+			if st.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// modStateString is how the selftest modules print a module's state.
+func modStateString(m ModState) string {
+	switch m {
+	case ModLive:
+		return "[MODULE_STATE_LIVE] Normal state"
+	case ModComing:
+		return "[MODULE_STATE_COMING] Full formed, running module_init"
+	case ModGoing:
+		return "[MODULE_STATE_GOING] Going away"
+	}
+	return "[MODULE_STATE_UNFORMED] Still setting it up"
+}
+
+func (s *Sim) prePatchCallback(pi, oi int) error {
+	o := &s.patches[pi].Objs[oi]
+	ret := Errno(0)
+	if o.Callbacks.PrePatch != nil {
+		ret = s.runCallback(pi, oi, "pre_patch", o.Callbacks.PrePatch)
+	}
+	if ret == 0 {
+		s.patches[pi].Objs[oi].PrePatchOK = true
+		return nil
+	}
+	return ret
+}
+
+func (s *Sim) postPatchCallback(pi, oi int) {
+	if cb := s.patches[pi].Objs[oi].Callbacks.PostPatch; cb != nil {
+		s.runCallback(pi, oi, "post_patch", cb)
+	}
+}
+
+func (s *Sim) preUnpatchCallback(pi, oi int) {
+	if cb := s.patches[pi].Objs[oi].Callbacks.PreUnpatch; cb != nil {
+		s.runCallback(pi, oi, "pre_unpatch", cb)
+	}
+}
+
+func (s *Sim) postUnpatchCallback(pi, oi int) {
+	o := &s.patches[pi].Objs[oi]
+	if o.PrePatchOK && o.Callbacks.PostUnpatch != nil {
+		s.runCallback(pi, oi, "post_unpatch", o.Callbacks.PostUnpatch)
+	}
+	s.patches[pi].Objs[oi].PrePatchOK = false
+}
+
+// --- func_stack: klp_patch_func / klp_unpatch_func ---------------------------
+
+func (s *Sim) fn(r FuncRef) *Func { return &s.patches[r.P].Objs[r.O].Funcs[r.F] }
+
+func (s *Sim) patchObject(pi, oi int) error {
+	o := &s.patches[pi].Objs[oi]
+	for fi := range o.Funcs {
+		if o.Funcs[fi].Discarded {
+			continue
+		}
+		if err := s.patchFunc(FuncRef{int32(pi), int32(oi), int32(fi)}); err != nil {
+			s.unpatchObject(pi, oi, false)
+			return err
+		}
+	}
+	s.patches[pi].Objs[oi].Patched = true
+	return nil
+}
+
+func (s *Sim) patchFunc(r FuncRef) error {
+	f := s.fn(r)
+	if f.OldCode == NoCode || f.Patched {
+		s.warnOnce("klp_patch_func", "kernel/livepatch/patch.c", "klp_patch_func", 0)
+		return EINVAL
+	}
+	oi, ok := s.opsByCode[f.OldCode]
+	if !ok {
+		if s.ftraceOff {
+			s.klp(LevelErr, "failed to register ftrace handler for function '%s' (%d)", f.Old, -int(EBUSY))
+			return EBUSY
+		}
+		s.ops = append(s.ops, Ops{Orig: f.OldCode})
+		oi = len(s.ops) - 1
+		s.opsByCode[f.OldCode] = oi
+		s.event(Event{Kind: EvFunc, Func: f.Old, Text: fmt.Sprintf("ftrace handler registered on %s", f.Old)})
+	}
+	o := &s.ops[oi]
+	o.Stack = append([]FuncRef{r}, o.Stack...)
+	f.Patched = true
+	what := f.New
+	if f.Nop {
+		what = "nop"
+	}
+	s.event(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old, Text: fmt.Sprintf("func_stack of %s: pushed %s (%s)", f.Old, what, s.patches[r.P].Mod)})
+	return nil
+}
+
+func (s *Sim) unpatchFunc(r FuncRef) {
+	f := s.fn(r)
+	oi, ok := s.opsByCode[f.OldCode]
+	if !ok {
+		s.warnOnce("klp_unpatch_func", "kernel/livepatch/patch.c", "klp_unpatch_func", 0)
+		return
+	}
+	o := &s.ops[oi]
+	for i, x := range o.Stack {
+		if x == r {
+			o.Stack = append(o.Stack[:i:i], o.Stack[i+1:]...)
+			break
+		}
+	}
+	f.Patched = false
+	s.event(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old, Text: fmt.Sprintf("func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)})
+	if len(o.Stack) == 0 {
+		delete(s.opsByCode, f.OldCode)
+		// keep indexes stable: swap-remove and fix the map
+		last := len(s.ops) - 1
+		if oi != last {
+			s.ops[oi] = s.ops[last]
+			s.opsByCode[s.ops[oi].Orig] = oi
+		}
+		s.ops = s.ops[:last]
+		s.event(Event{Kind: EvFunc, Func: f.Old, Text: fmt.Sprintf("ftrace handler unregistered from %s", f.Old)})
+	}
+}
+
+func (s *Sim) unpatchObject(pi, oi int, nopsOnly bool) {
+	o := &s.patches[pi].Objs[oi]
+	for fi := range o.Funcs {
+		f := &o.Funcs[fi]
+		if nopsOnly && !f.Nop {
+			continue
+		}
+		if f.Patched {
+			s.unpatchFunc(FuncRef{int32(pi), int32(oi), int32(fi)})
+		}
+	}
+	if o.Dynamic || !nopsOnly {
+		o.Patched = false
+	}
+}
+
+func (s *Sim) unpatchObjects(pi int, nopsOnly bool) {
+	for oi := range s.patches[pi].Objs {
+		if s.patches[pi].Objs[oi].Patched {
+			s.unpatchObject(pi, oi, nopsOnly)
+		}
+	}
+}
+
+// discardNops is klp_discard_nops: unpatch and free the nop functions.
+func (s *Sim) discardNops(pi int) {
+	s.unpatchObjects(pi, true)
+	for oi := range s.patches[pi].Objs {
+		o := &s.patches[pi].Objs[oi]
+		for fi := range o.Funcs {
+			if o.Funcs[fi].Nop {
+				o.Funcs[fi].Discarded = true
+			}
+		}
+	}
+}
+
+// chooseVersion is the klp_ftrace_handler decision for a call of orig by
+// task t: which code runs.
+func (s *Sim) chooseVersion(t *Task, orig CodeID) CodeID {
+	oi, ok := s.opsByCode[orig]
+	if !ok {
+		return orig
+	}
+	st := s.ops[oi].Stack
+	r := st[0]
+	f := s.fn(r)
+	if f.Transition {
+		if t.PatchState == Idle {
+			s.warnOnce("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID)
+		}
+		if t.PatchState == Unpatched {
+			if len(st) < 2 {
+				return orig
+			}
+			f = s.fn(st[1])
+		}
+	}
+	if f.Nop {
+		return orig
+	}
+	return f.NewCode
+}

@@ -1,0 +1,515 @@
+// Package sim is a deterministic simulation of the Linux kernel's livepatch
+// consistency model: kernel/livepatch/transition.c and the parts of core.c
+// and patch.c that drive it.
+//
+// A Sim is a state machine. Callers change it with methods that stand for
+// what happens on a real box (a module load, a sysfs write, a task calling a
+// function, time passing) and collect what happened, as data, with Ready:
+// kernel log lines and events. Nothing happens between calls; time moves
+// only through Advance. There is no package-level mutable state, no
+// goroutine, no wall clock and no randomness beyond Config.Seed.
+package sim
+
+import (
+	"fmt"
+)
+
+// Config describes the simulated machine.
+type Config struct {
+	Profile Profile
+	HZ      int // CONFIG_HZ; default 250
+	CPUs    int // possible CPUs; default 4
+	// NohzFull lists the nohz_full CPUs; Offline the CPUs that start offline.
+	NohzFull, Offline []int
+	// NoReliableStacks models an architecture without
+	// HAVE_RELIABLE_STACKTRACE.
+	NoReliableStacks bool
+	Seed             uint64
+	// Vmlinux lists the kernel's functions (in link order).
+	Vmlinux []FuncDecl
+}
+
+// Level is a printk log level.
+type Level uint8
+
+// printk levels.
+const (
+	LevelEmerg Level = iota
+	LevelAlert
+	LevelCrit
+	LevelErr
+	LevelWarn
+	LevelNotice
+	LevelInfo
+	LevelDebug
+)
+
+var levelNames = [...]string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"}
+
+func (l Level) String() string { return levelNames[l] }
+
+// ParseLevel accepts a level name or digit.
+func ParseLevel(s string) (Level, bool) {
+	for i, n := range levelNames {
+		if n == s || fmt.Sprint(i) == s {
+			return Level(i), true
+		}
+	}
+	if s == "warning" {
+		return LevelWarn, true
+	}
+	if s == "error" {
+		return LevelErr, true
+	}
+	return 0, false
+}
+
+// LogLine is one kernel log record.
+type LogLine struct {
+	Seq   int
+	Time  int64 // nanoseconds since boot
+	Level Level
+	Text  string // including its prefix, e.g. "livepatch: enabling patch 'x'"
+}
+
+// Dmesg formats the line as dmesg prints it.
+func (l LogLine) Dmesg() string {
+	return fmt.Sprintf("[%5d.%06d] %s", l.Time/1e9, (l.Time%1e9)/1e3, l.Text)
+}
+
+// EventKind classifies an Event.
+type EventKind string
+
+// Event kinds.
+const (
+	EvStep     EventKind = "step"     // a kernel function of the transition ran
+	EvSwitch   EventKind = "switch"   // a task changed patch_state
+	EvBlocked  EventKind = "blocked"  // a task could not be switched
+	EvSignal   EventKind = "signal"   // fake or real signal, kthread wake-up
+	EvTask     EventKind = "task"     // task lifecycle and scheduling
+	EvFunc     EventKind = "func"     // func_stack push/pop
+	EvCallback EventKind = "callback" // a livepatch callback ran
+	EvModule   EventKind = "module"   // module load/unload
+	EvSync     EventKind = "sync"     // klp_synchronize_transition / synchronize_rcu
+	EvWarning  EventKind = "warning"  // a WARN_ON_ONCE fired
+	EvAlarm    EventKind = "alarm"    // the consistency checker caught a mix
+	EvHazard   EventKind = "hazard"   // what-if hazard (RFC)
+	EvCall     EventKind = "call"     // the ftrace handler chose a version
+)
+
+// Event is something that happened, as data, for the UI and tests.
+type Event struct {
+	Seq   int
+	Time  int64
+	Kind  EventKind
+	PID   int    `json:",omitempty"`
+	CPU   int    `json:",omitempty"`
+	Patch string `json:",omitempty"`
+	Func  string `json:",omitempty"`
+	Text  string
+}
+
+// Ready is what happened since the last call to Sim.Ready.
+type Ready struct {
+	Log    []LogLine
+	Events []Event
+}
+
+// Module is a module known to the simulator, loaded or not.
+type Module struct {
+	Spec     ModuleSpec
+	State    ModState
+	Refcnt   int
+	Patch    int // index into patches while loaded, else -1
+	Code     []CodeID
+	KlpAlive bool
+	Base     uint64
+}
+
+// Sim is the simulated kernel. Its zero value is not usable; call New.
+type Sim struct {
+	prof     Profile
+	hz       int
+	reliable bool
+	seed     uint64
+	rng      uint64
+
+	jiffies uint64 // absolute jiffies, starting at INITIAL_JIFFIES
+	bootJif uint64
+
+	cpus    []CPU
+	tasks   []Task // for_each_process_thread order
+	pidIdx  map[int]int
+	idle    []Task // one per possible CPU
+	nextPID int
+
+	code     []Code
+	nextBase uint64
+
+	mods    []Module
+	patches []Patch
+	list    []int // klp_patches: indexes into patches, oldest first
+
+	ops       []Ops
+	opsByCode map[CodeID]int
+
+	transition  int // klp_transition_patch, -1 when none
+	target      int // klp_target_state
+	signalsCnt  int
+	workDue     int64 // jiffy at which klp_transition_work runs; -1 none
+	schedHook   bool  // klp_sched_try_switch_key / sched_dynamic_klp
+	forcedEver  bool  // v4.15-v5.0 global klp_forced
+	tainted     bool  // TAINT_LIVEPATCH notice printed
+	ftraceOff   bool  // /proc/sys/kernel/ftrace_enabled = 0
+	warned      map[string]bool
+	usedForce   bool
+	caller      int // pid of "current" during a syscall-driven attempt; 0 none
+	tickWork    bool
+	alarms      int
+	hazards     int
+	syncs       int
+	nohzTouched int
+
+	log      []LogLine
+	events   []Event
+	readyLog int
+	readyEv  int
+
+	scratch []int32 // per-sweep lookup table; not part of the state
+}
+
+// HZ reports CONFIG_HZ.
+func (s *Sim) HZ() int { return s.hz }
+
+// Profile reports the kernel profile.
+func (s *Sim) Profile() Profile { return s.prof }
+
+const (
+	vmlinuxBase = 0xffffffff81000000
+	moduleBase  = 0xffffffffc0000000
+	moduleSpan  = 0x100000
+)
+
+// initialJiffies is INITIAL_JIFFIES on a 64-bit kernel: jiffies wrap 32 bits
+// five minutes after boot so that wrap bugs show early.
+func initialJiffies(hz int) uint64 {
+	return uint64(uint32(int32(-300 * hz)))
+}
+
+// New builds a machine with the given configuration.
+func New(cfg Config) (*Sim, error) {
+	if cfg.Profile.Major == 0 {
+		p, _ := ParseProfile(DefaultProfile)
+		cfg.Profile = p
+	}
+	if cfg.HZ == 0 {
+		cfg.HZ = 250
+	}
+	switch cfg.HZ {
+	case 100, 250, 300, 1000:
+	default:
+		return nil, fmt.Errorf("HZ=%d is not a CONFIG_HZ choice (100, 250, 300, 1000)", cfg.HZ)
+	}
+	if cfg.CPUs == 0 {
+		cfg.CPUs = 4
+	}
+	if cfg.CPUs < 1 || cfg.CPUs > 64 {
+		return nil, fmt.Errorf("cpus=%d out of range 1..64", cfg.CPUs)
+	}
+	s := &Sim{
+		prof:       cfg.Profile,
+		hz:         cfg.HZ,
+		reliable:   !cfg.NoReliableStacks,
+		seed:       cfg.Seed,
+		rng:        cfg.Seed,
+		pidIdx:     map[int]int{},
+		opsByCode:  map[CodeID]int{},
+		warned:     map[string]bool{},
+		transition: -1,
+		target:     Idle,
+		workDue:    -1,
+		nextPID:    100,
+		nextBase:   moduleBase,
+	}
+	s.jiffies = initialJiffies(cfg.HZ)
+	s.bootJif = s.jiffies
+	for i := 0; i < cfg.CPUs; i++ {
+		s.cpus = append(s.cpus, CPU{ID: i, Online: true})
+		s.idle = append(s.idle, Task{PID: 0, Comm: fmt.Sprintf("swapper/%d", i), Kind: IdleTask, State: Running, CPU: i, InKernel: true, PatchState: Idle})
+	}
+	for _, c := range cfg.NohzFull {
+		if c < 0 || c >= cfg.CPUs {
+			return nil, fmt.Errorf("nohz_full CPU %d does not exist (cpus=%d)", c, cfg.CPUs)
+		}
+		if c == 0 {
+			return nil, fmt.Errorf("nohz_full CPU 0: the boot CPU is the housekeeping CPU and cannot be nohz_full")
+		}
+		s.cpus[c].NohzFull = true
+	}
+	for _, c := range cfg.Offline {
+		if c < 0 || c >= cfg.CPUs {
+			return nil, fmt.Errorf("offline CPU %d does not exist (cpus=%d)", c, cfg.CPUs)
+		}
+		if c == 0 {
+			return nil, fmt.Errorf("CPU 0 cannot be offline")
+		}
+		s.cpus[c].Online = false
+	}
+	addr := uint64(vmlinuxBase)
+	for _, f := range cfg.Vmlinux {
+		if err := checkFuncDecl(f); err != nil {
+			return nil, fmt.Errorf("vmlinux: %v", err)
+		}
+		s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: "vmlinux"})
+		addr += align16(f.Size)
+	}
+	return s, nil
+}
+
+func checkFuncDecl(f FuncDecl) error {
+	if f.Name == "" {
+		return fmt.Errorf("function without a name")
+	}
+	if f.Size == 0 || f.Size > 1<<20 {
+		return fmt.Errorf("function %s: size %d out of range 1..1MiB", f.Name, f.Size)
+	}
+	return nil
+}
+
+func align16(n uint64) uint64 { return (n + 15) &^ 15 }
+
+func (s *Sim) addCode(c Code) CodeID {
+	pos := 1
+	for i := range s.code {
+		if !s.code[i].Dead && s.code[i].Obj == c.Obj && s.code[i].Name == c.Name {
+			pos++
+		}
+	}
+	c.Sympos = pos
+	s.code = append(s.code, c)
+	return CodeID(len(s.code) - 1)
+}
+
+// Code returns the code table entry.
+func (s *Sim) Code(id CodeID) Code { return s.code[id] }
+
+// Now returns the time since boot in nanoseconds.
+func (s *Sim) Now() int64 {
+	return int64(s.jiffies-s.bootJif) * (1e9 / int64(s.hz))
+}
+
+// Jiffies returns the absolute jiffies counter.
+func (s *Sim) Jiffies() uint64 { return s.jiffies }
+
+// --- log and events -------------------------------------------------------
+
+func (s *Sim) printk(l Level, format string, args ...any) {
+	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: fmt.Sprintf(format, args...)})
+}
+
+// klp prints with the livepatch pr_fmt prefix.
+func (s *Sim) klp(l Level, format string, args ...any) {
+	s.printk(l, "livepatch: "+format, args...)
+}
+
+func (s *Sim) event(e Event) {
+	e.Seq = len(s.events)
+	e.Time = s.Now()
+	s.events = append(s.events, e)
+}
+
+func (s *Sim) step(format string, args ...any) {
+	s.event(Event{Kind: EvStep, Text: fmt.Sprintf(format, args...)})
+}
+
+// warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
+// entry goes to the log and an event is recorded; never a Go panic.
+func (s *Sim) warnOnce(site, file, fn string, pid int) {
+	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: "WARN_ON_ONCE: " + site})
+	if s.warned[site] {
+		return
+	}
+	s.warned[site] = true
+	s.printk(LevelWarn, "------------[ cut here ]------------")
+	s.printk(LevelWarn, "WARNING: CPU: 0 PID: %d at %s %s", pid, file, fn)
+}
+
+// Ready returns the log lines and events since the previous call.
+func (s *Sim) Ready() Ready {
+	r := Ready{Log: s.log[s.readyLog:len(s.log):len(s.log)], Events: s.events[s.readyEv:len(s.events):len(s.events)]}
+	s.readyLog, s.readyEv = len(s.log), len(s.events)
+	return r
+}
+
+// Log returns the whole kernel log so far.
+func (s *Sim) Log() []LogLine { return s.log[:len(s.log):len(s.log)] }
+
+// Events returns every event so far.
+func (s *Sim) Events() []Event { return s.events[:len(s.events):len(s.events)] }
+
+// Warnings counts WARN_ON_ONCE hits; Alarms consistency-checker alarms.
+func (s *Sim) Warnings() int {
+	n := 0
+	for _, e := range s.events {
+		if e.Kind == EvWarning {
+			n++
+		}
+	}
+	return n
+}
+
+// Alarms counts consistency-checker alarms so far.
+func (s *Sim) Alarms() int { return s.alarms }
+
+// UsedForce reports whether a transition was ever forced.
+func (s *Sim) UsedForce() bool { return s.usedForce }
+
+// --- randomness -----------------------------------------------------------
+
+// Rand returns the next number of the scenario's seeded splitmix64 stream;
+// the same seed gives the same numbers on every architecture.
+func (s *Sim) Rand() uint64 {
+	s.rng += 0x9e3779b97f4a7c15
+	z := s.rng
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// --- snapshots --------------------------------------------------------------
+
+// Clone returns an independent copy of the whole state. The log and event
+// history are shared copy-on-append, so a clone costs one copy of the task
+// table and little else.
+func (s *Sim) Clone() *Sim {
+	c := *s
+	c.cpus = append([]CPU(nil), s.cpus...)
+	c.tasks = make([]Task, len(s.tasks))
+	for i := range s.tasks {
+		c.tasks[i] = s.tasks[i].clone()
+	}
+	c.idle = make([]Task, len(s.idle))
+	for i := range s.idle {
+		c.idle[i] = s.idle[i].clone()
+	}
+	c.pidIdx = make(map[int]int, len(s.pidIdx))
+	for k, v := range s.pidIdx {
+		c.pidIdx[k] = v
+	}
+	c.code = append([]Code(nil), s.code...)
+	c.mods = make([]Module, len(s.mods))
+	for i, m := range s.mods {
+		m.Code = append([]CodeID(nil), m.Code...)
+		c.mods[i] = m // Spec is immutable after AddModule
+	}
+	c.patches = make([]Patch, len(s.patches))
+	for i, p := range s.patches {
+		p.Objs = append([]Obj(nil), p.Objs...)
+		for j := range p.Objs {
+			p.Objs[j].Funcs = append([]Func(nil), p.Objs[j].Funcs...)
+		}
+		c.patches[i] = p
+	}
+	c.list = append([]int(nil), s.list...)
+	c.ops = make([]Ops, len(s.ops))
+	for i, o := range s.ops {
+		o.Stack = append([]FuncRef(nil), o.Stack...)
+		c.ops[i] = o
+	}
+	c.opsByCode = make(map[CodeID]int, len(s.opsByCode))
+	for k, v := range s.opsByCode {
+		c.opsByCode[k] = v
+	}
+	c.warned = make(map[string]bool, len(s.warned))
+	for k, v := range s.warned {
+		c.warned[k] = v
+	}
+	c.log = s.log[:len(s.log):len(s.log)]
+	c.events = s.events[:len(s.events):len(s.events)]
+	c.scratch = nil
+	return &c
+}
+
+func (t Task) clone() Task {
+	t.Stack = append([]Frame(nil), t.Stack...)
+	t.Interrupted = append([]SymRef(nil), t.Interrupted...)
+	return t
+}
+
+// --- lookups -----------------------------------------------------------------
+
+func (s *Sim) task(pid int) *Task {
+	if i, ok := s.pidIdx[pid]; ok {
+		return &s.tasks[i]
+	}
+	return nil
+}
+
+func (s *Sim) reindex() {
+	for k := range s.pidIdx {
+		delete(s.pidIdx, k)
+	}
+	for i := range s.tasks {
+		s.pidIdx[s.tasks[i].PID] = i
+	}
+}
+
+func (s *Sim) module(name string) *Module {
+	for i := range s.mods {
+		if s.mods[i].Spec.Name == name {
+			return &s.mods[i]
+		}
+	}
+	return nil
+}
+
+func (s *Sim) objLoaded(name string) bool {
+	if name == "vmlinux" {
+		return true
+	}
+	m := s.module(name)
+	return m != nil && m.KlpAlive
+}
+
+// lookupSym finds a function in a loaded object, the way
+// klp_find_object_symbol does: by name, with sympos disambiguating.
+// It returns the code, how many matches exist, and an error text.
+func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
+	var found []CodeID
+	for i := range s.code {
+		c := &s.code[i]
+		if !c.Dead && c.Obj == obj && c.Name == name && c.ForPatch == "" {
+			found = append(found, CodeID(i))
+		}
+	}
+	if len(found) == 0 {
+		return NoCode, 0
+	}
+	if sympos == 0 {
+		if len(found) > 1 {
+			return NoCode, len(found)
+		}
+		return found[0], 1
+	}
+	if sympos > len(found) {
+		return NoCode, len(found)
+	}
+	return found[sympos-1], len(found)
+}
+
+// codeAt resolves an address to the code containing it.
+func (s *Sim) codeAt(addr uint64) CodeID {
+	for i := range s.code {
+		c := &s.code[i]
+		if !c.Dead && addr >= c.Addr && addr < c.Addr+c.Size {
+			return CodeID(i)
+		}
+	}
+	return NoCode
+}
+
+func (s *Sim) forEachTask(fn func(t *Task)) {
+	for i := range s.tasks {
+		fn(&s.tasks[i])
+	}
+}

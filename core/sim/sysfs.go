@@ -1,0 +1,494 @@
+package sim
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// FSError is a failed file operation on the simulated sysfs or procfs,
+// split as a shell sees it: the open of a redirection, or the write/read.
+type FSError struct {
+	Op   string // "open", "read" or "write"
+	Path string
+	Err  Errno
+}
+
+func (e *FSError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.Path, e.Err) }
+
+// Unwrap gives the Errno.
+func (e *FSError) Unwrap() error { return e.Err }
+
+// DirEntry is one entry of a simulated directory.
+type DirEntry struct {
+	Name string
+	Dir  bool
+	Mode string // as ls -l shows it
+}
+
+type node struct {
+	dir   func() []DirEntry
+	mode  string // for files
+	read  func() string
+	write func(data string) error
+}
+
+const (
+	modeDir = "drwxr-xr-x"
+	modeRW  = "-rw-r--r--"
+	modeRO  = "-r--r--r--"
+	modeWO  = "--w-------"
+	modeRO0 = "-r--------"
+)
+
+func intLine(v int) string { return strconv.Itoa(v) + "\n" }
+
+// resolve finds the node for a clean absolute path.
+func (s *Sim) resolve(p string) (*node, bool) {
+	p = path.Clean("/" + p)
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	switch {
+	case p == "/":
+		return &node{dir: func() []DirEntry { return []DirEntry{{"proc", true, modeDir}, {"sys", true, modeDir}} }}, true
+	case p == "/sys":
+		return &node{dir: func() []DirEntry {
+			return []DirEntry{{"devices", true, modeDir}, {"kernel", true, modeDir}}
+		}}, true
+	case p == "/sys/kernel":
+		return &node{dir: func() []DirEntry { return []DirEntry{{"livepatch", true, modeDir}} }}, true
+	case p == "/sys/devices" || p == "/sys/devices/system":
+		return &node{dir: func() []DirEntry {
+			if p == "/sys/devices" {
+				return []DirEntry{{"system", true, modeDir}}
+			}
+			return []DirEntry{{"cpu", true, modeDir}}
+		}}, true
+	case strings.HasPrefix(p, "/sys/devices/system/cpu"):
+		return s.resolveCPU(parts[4:])
+	case strings.HasPrefix(p, "/sys/kernel/livepatch"):
+		return s.resolveKLP(parts[3:])
+	case p == "/proc":
+		return &node{dir: func() []DirEntry {
+			var out []DirEntry
+			for i := range s.tasks {
+				if s.tasks[i].TGID == s.tasks[i].PID {
+					out = append(out, DirEntry{strconv.Itoa(s.tasks[i].PID), true, "dr-xr-xr-x"})
+				}
+			}
+			return append(out, DirEntry{"sys", true, "dr-xr-xr-x"})
+		}}, true
+	case p == "/proc/sys/kernel/ftrace_enabled":
+		return &node{mode: "-rw-r--r--", read: func() string { return intLine(b2i(!s.ftraceOff)) }, write: func(d string) error {
+			v, err := strconv.Atoi(strings.TrimSpace(d))
+			if err != nil {
+				return EINVAL
+			}
+			s.ftraceOff = v == 0
+			return nil
+		}}, true
+	case len(parts) >= 2 && parts[0] == "proc":
+		return s.resolveProc(parts[1:])
+	}
+	return nil, false
+}
+
+func (s *Sim) resolveCPU(rest []string) (*node, bool) {
+	if len(rest) == 0 {
+		return &node{dir: func() []DirEntry {
+			var out []DirEntry
+			for _, c := range s.cpus {
+				out = append(out, DirEntry{fmt.Sprintf("cpu%d", c.ID), true, modeDir})
+			}
+			return out
+		}}, true
+	}
+	if !strings.HasPrefix(rest[0], "cpu") {
+		return nil, false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(rest[0], "cpu"))
+	if err != nil || n < 0 || n >= len(s.cpus) || rest[0] != fmt.Sprintf("cpu%d", n) {
+		return nil, false
+	}
+	if len(rest) == 1 {
+		return &node{dir: func() []DirEntry { return []DirEntry{{"online", false, modeRW}} }}, true
+	}
+	if len(rest) == 2 && rest[1] == "online" {
+		return &node{mode: modeRW, read: func() string { return intLine(b2i(s.cpus[n].Online)) }, write: func(d string) error {
+			v, err := s.kstrtobool(d)
+			if err != nil {
+				return err
+			}
+			return s.SetCPUOnline(n, v)
+		}}, true
+	}
+	return nil, false
+}
+
+func (s *Sim) resolveProc(rest []string) (*node, bool) {
+	pid, err := strconv.Atoi(rest[0])
+	if err != nil || rest[0] != strconv.Itoa(pid) {
+		return nil, false
+	}
+	t := s.task(pid)
+	if t == nil {
+		return nil, false
+	}
+	rest = rest[1:]
+	if len(rest) >= 2 && rest[0] == "task" {
+		tid, err := strconv.Atoi(rest[1])
+		th := s.task(tid)
+		if err != nil || th == nil || th.TGID != t.TGID {
+			return nil, false
+		}
+		return s.procTask(tid, rest[2:])
+	}
+	if len(rest) == 1 && rest[0] == "task" {
+		tgid := t.TGID
+		return &node{dir: func() []DirEntry {
+			var out []DirEntry
+			for i := range s.tasks {
+				if s.tasks[i].TGID == tgid {
+					out = append(out, DirEntry{strconv.Itoa(s.tasks[i].PID), true, "dr-xr-xr-x"})
+				}
+			}
+			return out
+		}}, true
+	}
+	return s.procTask(pid, rest)
+}
+
+func (s *Sim) procTask(pid int, rest []string) (*node, bool) {
+	if len(rest) == 0 {
+		return &node{dir: func() []DirEntry {
+			d := []DirEntry{{"comm", false, "-rw-r--r--"}, {"patch_state", false, modeRO0}, {"stack", false, modeRO0}, {"status", false, modeRO}}
+			if t := s.task(pid); t != nil && t.TGID == t.PID {
+				d = append(d, DirEntry{"task", true, "dr-xr-xr-x"})
+			}
+			return d
+		}}, true
+	}
+	if len(rest) != 1 {
+		return nil, false
+	}
+	get := func() *Task { return s.task(pid) }
+	switch rest[0] {
+	case "patch_state":
+		return &node{mode: modeRO0, read: func() string { return intLine(get().PatchState) }}, true
+	case "comm":
+		return &node{mode: modeRO, read: func() string { return get().Comm + "\n" }}, true
+	case "stack":
+		return &node{mode: modeRO0, read: func() string {
+			t := get()
+			var b strings.Builder
+			for i := len(t.Stack) - 1; i >= 0; i-- {
+				b.WriteString("[<0>] " + s.frameText(t.Stack[i]) + "\n")
+			}
+			return b.String()
+		}}, true
+	case "status":
+		return &node{mode: modeRO, read: func() string {
+			t := get()
+			return fmt.Sprintf("Name:\t%s\nState:\t%s (%s)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n", t.Comm, t.State.Letter(), t.State, t.TGID, t.PID, t.Parent)
+		}}, true
+	}
+	return nil, false
+}
+
+func (s *Sim) listedPatch(name string) int {
+	for _, pi := range s.list {
+		if s.patches[pi].Mod == name {
+			return pi
+		}
+	}
+	return -1
+}
+
+func (s *Sim) resolveKLP(rest []string) (*node, bool) {
+	if len(rest) == 0 {
+		return &node{dir: func() []DirEntry {
+			var out []DirEntry
+			for _, pi := range s.list {
+				out = append(out, DirEntry{s.patches[pi].Mod, true, modeDir})
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+			return out
+		}}, true
+	}
+	pi := s.listedPatch(rest[0])
+	if pi < 0 {
+		return nil, false
+	}
+	if len(rest) == 1 {
+		return &node{dir: func() []DirEntry { return s.patchDir(pi) }}, true
+	}
+	if len(rest) == 2 {
+		if n := s.patchAttr(pi, rest[1]); n != nil {
+			return n, true
+		}
+	}
+	oi := -1
+	for i, o := range s.patches[pi].Objs {
+		if o.Name == rest[1] {
+			oi = i
+		}
+	}
+	if oi < 0 {
+		return nil, false
+	}
+	if len(rest) == 2 {
+		return &node{dir: func() []DirEntry { return s.objDir(pi, oi) }}, true
+	}
+	if len(rest) == 3 && rest[2] == "patched" && s.prof.PatchedAttr() {
+		return &node{mode: modeRO, read: func() string { return intLine(b2i(s.patches[pi].Objs[oi].Patched)) }}, true
+	}
+	if len(rest) == 3 {
+		for _, e := range s.objDir(pi, oi) {
+			if e.Dir && e.Name == rest[2] {
+				return &node{dir: func() []DirEntry { return nil }}, true
+			}
+		}
+	}
+	return nil, false
+}
+
+func (s *Sim) patchDir(pi int) []DirEntry {
+	var out []DirEntry
+	for _, name := range []string{"enabled", "force", "replace", "signal", "stack_order", "transition"} {
+		if n := s.patchAttr(pi, name); n != nil {
+			out = append(out, DirEntry{name, false, n.mode})
+		}
+	}
+	for _, o := range s.patches[pi].Objs {
+		out = append(out, DirEntry{o.Name, true, modeDir})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (s *Sim) objDir(pi, oi int) []DirEntry {
+	var out []DirEntry
+	for _, f := range s.patches[pi].Objs[oi].Funcs {
+		if f.Discarded {
+			continue
+		}
+		pos := f.Sympos
+		if pos == 0 {
+			pos = 1
+		}
+		out = append(out, DirEntry{fmt.Sprintf("%s,%d", f.Old, pos), true, modeDir})
+	}
+	if s.prof.PatchedAttr() {
+		out = append(out, DirEntry{"patched", false, modeRO})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (s *Sim) patchAttr(pi int, name string) *node {
+	p := func() *Patch { return &s.patches[pi] }
+	switch name {
+	case "enabled":
+		return &node{mode: modeRW, read: func() string { return intLine(b2i(p().Enabled)) }, write: func(d string) error { return s.enabledStore(pi, d) }}
+	case "transition":
+		return &node{mode: modeRO, read: func() string { return intLine(b2i(s.transition == pi)) }}
+	case "force":
+		if !s.prof.ForceAttr() {
+			return nil
+		}
+		return &node{mode: modeWO, write: func(d string) error { return s.forceStore(pi, d) }}
+	case "signal":
+		if !s.prof.SignalAttr() {
+			return nil
+		}
+		return &node{mode: modeWO, write: func(d string) error { return s.signalStore(pi, d) }}
+	case "replace":
+		if !s.prof.ReplaceAttr() {
+			return nil
+		}
+		return &node{mode: modeRO, read: func() string { return intLine(b2i(p().Replace)) }}
+	case "stack_order":
+		if !s.prof.StackOrderAttr() {
+			return nil
+		}
+		return &node{mode: modeRO, read: func() string {
+			pos := s.listPos(pi)
+			if pos < 0 {
+				return intLine(len(s.list))
+			}
+			return intLine(pos + 1)
+		}}
+	}
+	return nil
+}
+
+// kstrtobool parses what a sysfs write got, as the profile's kernel does.
+func (s *Sim) kstrtobool(d string) (bool, error) {
+	if d == "" {
+		return false, EINVAL
+	}
+	switch d[0] {
+	case 'y', 'Y', '1':
+		return true, nil
+	case 'n', 'N', '0':
+		return false, nil
+	case 't', 'T':
+		if s.prof.KstrtoboolTF() {
+			return true, nil
+		}
+	case 'f', 'F':
+		if s.prof.KstrtoboolTF() {
+			return false, nil
+		}
+	case 'e', 'E':
+		if s.prof.KstrtoboolED() {
+			return true, nil
+		}
+	case 'd', 'D':
+		if s.prof.KstrtoboolED() {
+			return false, nil
+		}
+	case 'o', 'O':
+		if len(d) > 1 {
+			switch d[1] {
+			case 'n', 'N':
+				return true, nil
+			case 'f', 'F':
+				return false, nil
+			}
+		}
+	}
+	return false, EINVAL
+}
+
+// enabledStore is enabled_store.
+func (s *Sim) enabledStore(pi int, d string) error {
+	v, err := s.kstrtobool(d)
+	if err != nil {
+		return err
+	}
+	p := &s.patches[pi]
+	if p.Enabled == v {
+		return EINVAL // already in the requested state
+	}
+	if pi == s.transition {
+		s.reverseTransition()
+		return nil
+	}
+	if !v {
+		if s.prof.Registration() {
+			return s.disablePatch(pi)
+		}
+		if !p.Enabled {
+			s.warnOnce("__klp_disable_patch: !patch->enabled", "kernel/livepatch/core.c", "__klp_disable_patch", 0)
+			return EINVAL
+		}
+		return s.disablePatch(pi)
+	}
+	if s.prof.Registration() {
+		return s.enablePatch(pi)
+	}
+	return EINVAL // a disabled patch cannot be re-enabled since v5.1
+}
+
+// forceStore is force_store.
+func (s *Sim) forceStore(pi int, d string) error {
+	v, err := s.kstrtobool(d)
+	if err != nil {
+		return err
+	}
+	if !v {
+		return nil
+	}
+	if pi != s.transition {
+		return EINVAL
+	}
+	s.forceTransition()
+	return nil
+}
+
+// signalStore is the v4.16-v5.0 signal_store.
+func (s *Sim) signalStore(pi int, d string) error {
+	v, err := s.kstrtobool(d)
+	if err != nil {
+		return err
+	}
+	if !v {
+		return nil
+	}
+	if pi != s.transition {
+		return EINVAL
+	}
+	s.sendSignals(true)
+	return nil
+}
+
+// ReadFile reads a simulated sysfs or procfs file.
+func (s *Sim) ReadFile(p string) (string, error) {
+	n, ok := s.resolve(p)
+	if !ok {
+		return "", &FSError{"open", p, ENOENT}
+	}
+	if n.dir != nil {
+		return "", &FSError{"read", p, EISDIR}
+	}
+	if n.read == nil {
+		return "", &FSError{"open", p, EACCES}
+	}
+	return n.read(), nil
+}
+
+// WriteFile writes data (as echo would, usually with a trailing newline).
+// Nothing changes when the write fails.
+func (s *Sim) WriteFile(p, data string) error {
+	n, ok := s.resolve(p)
+	if !ok {
+		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))
+		if pok && parent.dir != nil && !strings.HasPrefix(path.Clean("/"+p), "/proc") {
+			return &FSError{"open", p, EACCES} // sysfs cannot create files
+		}
+		return &FSError{"open", p, ENOENT}
+	}
+	if n.dir != nil {
+		return &FSError{"open", p, EISDIR}
+	}
+	if n.write == nil {
+		return &FSError{"open", p, EACCES}
+	}
+	if data == "" {
+		return nil // sysfs_kf_write: a zero-length write does nothing
+	}
+	if err := n.write(data); err != nil {
+		e, ok := err.(Errno)
+		if !ok {
+			e = EINVAL
+		}
+		return &FSError{"write", p, e}
+	}
+	return nil
+}
+
+// ReadDir lists a simulated directory.
+func (s *Sim) ReadDir(p string) ([]DirEntry, error) {
+	n, ok := s.resolve(p)
+	if !ok {
+		return nil, &FSError{"open", p, ENOENT}
+	}
+	if n.dir == nil {
+		return nil, &FSError{"open", p, ENOTDIR}
+	}
+	return n.dir(), nil
+}
+
+// Stat tells whether a path exists and whether it is a directory.
+func (s *Sim) Stat(p string) (exists, dir bool, mode string) {
+	n, ok := s.resolve(p)
+	if !ok {
+		return false, false, ""
+	}
+	if n.dir != nil {
+		return true, true, modeDir
+	}
+	return true, false, n.mode
+}

@@ -1,0 +1,823 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// TaskSpec declares a task.
+type TaskSpec struct {
+	PID, TGID         int // 0: allocate; TGID 0: its own pid
+	Parent            int // fork semantics for patch_state if a transition runs
+	Comm              string
+	Kind              TaskKind
+	State             TaskState
+	CPU               int  // for Running
+	User              bool // in user mode (kernel stack empty)
+	Freezable         bool
+	Stack             []FrameSpec // outermost first
+	Unreliable, NoRCU bool
+}
+
+// FrameSpec names a frame: "func", "func+0x10", "module:func" or
+// "func,2" (sympos).
+type FrameSpec struct {
+	Func string
+	Off  uint64 // 0: a default offset inside the function
+}
+
+// ParseFrame parses "name+0x1a" into a FrameSpec.
+func ParseFrame(s string) (FrameSpec, error) {
+	name, off, has := strings.Cut(s, "+")
+	fs := FrameSpec{Func: name}
+	if has {
+		off, _, _ = strings.Cut(off, "/")
+		v, err := strconv.ParseUint(off, 0, 64)
+		if err != nil {
+			return fs, fmt.Errorf("bad offset %q in frame %q (want e.g. +0x1a)", off, s)
+		}
+		fs.Off = v
+	}
+	if name == "" {
+		return fs, fmt.Errorf("empty function name in frame %q", s)
+	}
+	return fs, nil
+}
+
+// ResolveFunc finds a function by "name", "module:name" or "name,sympos" in
+// the loaded objects (vmlinux first). Replacement functions of loaded
+// livepatch modules resolve too; Called then names the original.
+func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
+	obj, name, qualified := strings.Cut(spec, ":")
+	if !qualified {
+		name, obj = obj, ""
+	}
+	pos := 0
+	if n, p, ok := strings.Cut(name, ","); ok {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return SymRef{}, NoCode, fmt.Errorf("bad sympos in %q", spec)
+		}
+		name, pos = n, v
+	}
+	var objs []string
+	for i := range s.code {
+		c := &s.code[i]
+		if c.Dead || c.Name != name || (obj != "" && c.Obj != obj) {
+			continue
+		}
+		dup := false
+		for _, o := range objs {
+			dup = dup || o == c.Obj
+		}
+		if !dup {
+			objs = append(objs, c.Obj)
+		}
+	}
+	if len(objs) == 0 {
+		if obj != "" && obj != "vmlinux" && !s.objLoaded(obj) {
+			return SymRef{}, NoCode, fmt.Errorf("module %s is not loaded", obj)
+		}
+		return SymRef{}, NoCode, fmt.Errorf("no function %s in any loaded object%s", name, s.suggestFunc(name))
+	}
+	if len(objs) > 1 {
+		return SymRef{}, NoCode, fmt.Errorf("function %s exists in %s: write object:function", name, strings.Join(objs, " and "))
+	}
+	obj = objs[0]
+	var ids []CodeID
+	for i := range s.code {
+		c := &s.code[i]
+		if !c.Dead && c.Name == name && c.Obj == obj {
+			ids = append(ids, CodeID(i))
+		}
+	}
+	if pos == 0 && len(ids) > 1 {
+		return SymRef{}, NoCode, fmt.Errorf("%s has %d functions named %s: add ,sympos (e.g. %s,1)", obj, len(ids), name, name)
+	}
+	if pos > len(ids) {
+		return SymRef{}, NoCode, fmt.Errorf("%s has only %d functions named %s", obj, len(ids), name)
+	}
+	id := ids[0]
+	if pos > 0 {
+		id = ids[pos-1]
+	}
+	c := s.code[id]
+	ref := SymRef{Obj: obj, Name: name, Sympos: pos}
+	if c.ForPatch != "" {
+		// A frame declared directly in a replacement function: the
+		// caller asked for the original it replaces.
+		if r, ok := s.replacedBy(id); ok {
+			ref = r
+		}
+	}
+	return ref, id, nil
+}
+
+func (s *Sim) replacedBy(id CodeID) (SymRef, bool) {
+	for _, p := range s.patches {
+		for _, o := range p.Objs {
+			for _, f := range o.Funcs {
+				if f.NewCode == id && !f.Nop {
+					return SymRef{Obj: o.Name, Name: f.Old, Sympos: f.Sympos}, true
+				}
+			}
+		}
+	}
+	return SymRef{}, false
+}
+
+// FuncNames lists every function name of the loaded objects, for
+// completion and suggestions.
+func (s *Sim) FuncNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range s.code {
+		if !c.Dead && !seen[c.Name] {
+			seen[c.Name] = true
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+func (s *Sim) suggestFunc(name string) string {
+	if best := Nearest(name, s.FuncNames()); best != "" {
+		return fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	return ""
+}
+
+// Nearest returns the candidate closest to name by edit distance, if it is
+// close enough to be a likely typo.
+func Nearest(name string, candidates []string) string {
+	best, bd := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bd {
+			best, bd = c, d
+		}
+	}
+	if bd <= 2 || (bd <= len(name)/3 && bd > 0) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func (s *Sim) frameOff(id CodeID, off uint64) uint64 {
+	size := s.code[id].Size
+	if off == 0 {
+		off = min(uint64(0x10), size/2)
+	}
+	if off >= size {
+		off = size - 1
+	}
+	return off
+}
+
+// Spawn adds a task. A task that appears during a transition starts like
+// a fork of its parent (or, with no parent, unswitched and pending).
+func (s *Sim) Spawn(ts TaskSpec) (int, error) {
+	if ts.Kind == IdleTask {
+		return 0, fmt.Errorf("idle tasks exist one per CPU; use the idle stack of a CPU instead")
+	}
+	pid := ts.PID
+	if pid == 0 {
+		pid = s.allocPID()
+	}
+	if pid < 1 || pid > 4194304 {
+		return 0, fmt.Errorf("pid %d out of range 1..4194304", pid)
+	}
+	if s.task(pid) != nil {
+		return 0, fmt.Errorf("pid %d already exists", pid)
+	}
+	if ts.Comm == "" {
+		return 0, fmt.Errorf("task %d needs a comm", pid)
+	}
+	if len(ts.Comm) > 15 {
+		return 0, fmt.Errorf("comm %q is longer than TASK_COMM_LEN-1 (15)", ts.Comm)
+	}
+	t := Task{PID: pid, TGID: ts.TGID, Comm: ts.Comm, Kind: ts.Kind, State: ts.State, InKernel: !ts.User, Freezable: ts.Freezable,
+		Unreliable: ts.Unreliable, NoRCU: ts.NoRCU, PatchState: Idle, Parent: ts.Parent, CPU: -1}
+	if t.TGID == 0 {
+		t.TGID = pid
+	}
+	if ts.Kind == Kthread && ts.User {
+		return 0, fmt.Errorf("kthread %d cannot be in user mode", pid)
+	}
+	if ts.User && len(ts.Stack) > 0 {
+		return 0, fmt.Errorf("task %d is in user mode: its kernel stack must be empty", pid)
+	}
+	if ts.User && (ts.State == Interruptible || ts.State == Uninterruptible) {
+		return 0, fmt.Errorf("task %d sleeps, so it is in the kernel: drop 'user'", pid)
+	}
+	if ts.State == Dead {
+		return 0, fmt.Errorf("task %d cannot start dead", pid)
+	}
+	for _, f := range ts.Stack {
+		ref, id, err := s.ResolveFunc(f.Func)
+		if err != nil {
+			return 0, fmt.Errorf("task %d stack: %v", pid, err)
+		}
+		t.Stack = append(t.Stack, Frame{Code: id, Off: s.frameOff(id, f.Off), Called: ref})
+	}
+	if s.transition >= 0 {
+		if p := s.task(ts.Parent); p != nil {
+			s.copyProcess(&t, p)
+		} else {
+			t.PatchState = 1 - s.target
+			t.PatchPending = true
+		}
+	}
+	if ts.State == Running {
+		if ts.CPU < 0 || ts.CPU >= len(s.cpus) || !s.cpus[ts.CPU].Online {
+			return 0, fmt.Errorf("task %d: cpu %d is not an online CPU", pid, ts.CPU)
+		}
+		if s.cpus[ts.CPU].Curr != 0 {
+			return 0, fmt.Errorf("task %d: cpu %d already runs pid %d", pid, ts.CPU, s.cpus[ts.CPU].Curr)
+		}
+		t.CPU = ts.CPU
+		s.cpus[ts.CPU].Curr = pid
+	}
+	s.insertTask(t)
+	if pid >= s.nextPID {
+		s.nextPID = pid + 1
+	}
+	return pid, nil
+}
+
+func (s *Sim) allocPID() int {
+	for s.task(s.nextPID) != nil {
+		s.nextPID++
+	}
+	s.nextPID++
+	return s.nextPID - 1
+}
+
+// insertTask keeps for_each_process_thread order: a thread goes after the
+// last thread of its group.
+func (s *Sim) insertTask(t Task) {
+	if t.TGID != t.PID {
+		last := -1
+		for i := range s.tasks {
+			if s.tasks[i].TGID == t.TGID {
+				last = i
+			}
+		}
+		if last >= 0 && last < len(s.tasks)-1 {
+			s.tasks = append(s.tasks, Task{})
+			copy(s.tasks[last+2:], s.tasks[last+1:])
+			s.tasks[last+1] = t
+			s.reindex()
+			return
+		}
+	}
+	s.tasks = append(s.tasks, t)
+	s.pidIdx[t.PID] = len(s.tasks) - 1
+}
+
+// SetIdleStack sets the kernel stack of a CPU's idle task.
+func (s *Sim) SetIdleStack(cpu int, frames []FrameSpec) error {
+	if cpu < 0 || cpu >= len(s.idle) {
+		return fmt.Errorf("no cpu %d", cpu)
+	}
+	var st []Frame
+	for _, f := range frames {
+		ref, id, err := s.ResolveFunc(f.Func)
+		if err != nil {
+			return fmt.Errorf("idle task of cpu %d: %v", cpu, err)
+		}
+		st = append(st, Frame{Code: id, Off: s.frameOff(id, f.Off), Called: ref})
+	}
+	s.idle[cpu].Stack = st
+	return nil
+}
+
+// TaskExists reports whether pid is a live task.
+func (s *Sim) TaskExists(pid int) bool { return s.task(pid) != nil }
+
+// Task returns a copy of a task (idle tasks by "swapper/N" are not found
+// here).
+func (s *Sim) Task(pid int) (Task, bool) {
+	if t := s.task(pid); t != nil {
+		return t.clone(), true
+	}
+	return Task{}, false
+}
+
+// PIDs lists the live tasks' pids in for_each_process_thread order.
+func (s *Sim) PIDs() []int {
+	out := make([]int, len(s.tasks))
+	for i := range s.tasks {
+		out[i] = s.tasks[i].PID
+	}
+	return out
+}
+
+func (s *Sim) actor(pid int, what string) (*Task, error) {
+	t := s.task(pid)
+	if t == nil {
+		return nil, fmt.Errorf("%s: no task with pid %d", what, pid)
+	}
+	return t, nil
+}
+
+func (s *Sim) mustRun(t *Task, what string) error {
+	switch t.State {
+	case Running, Runnable:
+		return nil
+	case Interruptible, Uninterruptible:
+		return fmt.Errorf("%s: %s:%d is %s; wake it first", what, t.Comm, t.PID, t.State)
+	default:
+		return fmt.Errorf("%s: %s:%d is %s", what, t.Comm, t.PID, t.State)
+	}
+}
+
+// Call makes a task call a function: the ftrace handler picks the version
+// for a patched function, and a frame is pushed.
+func (s *Sim) Call(pid int, fn string, off uint64) error {
+	t, err := s.actor(pid, "call")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "call"); err != nil {
+		return err
+	}
+	ref, id, err := s.ResolveFunc(fn)
+	if err != nil {
+		return fmt.Errorf("call: %v", err)
+	}
+	if !t.InKernel {
+		t.InKernel = true
+		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d enters the kernel (syscall)", t.Comm, pid)})
+	}
+	s.push(t, ref, id, off)
+	return nil
+}
+
+// push calls ref (whose own code is id) on t's stack through the handler.
+func (s *Sim) push(t *Task, ref SymRef, id CodeID, off uint64) {
+	orig := id
+	if s.code[id].ForPatch == "" {
+		orig = id
+	} else if o := s.origOf(Frame{Called: ref}); o != NoCode {
+		orig = o
+	}
+	run := id
+	if s.code[id].ForPatch == "" {
+		run = s.chooseVersion(t, orig)
+	}
+	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: ref})
+	if _, patched := s.opsByCode[orig]; patched {
+		c := s.code[run]
+		what := "the original"
+		if c.ForPatch != "" {
+			what = c.Name + " [" + c.ForPatch + "]"
+		}
+		s.event(Event{Kind: EvCall, PID: t.PID, Func: ref.Name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler runs %s (patch_state %d)", t.Comm, t.PID, ref.Name, what, t.PatchState)})
+	}
+	s.checkMix(t)
+}
+
+// Return pops the innermost frame.
+func (s *Sim) Return(pid int) error {
+	t, err := s.actor(pid, "return")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "return"); err != nil {
+		return err
+	}
+	if len(t.Stack) == 0 {
+		return fmt.Errorf("return: %s:%d has no kernel frame to return from", t.Comm, pid)
+	}
+	t.Stack = t.Stack[:len(t.Stack)-1]
+	return nil
+}
+
+// Sleep puts a task to sleep where it is: interruptible (S) or not (D),
+// optionally freezable (TASK_FREEZABLE, which the v6.16 __schedule hook
+// looks at).
+func (s *Sim) Sleep(pid int, uninterruptible, freezable bool) error {
+	t, err := s.actor(pid, "sleep")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "sleep"); err != nil {
+		return err
+	}
+	if !t.InKernel {
+		return fmt.Errorf("sleep: %s:%d is in user mode; a task sleeps in the kernel (call a function first)", t.Comm, pid)
+	}
+	if freezable && s.schedHook && s.prof.ScheduleHook() && t.PatchPending {
+		s.step("__schedule: %s:%d enters a freezable sleep; klp_sched_try_switch checks its own stack", t.Comm, pid)
+		s.selfSwitch(t, "scheduler hook")
+	}
+	s.leaveCPU(t)
+	t.State = Interruptible
+	if uninterruptible {
+		t.State = Uninterruptible
+	}
+	t.Freezable = freezable
+	return nil
+}
+
+// selfSwitch is __klp_sched_try_switch: t checks its own stack.
+func (s *Sim) selfSwitch(t *Task, how string) {
+	if s.transition < 0 || !t.PatchPending {
+		return
+	}
+	names := s.buildCheckTable()
+	if s.trySwitchTask(t, names, t.CPU, true) {
+		s.event(Event{Kind: EvSwitch, PID: t.PID, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+	}
+}
+
+// leaveCPU takes t off its CPU; the CPU goes idle and its idle task passes
+// the idle-loop switch point.
+func (s *Sim) leaveCPU(t *Task) {
+	if t.State != Running {
+		return
+	}
+	c := t.CPU
+	t.State = Runnable
+	t.CPU = -1
+	if c >= 0 && s.cpus[c].Curr == t.PID {
+		s.cpus[c].Curr = 0
+		s.updatePatchState(&s.idle[c], "idle loop")
+	}
+}
+
+// Wake makes a sleeping task runnable.
+func (s *Sim) Wake(pid int) error {
+	t, err := s.actor(pid, "wake")
+	if err != nil {
+		return err
+	}
+	if t.State != Interruptible && t.State != Uninterruptible {
+		return fmt.Errorf("wake: %s:%d is %s, not sleeping", t.Comm, pid, t.State)
+	}
+	s.wakeTask(t)
+	return nil
+}
+
+func (s *Sim) wakeTask(t *Task) {
+	t.State = Runnable
+	t.Freezable = false
+	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d woken", t.Comm, t.PID)})
+}
+
+// Run puts a runnable task on a CPU, preempting whatever ran there.
+func (s *Sim) Run(pid, cpu int) error {
+	t, err := s.actor(pid, "run")
+	if err != nil {
+		return err
+	}
+	if t.State != Runnable && t.State != Running {
+		return fmt.Errorf("run: %s:%d is %s, not runnable", t.Comm, pid, t.State)
+	}
+	if cpu < 0 || cpu >= len(s.cpus) || !s.cpus[cpu].Online {
+		return fmt.Errorf("run: cpu %d is not online", cpu)
+	}
+	if t.State == Running && t.CPU == cpu {
+		return nil
+	}
+	s.leaveCPU(t)
+	if cur := s.cpus[cpu].Curr; cur != 0 {
+		if o := s.task(cur); o != nil {
+			o.State = Runnable
+			o.CPU = -1
+		}
+	}
+	s.cpus[cpu].Curr = pid
+	s.cpus[cpu].Kicked = false
+	t.State = Running
+	t.CPU = cpu
+	if !t.InKernel {
+		s.tickWork = true
+	}
+	return nil
+}
+
+// SyscallEnter enters the kernel from user mode.
+func (s *Sim) SyscallEnter(pid int) error {
+	t, err := s.actor(pid, "syscall")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "syscall"); err != nil {
+		return err
+	}
+	if t.Kind == Kthread {
+		return fmt.Errorf("syscall: %s:%d is a kthread; it never leaves the kernel", t.Comm, pid)
+	}
+	t.InKernel = true
+	return nil
+}
+
+// SyscallExit returns all the way to user mode: every frame returns, and
+// the exit path runs klp_update_patch_state.
+func (s *Sim) SyscallExit(pid int) error {
+	t, err := s.actor(pid, "sysret")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "sysret"); err != nil {
+		return err
+	}
+	if t.Kind == Kthread {
+		return fmt.Errorf("sysret: %s:%d is a kthread; kthreads never return to user space", t.Comm, pid)
+	}
+	t.Stack = t.Stack[:0]
+	t.Interrupted = nil
+	s.exitToUser(t, "kernel exit")
+	return nil
+}
+
+// exitToUser is the exit_to_user_mode loop: the switch point, signal
+// delivery (fake signals deliver nothing), and a pending stop.
+func (s *Sim) exitToUser(t *Task, how string) {
+	t.InKernel = false
+	if s.prof.SwitchBeforeSignal() {
+		s.updatePatchState(t, how)
+	}
+	t.SigPending = false
+	if t.StopPending {
+		t.StopPending = false
+		s.leaveCPU(t)
+		t.State = Stopped
+		t.InKernel = true
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d stops (SIGSTOP)", t.Comm, t.PID)})
+		return
+	}
+	if !s.prof.SwitchBeforeSignal() {
+		s.updatePatchState(t, how)
+	}
+	if t.State == Running {
+		s.tickWork = true
+	}
+}
+
+// fakeSignal is what a fake signal does to a user task (signal_wake_up or
+// set_notify_signal).
+func (s *Sim) fakeSignal(t *Task) {
+	t.SigPending = true
+	switch {
+	case t.State == Interruptible:
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal and wakes", t.Comm, t.PID)})
+		s.interruptSleep(t, "fake signal")
+		s.restartSyscall(t)
+	case t.State == Running && !t.InKernel:
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; the IPI kicks it to the kernel exit", t.Comm, t.PID)})
+		s.exitToUser(t, "kernel exit after the fake signal's IPI")
+	case t.State == Running || t.State == Runnable:
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; it is in the kernel and handles it at its next return to user space", t.Comm, t.PID)})
+	default:
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal but is %s: nothing happens", t.Comm, t.PID, t.State)})
+	}
+}
+
+// interruptSleep: an interruptible sleep ends with -ERESTARTSYS, the task
+// unwinds to the kernel exit and switches there.
+func (s *Sim) interruptSleep(t *Task, why string) {
+	t.Interrupted = t.Interrupted[:0]
+	for _, f := range t.Stack {
+		t.Interrupted = append(t.Interrupted, f.Called)
+	}
+	t.SleptIn = t.State
+	t.Stack = t.Stack[:0]
+	t.State = Runnable
+	t.Freezable = false
+	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d: sleep interrupted (%s), -ERESTARTSYS unwinds to the kernel exit", t.Comm, t.PID, why)})
+	s.exitToUser(t, "kernel exit after "+why)
+}
+
+// restartSyscall re-enters the interrupted syscall: the same calls again,
+// through the ftrace handler, so they now run the task's new view.
+func (s *Sim) restartSyscall(t *Task) {
+	if len(t.Interrupted) == 0 || t.State == Stopped {
+		return
+	}
+	chain := t.Interrupted
+	t.Interrupted = nil
+	t.InKernel = true
+	for _, ref := range chain {
+		id, _ := s.lookupSym(ref.Obj, ref.Name, ref.Sympos)
+		if id == NoCode {
+			break // its module went away meanwhile
+		}
+		s.push(t, ref, id, 0)
+	}
+	s.leaveCPU(t)
+	t.State = Interruptible
+	if t.SleptIn == Uninterruptible {
+		t.State = Uninterruptible
+	}
+	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d restarts its syscall and sleeps again", t.Comm, t.PID)})
+}
+
+// CondResched is a cond_resched() call by a running kernel task; from v6.4
+// to v6.15 it tries to switch the caller.
+func (s *Sim) CondResched(pid int) error {
+	t, err := s.actor(pid, "cond_resched")
+	if err != nil {
+		return err
+	}
+	if t.State != Running || !t.InKernel {
+		return fmt.Errorf("cond_resched: %s:%d must be running in the kernel", t.Comm, pid)
+	}
+	if s.prof.CondReschedHook() && s.schedHook && t.PatchPending {
+		s.step("cond_resched: %s:%d: __klp_sched_try_switch checks its own stack", t.Comm, pid)
+		s.selfSwitch(t, "cond_resched hook")
+	} else {
+		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d calls cond_resched(): no livepatch hook acts here", t.Comm, pid)})
+	}
+	return nil
+}
+
+// Fork creates a child of pid (a thread if thread is set) with
+// klp_copy_process semantics. It returns the child's pid.
+func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
+	p, err := s.actor(pid, "fork")
+	if err != nil {
+		return 0, err
+	}
+	if err := s.mustRun(p, "fork"); err != nil {
+		return 0, err
+	}
+	if comm == "" {
+		comm = p.Comm
+	}
+	tgid := 0
+	if thread {
+		tgid = p.TGID
+	}
+	parent := *p
+	cpid, err := s.Spawn(TaskSpec{PID: childPID, TGID: tgid, Comm: comm, Kind: parent.Kind, State: Runnable, Parent: pid})
+	if err != nil {
+		return 0, fmt.Errorf("fork: %v", err)
+	}
+	c := s.task(cpid)
+	if c.TGID == 0 {
+		c.TGID = cpid
+	}
+	s.copyProcess(c, s.task(pid))
+	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, pid, comm, cpid, c.PatchState, c.PatchPending)})
+	return cpid, nil
+}
+
+// Exit ends a task.
+func (s *Sim) Exit(pid int) error {
+	t, err := s.actor(pid, "exit")
+	if err != nil {
+		return err
+	}
+	s.leaveCPU(t)
+	s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d exits", t.Comm, pid)})
+	i := s.pidIdx[pid]
+	s.tasks = append(s.tasks[:i:i], s.tasks[i+1:]...)
+	s.reindex()
+	return nil
+}
+
+// Kill sends STOP, CONT or KILL.
+func (s *Sim) Kill(pid int, sig string) error {
+	t, err := s.actor(pid, "kill")
+	if err != nil {
+		return err
+	}
+	sig = strings.TrimPrefix(strings.ToUpper(sig), "SIG")
+	if t.Kind == Kthread && sig != "CONT" {
+		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is a kthread: SIG%s is ignored", t.Comm, pid, sig)})
+		return nil
+	}
+	switch sig {
+	case "STOP":
+		switch {
+		case t.State == Interruptible:
+			t.StopPending = true
+			s.interruptSleep(t, "SIGSTOP")
+		case t.State == Running && !t.InKernel:
+			t.StopPending = true
+			s.exitToUser(t, "kernel exit after SIGSTOP")
+		case t.State == Stopped || t.State == Traced:
+		default:
+			t.StopPending = true
+			s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is %s: it stops at its next return to user space", t.Comm, pid, t.State)})
+		}
+	case "CONT":
+		if t.State != Stopped {
+			t.StopPending = false
+			return nil
+		}
+		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d continues (SIGCONT)", t.Comm, pid)})
+		t.State = Runnable
+		s.exitToUser(t, "kernel exit after SIGCONT")
+		s.restartSyscall(t)
+	case "KILL", "TERM", "INT":
+		if t.State == Uninterruptible {
+			s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is in uninterruptible sleep: SIG%s waits until it wakes", t.Comm, pid, sig)})
+			return nil
+		}
+		return s.Exit(pid)
+	default:
+		return fmt.Errorf("kill: signal %s is not simulated (STOP, CONT, KILL, TERM, INT)", sig)
+	}
+	return nil
+}
+
+// Trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
+// does not wake a traced task.
+func (s *Sim) Trace(pid int, on bool) error {
+	t, err := s.actor(pid, "ptrace")
+	if err != nil {
+		return err
+	}
+	if t.Kind == Kthread {
+		return fmt.Errorf("ptrace: %s:%d is a kthread", t.Comm, pid)
+	}
+	if on {
+		if t.State == Traced {
+			return nil
+		}
+		s.leaveCPU(t)
+		t.State = Traced
+		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d enters a ptrace stop", t.Comm, pid)})
+		return nil
+	}
+	if t.State != Traced {
+		return fmt.Errorf("ptrace: %s:%d is not traced", t.Comm, pid)
+	}
+	t.State = Runnable
+	s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d leaves its ptrace stop", t.Comm, pid)})
+	return nil
+}
+
+// SetUnreliable marks a task's stack as one the unwinder cannot trust.
+func (s *Sim) SetUnreliable(pid int, on bool) error {
+	t, err := s.actor(pid, "unreliable")
+	if err != nil {
+		return err
+	}
+	t.Unreliable = on
+	return nil
+}
+
+// SetNoRCU marks a task as running where RCU is not watching.
+func (s *Sim) SetNoRCU(pid int, on bool) error {
+	t, err := s.actor(pid, "norcu")
+	if err != nil {
+		return err
+	}
+	t.NoRCU = on
+	return nil
+}
+
+// SetCPUOnline brings a CPU up or down (CPU hotplug).
+func (s *Sim) SetCPUOnline(cpu int, on bool) error {
+	if cpu < 0 || cpu >= len(s.cpus) {
+		return ENOENT
+	}
+	c := &s.cpus[cpu]
+	if c.Online == on {
+		return nil
+	}
+	if !on {
+		if cpu == 0 {
+			return EBUSY
+		}
+		if c.Curr != 0 {
+			if t := s.task(c.Curr); t != nil {
+				t.State = Runnable
+				t.CPU = -1
+			}
+			c.Curr = 0
+		}
+		c.Kicked = false
+	}
+	c.Online = on
+	s.event(Event{Kind: EvTask, CPU: cpu, Text: fmt.Sprintf("cpu %d %s", cpu, map[bool]string{true: "online", false: "offline"}[on])})
+	return nil
+}
+
+// CPUs returns a copy of the CPU table.
+func (s *Sim) CPUs() []CPU { return append([]CPU(nil), s.cpus...) }

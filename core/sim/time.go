@@ -1,0 +1,109 @@
+package sim
+
+import "fmt"
+
+// Advance moves time forward by n jiffies, running whatever falls due: the
+// delayed klp_transition_work, idle loops kicked by wake_up_if_idle, and
+// user-mode tasks returning from the timer interrupt.
+func (s *Sim) Advance(n uint64) {
+	end := s.jiffies + n
+	for s.jiffies < end {
+		next := end
+		if s.workDue >= 0 && uint64(s.workDue) < next {
+			next = uint64(s.workDue)
+		}
+		if s.tickWork && s.jiffies+1 < next {
+			next = s.jiffies + 1
+		}
+		s.jiffies = next
+		if s.tickWork {
+			s.tick()
+		}
+		if s.workDue >= 0 && uint64(s.workDue) == s.jiffies {
+			s.workDue = -1
+			s.transitionWork()
+		}
+	}
+}
+
+// AdvanceSeconds moves time forward by whole or fractional seconds.
+func (s *Sim) AdvanceSeconds(sec float64) {
+	if sec <= 0 {
+		return
+	}
+	s.Advance(uint64(sec*float64(s.hz) + 0.5))
+}
+
+// tick runs once per jiffy while there is per-tick work. It only looks at
+// the CPUs, so it stays cheap with many tasks.
+func (s *Sim) tick() {
+	s.tickWork = false
+	for c := range s.cpus {
+		cpu := &s.cpus[c]
+		if !cpu.Online {
+			continue
+		}
+		if cpu.Curr == 0 {
+			if cpu.Kicked {
+				cpu.Kicked = false
+				s.updatePatchState(&s.idle[c], "idle loop after wake_up_if_idle")
+			}
+			continue
+		}
+		t := s.task(cpu.Curr)
+		if t != nil && !t.InKernel && t.PatchPending {
+			s.updatePatchState(t, "return to user mode after the timer interrupt")
+		}
+	}
+}
+
+// transitionWork is klp_transition_work_fn.
+func (s *Sim) transitionWork() {
+	if s.transition < 0 {
+		return
+	}
+	if !s.prof.TaskCallFunc() {
+		// Before v5.16 nothing kicked idle CPUs; the simulator lets every
+		// online, idle, non-nohz_full CPU wake up for housekeeping (timers,
+		// kworkers) once a second, which passes its idle-loop switch point.
+		for c := range s.cpus {
+			cpu := &s.cpus[c]
+			if cpu.Online && cpu.Curr == 0 && !cpu.NohzFull {
+				s.updatePatchState(&s.idle[c], "idle loop after a housekeeping wakeup")
+			}
+		}
+	}
+	s.step("klp_transition_work_fn: retry %d", s.signalsCnt)
+	s.tryCompleteTransition()
+}
+
+// InTransition reports the patch in transition ("" if none) and its target.
+func (s *Sim) InTransition() (string, int) {
+	if s.transition < 0 {
+		return "", Idle
+	}
+	return s.patches[s.transition].Mod, s.target
+}
+
+// NextWork returns the jiffy of the next klp_transition_work, or -1.
+func (s *Sim) NextWork() int64 { return s.workDue }
+
+// RunUntilSettled advances until no transition is in progress, or until
+// limit jiffies have passed. It reports whether the transition ended.
+func (s *Sim) RunUntilSettled(limit uint64) bool {
+	end := s.jiffies + limit
+	for s.transition >= 0 && s.jiffies < end {
+		step := end - s.jiffies
+		if s.workDue >= 0 && uint64(s.workDue) > s.jiffies {
+			step = min(step, uint64(s.workDue)-s.jiffies)
+		}
+		s.Advance(step)
+	}
+	return s.transition < 0
+}
+
+// Uptime formats the simulated time since boot.
+func (s *Sim) Uptime() string {
+	n := s.Now()
+	return fmt.Sprintf("%d.%06d", n/1e9, (n%1e9)/1e3)
+}

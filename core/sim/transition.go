@@ -1,0 +1,613 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// signalsTimeout is SIGNALS_TIMEOUT: fake signals go out every 15 retries.
+const signalsTimeout = 15
+
+func dirName(state int) string {
+	if state == Patched {
+		return "patching"
+	}
+	return "unpatching"
+}
+
+// initTransition is klp_init_transition.
+func (s *Sim) initTransition(pi, state int) {
+	if s.target != Idle {
+		s.warnOnce("klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_init_transition", 0)
+	}
+	s.transition = pi
+	s.target = state
+	p := &s.patches[pi]
+	if s.prof.Callbacks() {
+		s.klp(LevelDebug, "'%s': initializing %s transition", p.Mod, dirName(state))
+	}
+	s.step("klp_init_transition: every task starts in %s; target %s", s.prof.StateName(1-state), s.prof.StateName(state))
+	initial := 1 - state
+	for i := range s.tasks {
+		t := &s.tasks[i]
+		if t.PatchState != Idle {
+			s.warnOnce("klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_init_transition", t.PID)
+		}
+		t.PatchState = initial
+		t.Blocked = ""
+	}
+	for i := range s.idle {
+		t := &s.idle[i]
+		if t.PatchState != Idle {
+			s.warnOnce("klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_init_transition", 0)
+		}
+		t.PatchState = initial
+		t.Blocked = ""
+	}
+	for oi := range p.Objs {
+		for fi := range p.Objs[oi].Funcs {
+			p.Objs[oi].Funcs[fi].Transition = true
+		}
+	}
+}
+
+// startTransition is klp_start_transition.
+func (s *Sim) startTransition() {
+	if s.target == Idle {
+		s.warnOnce("klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_start_transition", 0)
+	}
+	p := &s.patches[s.transition]
+	if s.prof.Callbacks() {
+		s.klp(LevelNotice, "'%s': starting %s transition", p.Mod, dirName(s.target))
+	} else {
+		s.klp(LevelNotice, "'%s': %s...", p.Mod, dirName(s.target))
+	}
+	n := 0
+	for i := range s.tasks {
+		if t := &s.tasks[i]; t.PatchState != s.target {
+			t.PatchPending = true
+			n++
+		}
+	}
+	for i := range s.idle {
+		if t := &s.idle[i]; t.PatchState != s.target {
+			t.PatchPending = true
+			n++
+		}
+	}
+	if s.prof.CondReschedHook() || s.prof.ScheduleHook() {
+		s.schedHook = true
+	}
+	s.signalsCnt = 0
+	s.step("klp_start_transition: TIF_PATCH_PENDING set on %d tasks", n)
+}
+
+// updatePatchState is klp_update_patch_state: consume the pending flag at a
+// switch point that needs no stack check (kernel exit, idle loop, force).
+func (s *Sim) updatePatchState(t *Task, how string) bool {
+	if !t.PatchPending {
+		return false
+	}
+	t.PatchPending = false
+	t.PatchState = s.target
+	t.Blocked = ""
+	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+	return true
+}
+
+// buildCheckTable fills s.scratch so that s.scratch[code] is the index (in
+// klp_check_stack's object/function order) of the first function whose
+// checked range is that code, or -1. It also returns the old names by index.
+// A range is always one whole function, so a lookup per frame replaces the
+// kernel's comparison of every frame against every function.
+func (s *Sim) buildCheckTable() []string {
+	if cap(s.scratch) < len(s.code) {
+		s.scratch = make([]int32, len(s.code))
+	}
+	s.scratch = s.scratch[:len(s.code)]
+	for i := range s.scratch {
+		s.scratch[i] = -1
+	}
+	var names []string
+	p := &s.patches[s.transition]
+	for oi := range p.Objs {
+		o := &p.Objs[oi]
+		if !o.Patched {
+			continue
+		}
+		for fi := range o.Funcs {
+			f := &o.Funcs[fi]
+			if f.Discarded {
+				continue
+			}
+			c := s.checkedRange(FuncRef{int32(s.transition), int32(oi), int32(fi)})
+			k := int32(len(names))
+			names = append(names, f.Old)
+			if c != NoCode && s.scratch[c] < 0 {
+				s.scratch[c] = k
+			}
+		}
+	}
+	return names
+}
+
+// checkedRange is the function range klp_check_stack_func compares the
+// stack against: the code being removed (unpatching) or the code being
+// replaced (patching: the original, or the next entry down the func_stack).
+func (s *Sim) checkedRange(r FuncRef) CodeID {
+	f := s.fn(r)
+	if s.target == Unpatched {
+		return f.NewCode
+	}
+	oi, ok := s.opsByCode[f.OldCode]
+	if !ok {
+		return f.OldCode
+	}
+	st := s.ops[oi].Stack
+	if len(st) == 1 {
+		return f.OldCode
+	}
+	for i, x := range st {
+		if x == r && i+1 < len(st) {
+			return s.fn(st[i+1]).NewCode
+		}
+	}
+	return f.OldCode
+}
+
+// checkStack is klp_check_stack with the table built by buildCheckTable.
+func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
+	if t.Unreliable {
+		return EINVAL, ""
+	}
+	best := int32(-1)
+	for _, fr := range t.Stack {
+		if k := s.scratch[fr.Code]; k >= 0 && (best < 0 || k < best) {
+			best = k
+		}
+	}
+	if best >= 0 {
+		return EADDRINUSE, names[best]
+	}
+	return 0, ""
+}
+
+// isCurrent reports task_curr(t) as seen from the CPU running the attempt.
+func (s *Sim) isRunningElsewhere(t *Task, callerCPU int) bool {
+	if t.Kind == IdleTask {
+		c := &s.cpus[t.CPU]
+		return c.Online && c.Curr == 0 && t.CPU != callerCPU
+	}
+	return t.State == Running && t.CPU != callerCPU
+}
+
+// trySwitchTask is klp_try_switch_task. current is true when t itself runs
+// the check (the scheduler hooks).
+func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool) bool {
+	if t.PatchState == s.target {
+		return true
+	}
+	if !s.reliable {
+		t.Blocked = "no reliable stack traces on this architecture"
+		return false
+	}
+	var ret Errno
+	var old string
+	if !current && s.isRunningElsewhere(t, callerCPU) {
+		ret = EBUSY
+	} else {
+		ret, old = s.checkStack(t, names)
+	}
+	newFmt := s.prof.TaskCallFunc()
+	stackFn := "klp_check_stack"
+	if newFmt {
+		stackFn = "klp_try_switch_task"
+	}
+	switch ret {
+	case 0:
+		t.PatchPending = false
+		t.PatchState = s.target
+		t.Blocked = ""
+		return true
+	case EBUSY:
+		s.klp(LevelDebug, "%s: %s:%d is running", "klp_try_switch_task", t.Comm, t.PID)
+		t.Blocked = "is running"
+	case EINVAL:
+		s.klp(LevelDebug, "%s: %s:%d has an unreliable stack", stackFn, t.Comm, t.PID)
+		t.Blocked = "has an unreliable stack"
+	case EADDRINUSE:
+		s.klp(LevelDebug, "%s: %s:%d is sleeping on function %s", stackFn, t.Comm, t.PID, old)
+		t.Blocked = "is sleeping on function " + old
+	}
+	return false
+}
+
+// callerCPU picks the CPU that runs a syscall or the transition work: the
+// first idle online CPU, else CPU 0 (whose task is then preempted).
+func (s *Sim) callerCPU() int {
+	for _, c := range s.cpus {
+		if c.Online && c.Curr == 0 {
+			return c.ID
+		}
+	}
+	return 0
+}
+
+// tryCompleteTransition is klp_try_complete_transition.
+func (s *Sim) tryCompleteTransition() {
+	if s.target == Idle {
+		s.warnOnce("klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_try_complete_transition", 0)
+		return
+	}
+	cpu := s.callerCPU()
+	names := s.buildCheckTable()
+	complete := true
+	var switched []string
+	nsw := 0
+	for i := range s.tasks {
+		t := &s.tasks[i]
+		was := t.PatchState
+		if !s.trySwitchTask(t, names, cpu, false) {
+			complete = false
+		} else if was != t.PatchState {
+			nsw++
+			if len(switched) < 12 {
+				switched = append(switched, fmt.Sprintf("%s:%d", t.Comm, t.PID))
+			}
+		}
+	}
+	for c := range s.idle {
+		t := &s.idle[c]
+		if s.cpus[c].Online {
+			was := t.PatchState
+			if !s.trySwitchTask(t, names, cpu, false) {
+				complete = false
+				if s.prof.TaskCallFunc() {
+					// wake_up_if_idle: the idle loop will pass its
+					// switch point at the next tick.
+					if !s.cpus[c].Kicked {
+						s.cpus[c].Kicked = true
+						s.tickWork = true
+						s.event(Event{Kind: EvTask, CPU: c, Text: fmt.Sprintf("wake_up_if_idle(%d): kick the idle loop", c)})
+					}
+				}
+			} else if was != t.PatchState {
+				nsw++
+				if len(switched) < 12 {
+					switched = append(switched, fmt.Sprintf("%s:0", t.Comm))
+				}
+			}
+		} else if t.PatchState != s.target {
+			t.PatchPending = false
+			t.PatchState = s.target
+			t.Blocked = ""
+			nsw++
+			if len(switched) < 12 {
+				switched = append(switched, fmt.Sprintf("%s:0 (offline)", t.Comm))
+			}
+		}
+	}
+	left, total := s.countSwitched()
+	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-left, total, s.prof.StateName(s.target))
+	if nsw > 0 {
+		more := ""
+		if nsw > len(switched) {
+			more = fmt.Sprintf(" and %d more", nsw-len(switched))
+		}
+		txt += fmt.Sprintf("; switched now: %s%s", strings.Join(switched, ", "), more)
+	}
+	s.event(Event{Kind: EvStep, Patch: s.patches[s.transition].Mod, Text: txt})
+	if !complete {
+		if s.prof.AutoSignals() && s.signalsCnt > 0 && s.signalsCnt%signalsTimeout == 0 {
+			s.sendSignals(false)
+		}
+		s.signalsCnt++
+		delay := s.roundJiffiesRelative(uint64(s.hz), cpu)
+		s.workDue = int64(s.jiffies + delay)
+		s.step("schedule_delayed_work(klp_transition_work, round_jiffies_relative(HZ) = %d jiffies)", delay)
+		return
+	}
+	s.schedHook = false
+	pi := s.transition
+	if !s.prof.Callbacks() {
+		// v4.12-v4.14 print the notice here, so a cancel never does.
+		s.klp(LevelNotice, "'%s': %s complete", s.patches[pi].Mod, dirName(s.target))
+	}
+	s.completeTransition()
+	p := &s.patches[pi]
+	if s.prof.Registration() {
+		return // patches stay registered before v5.1
+	}
+	if !p.Enabled {
+		s.freePatch(pi, true)
+	} else if p.Replace {
+		for _, x := range append([]int(nil), s.list...) {
+			if x != pi {
+				s.freePatch(x, true)
+			}
+		}
+	}
+}
+
+// countSwitched returns how many tasks (threads and idle tasks) are not yet
+// in the target state, and the total.
+func (s *Sim) countSwitched() (left, total int) {
+	for i := range s.tasks {
+		if s.tasks[i].PatchState != s.target {
+			left++
+		}
+	}
+	for i := range s.idle {
+		if s.idle[i].PatchState != s.target {
+			left++
+		}
+	}
+	return left, len(s.tasks) + len(s.idle)
+}
+
+// completeTransition is klp_complete_transition.
+func (s *Sim) completeTransition() {
+	pi := s.transition
+	p := &s.patches[pi]
+	if s.prof.Callbacks() {
+		s.klp(LevelDebug, "'%s': completing %s transition", p.Mod, dirName(s.target))
+	}
+	if p.Replace && s.target == Patched {
+		// klp_unpatch_replaced_patches, klp_discard_nops
+		for _, x := range s.list {
+			if x == pi {
+				break
+			}
+			s.patches[x].Enabled = false
+			s.unpatchObjects(x, false)
+			s.step("klp_unpatch_replaced_patches: %s disabled and removed from every func_stack, without callbacks", s.patches[x].Mod)
+		}
+		s.discardNops(pi)
+	}
+	if s.target == Unpatched {
+		s.unpatchObjects(pi, false)
+		s.synchronize("no handler may still see the removed functions")
+	}
+	for oi := range p.Objs {
+		for fi := range p.Objs[oi].Funcs {
+			p.Objs[oi].Funcs[fi].Transition = false
+		}
+	}
+	if s.target == Patched {
+		s.synchronize("no handler may see IDLE with the transition flag set")
+	}
+	for i := range s.tasks {
+		t := &s.tasks[i]
+		if t.PatchPending {
+			s.warnOnce("klp_complete_transition: TIF_PATCH_PENDING still set", "kernel/livepatch/transition.c", "klp_complete_transition", t.PID)
+		}
+		t.PatchState = Idle
+		t.Blocked = ""
+	}
+	for i := range s.idle {
+		t := &s.idle[i]
+		if t.PatchPending {
+			s.warnOnce("klp_complete_transition: idle TIF_PATCH_PENDING still set", "kernel/livepatch/transition.c", "klp_complete_transition", 0)
+		}
+		t.PatchState = Idle
+		t.Blocked = ""
+	}
+	for oi := range p.Objs {
+		if !p.Objs[oi].Loaded {
+			continue
+		}
+		if s.target == Patched {
+			s.postPatchCallback(pi, oi)
+		} else {
+			s.postUnpatchCallback(pi, oi)
+		}
+	}
+	if s.prof.Callbacks() {
+		s.klp(LevelNotice, "'%s': %s complete", p.Mod, dirName(s.target))
+	}
+	if s.prof.Registration() && s.target == Unpatched {
+		// module_put at unpatch completion, unless any transition was
+		// ever forced (v4.15-v5.0 global klp_forced).
+		if !s.forcedEver && s.mods[p.Spec].Refcnt > 0 {
+			s.mods[p.Spec].Refcnt--
+		}
+	}
+	s.step("klp_complete_transition: '%s' %s complete; every task back to %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+	s.target = Idle
+	s.transition = -1
+	s.workDue = -1
+}
+
+// cancelTransition is klp_cancel_transition: an enable failed after
+// klp_init_transition but before klp_start_transition.
+func (s *Sim) cancelTransition() {
+	if s.target != Patched {
+		s.warnOnce("klp_cancel_transition: klp_target_state != KLP_TRANSITION_PATCHED", "kernel/livepatch/transition.c", "klp_cancel_transition", 0)
+		return
+	}
+	if s.prof.Callbacks() {
+		s.klp(LevelDebug, "'%s': canceling patching transition, going to unpatch", s.patches[s.transition].Mod)
+	}
+	s.target = Unpatched
+	s.completeTransition()
+}
+
+// reverseTransition is klp_reverse_transition.
+func (s *Sim) reverseTransition() {
+	p := &s.patches[s.transition]
+	from := "patching to unpatching"
+	if s.target == Unpatched {
+		from = "unpatching to patching"
+	}
+	if s.prof.Callbacks() {
+		s.klp(LevelDebug, "'%s': reversing transition from %s", p.Mod, from)
+	}
+	flip := func() {
+		p.Enabled = !p.Enabled
+		s.target = 1 - s.target
+		s.step("klp_reverse_transition: enabled=%d, target %s", b2i(p.Enabled), s.prof.StateName(s.target))
+	}
+	clear := func() {
+		for i := range s.tasks {
+			s.tasks[i].PatchPending = false
+		}
+		for i := range s.idle {
+			s.idle[i].PatchPending = false
+		}
+		s.step("klp_reverse_transition: TIF_PATCH_PENDING cleared on every task")
+		s.synchronize("no switch point may still act on the old target")
+	}
+	if s.prof.ReverseClearsFirst() {
+		clear()
+		flip()
+	} else {
+		flip()
+		clear()
+	}
+	s.startTransition()
+}
+
+// forceTransition is klp_force_transition.
+func (s *Sim) forceTransition() {
+	s.klp(LevelWarn, "forcing remaining tasks to the patched state")
+	s.usedForce = true
+	names := s.buildCheckTable()
+	for i := range s.tasks {
+		s.forceOne(&s.tasks[i], names)
+	}
+	for i := range s.idle {
+		s.forceOne(&s.idle[i], names)
+	}
+	p := &s.patches[s.transition]
+	if !s.prof.AtomicReplace() {
+		s.forcedEver = true
+		s.step("klp_force_transition: klp_forced set: no livepatch module can be removed until reboot")
+		return
+	}
+	if s.target == Unpatched {
+		p.Forced = true
+	} else if p.Replace {
+		for _, x := range s.list {
+			if x != s.transition {
+				s.patches[x].Forced = true
+			}
+		}
+	}
+}
+
+func (s *Sim) forceOne(t *Task, names []string) {
+	if !t.PatchPending {
+		return
+	}
+	ret, old := s.checkStack(t, names)
+	how := "forced"
+	if ret == EADDRINUSE {
+		how = "forced while sleeping on function " + old + ": consistency no longer guaranteed"
+	}
+	s.updatePatchState(t, how)
+}
+
+// sendSignals is klp_send_signals.
+func (s *Sim) sendSignals(manual bool) {
+	if manual || s.signalsCnt == signalsTimeout {
+		s.klp(LevelNotice, "signaling remaining tasks")
+	}
+	for i := 0; i < len(s.tasks); i++ {
+		t := &s.tasks[i]
+		if !t.PatchPending {
+			continue
+		}
+		if t.Kind == Kthread {
+			if t.State == Interruptible {
+				s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d woken (wake_up_state TASK_INTERRUPTIBLE); a kthread gets no signal", t.Comm, t.PID)})
+				s.wakeTask(t)
+			} else {
+				s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d is a kthread in %s: not woken", t.Comm, t.PID, t.State)})
+			}
+			continue
+		}
+		s.fakeSignal(t)
+	}
+}
+
+// synchronize is klp_synchronize_transition, or synchronize_rcu() in the
+// RFC what-if, with the cost each one has on nohz_full CPUs.
+func (s *Sim) synchronize(why string) {
+	var online, nohz []string
+	for _, c := range s.cpus {
+		if !c.Online {
+			continue
+		}
+		online = append(online, fmt.Sprint(c.ID))
+		if c.NohzFull {
+			nohz = append(nohz, fmt.Sprint(c.ID))
+		}
+	}
+	s.syncs++
+	if !s.prof.RFCSyncRCU {
+		s.nohzTouched += len(nohz)
+		s.event(Event{Kind: EvSync, Text: fmt.Sprintf("klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))})
+		return
+	}
+	s.event(Event{Kind: EvSync, Text: fmt.Sprintf("synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)})
+	// The hazard the RFC opens: a handler running where RCU is not
+	// watching is not waited for.
+	for _, c := range s.cpus {
+		if !c.Online || c.Curr == 0 {
+			continue
+		}
+		t := s.task(c.Curr)
+		if t == nil || !t.NoRCU {
+			continue
+		}
+		for _, fr := range t.Stack {
+			if _, ok := s.opsByCode[s.origOf(fr)]; ok || s.code[fr.Code].ForPatch != "" {
+				s.hazards++
+				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: fr.Called.Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it may still use a func_stack entry that is being removed", t.Comm, t.PID, c.ID, fr.Called.Name)})
+				break
+			}
+		}
+	}
+}
+
+// origOf returns the original function a frame was called as.
+func (s *Sim) origOf(fr Frame) CodeID {
+	id, _ := s.lookupSym(fr.Called.Obj, fr.Called.Name, fr.Called.Sympos)
+	return id
+}
+
+// copyProcess is klp_copy_process: the child takes the parent's pending
+// flag and patch_state as they are now.
+func (s *Sim) copyProcess(child, parent *Task) {
+	child.PatchPending = parent.PatchPending
+	child.PatchState = parent.PatchState
+}
+
+// roundJiffiesRelative is round_jiffies_relative(j) run on cpu: the expiry
+// is rounded to a whole second (down if less than a quarter second past
+// one), with the per-CPU skew of 3 jiffies, never into the past.
+func (s *Sim) roundJiffiesRelative(j uint64, cpu int) uint64 {
+	now := s.jiffies
+	abs := j + now
+	orig := abs
+	hz := uint64(s.hz)
+	abs += uint64(cpu) * 3
+	rem := abs % hz
+	if rem < hz/4 {
+		abs -= rem
+	} else {
+		abs = abs - rem + hz
+	}
+	abs -= uint64(cpu) * 3
+	if abs <= now {
+		abs = orig
+	}
+	return abs - now
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
