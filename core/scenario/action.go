@@ -28,16 +28,16 @@ func (s *Session) action(st Stmt) ([]Out, error) {
 			}
 			n = v
 		}
-		if n > 1<<24 {
-			return nil, s.errf(a[0].Pos, "tick: at most %d jiffies at once", 1<<24)
+		if n > 1<<20 {
+			return nil, s.errf(a[0].Pos, "tick: at most %d jiffies at once", 1<<20)
 		}
 		m.Advance(n)
 		return out, nil
 	case "settle":
 		sec := 60.0
 		if len(a) > 0 {
-			if _, err := fmt.Sscanf(a[0].Val, "%g", &sec); err != nil || sec < 0 || sec > 86400 {
-				return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds, got %q", a[0].Val)
+			if _, err := fmt.Sscanf(a[0].Val, "%g", &sec); err != nil || sec < 0 || sec > 3600 {
+				return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds (0..3600), got %q", a[0].Val)
 			}
 		}
 		if !m.RunUntilSettled(uint64(sec * float64(m.HZ()))) {
@@ -176,8 +176,8 @@ func (s *Session) spawnRandom(st Stmt, out []Out) ([]Out, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n > 200000 {
-		return nil, s.errf(st.Args[0].Pos, "spawn-random: at most 200000 tasks")
+	if n > 100000 {
+		return nil, s.errf(st.Args[0].Pos, "spawn-random: at most 100000 tasks")
 	}
 	frames := uint64(16)
 	for _, x := range st.Args[1:] {

@@ -89,6 +89,11 @@ func nearest(name string, cands []string) string {
 	if bd <= 2 || bd <= len(name)/3 {
 		return best
 	}
+	for _, c := range cands {
+		if len(name) >= 3 && strings.HasPrefix(c, name) {
+			return c
+		}
+	}
 	return ""
 }
 

@@ -103,9 +103,11 @@ func (s *Sim) Insmod(name string) error {
 				addr += align16(f.NewSize)
 			}
 		}
-		if !s.tainted {
+		// check_modinfo_livepatch: pr_notice_once, only for a module
+		// that carries the livepatch modinfo flag.
+		if !s.tainted && !m.Spec.NotLivepatch {
 			s.tainted = true
-			s.printk(LevelWarn, "%s: tainting kernel with TAINT_LIVEPATCH", name)
+			s.printk(LevelNotice, "%s: tainting kernel with TAINT_LIVEPATCH", name)
 		}
 	}
 	mi := s.modIndex(name)
@@ -505,7 +507,10 @@ func (s *Sim) enablePatch(pi int) error {
 			return s.enableFailed(pi, err)
 		}
 		if err := s.patchObject(pi, oi); err != nil {
-			s.klp(LevelWarn, "failed to patch object '%s'", o.Name)
+			if s.prof.Callbacks() {
+				// v4.12-v4.14 print only "failed to enable patch".
+				s.klp(LevelWarn, "failed to patch object '%s'", o.Name)
+			}
 			return s.enableFailed(pi, err)
 		}
 	}

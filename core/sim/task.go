@@ -257,6 +257,9 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 		}
 		t.CPU = ts.CPU
 		s.cpus[ts.CPU].Curr = pid
+		if ts.User && t.PatchPending {
+			s.tickWork = true
+		}
 	}
 	s.insertTask(t)
 	if pid >= s.nextPID {

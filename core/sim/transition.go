@@ -78,6 +78,9 @@ func (s *Sim) startTransition() {
 	if s.prof.CondReschedHook() || s.prof.ScheduleHook() {
 		s.schedHook = true
 	}
+	// A task running in user mode now has TIF_PATCH_PENDING set: the next
+	// timer tick's return to user mode switches it.
+	s.tickWork = true
 	s.signalsCnt = 0
 	s.step("klp_start_transition: TIF_PATCH_PENDING set on %d tasks", n)
 }

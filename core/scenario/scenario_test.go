@@ -1,0 +1,176 @@
+package scenario
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func sample(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/sample.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func stripPos(sts []Stmt) []Stmt {
+	out := make([]Stmt, len(sts))
+	for i, st := range sts {
+		st.Pos = Pos{}
+		args := make([]Arg, len(st.Args))
+		for j, a := range st.Args {
+			a.Pos = Pos{}
+			args[j] = a
+		}
+		st.Args = args
+		st.Body = stripPos(st.Body)
+		if len(st.Body) == 0 {
+			st.Body = nil
+		}
+		out[i] = st
+	}
+	return out
+}
+
+func TestPrintParseRoundTrip(t *testing.T) {
+	srcs := []string{sample(t), `
+kernel 5.1
+livepatch p replace
+  object vmlinux
+    func f -> g/0x20 sympos=2
+    callback pre_patch ret=ENODEV "pre_patch_callback: {objstate}" if-prev=1 "x \"quoted\" \\ y"
+  state 1 version=2
+end
+expect dmesg
+  livepatch: enabling patch 'p'
+end
+echo -n "a b" > /tmp/x
+task 5 a stack= state=S
+`}
+	for i, src := range srcs {
+		sc, err := Parse("t", src)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		again, err := Parse("t", sc.String())
+		if err != nil {
+			t.Fatalf("%d: reparse of printed script: %v\n%s", i, err, sc.String())
+		}
+		if !reflect.DeepEqual(stripPos(sc.Stmts), stripPos(again.Stmts)) {
+			t.Errorf("%d: parse(print(x)) != x\n%s", i, sc.String())
+		}
+		if sc.String() != again.String() {
+			t.Errorf("%d: printing is not stable", i)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"insmdo foo", `f:1:1: unknown command "insmdo" (did you mean "insmod"?)`},
+		{"kernel 6.16\n\ncall", "f:3:1: call needs at least 2 argument(s)"},
+		{"livepatch p\n  objet vmlinux\nend", `f:2:3: unknown livepatch line "objet"`},
+		{"livepatch p\n  object vmlinux", "f:1:1: livepatch p is not closed with 'end'"},
+		{`echo "abc`, "f:1:6: unterminated quoted string"},
+		{"kernel 3.10", "predates the per-task consistency model"},
+		{"vmlinux a\nkernel 6.4", "f:2:1: kernel must come before the machine is built"},
+		{"vmlinux cmdline_proc_show\ntask 1 cat state=S stack=cmdline_proc_shw", "f:2:1: task 1 stack: no function cmdline_proc_shw in any loaded object (did you mean cmdline_proc_show?)"},
+		{"task 1 cat stat=S", `f:1:12: unknown option "stat" (did you mean "state"?)`},
+		{"cpus 2 nohz=1", `unknown option "nohz" (did you mean "nohz_full"?)`},
+		{"expect tansition none", `unknown expect form "tansition" (did you mean "transition"?)`},
+		{"task 1 a\ncall 1 nosuch", "f:2:8: call: no function nosuch"},
+	}
+	for _, c := range cases {
+		_, _, err := NewSession("f", c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestBrokenScenarioAppliesNothing(t *testing.T) {
+	s, _, err := NewSession("f", "vmlinux f\ntask 1 a\ninsmod nothing\ncall 1 nosuch")
+	if err == nil || s != nil {
+		t.Fatalf("want an error and no session, got %v %v", s, err)
+	}
+}
+
+func TestShellErrors(t *testing.T) {
+	s, _, err := NewSession("f", sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ line, want string }{
+		{"echo 1 > /sys/kernel/livepatch/nope/enabled", "bash: /sys/kernel/livepatch/nope/enabled: No such file or directory"},
+		{"insmod nosuch.ko", "insmod: ERROR: could not load module nosuch.ko: No such file or directory"},
+		{"rmmod nosuch", "rmmod: ERROR: Module nosuch is not currently loaded"},
+		{"kill -STOP 999", "bash: kill: (999) - No such process"},
+		{"cat /proc/42/nope", "cat: /proc/42/nope: No such file or directory"},
+	}
+	for _, c := range cases {
+		out, err := s.Exec(c.line)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		got := ""
+		for _, o := range out {
+			if o.Kind == "stderr" {
+				got = o.Text
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s: stderr %q, want %q", c.line, got, c.want)
+		}
+	}
+	// a write error changes nothing
+	for _, l := range []string{"rmmod livepatch_sample", "insmod livepatch-sample.ko"} {
+		if out, err := s.Exec(l); err != nil || out[len(out)-1].Kind == "stderr" {
+			t.Fatalf("%s: %v %v", l, out, err)
+		}
+	}
+	var out []Out
+	out, _ = s.Exec("echo 2 > /sys/kernel/livepatch/livepatch_sample/enabled")
+	if last := out[len(out)-1]; last.Text != "bash: echo: write error: Invalid argument" {
+		t.Errorf("got %q", last.Text)
+	}
+	if v, _ := s.Sim().ReadFile("/sys/kernel/livepatch/livepatch_sample/enabled"); v != "1\n" {
+		t.Errorf("enabled = %q after a rejected write", v)
+	}
+}
+
+func TestSourceReplaysToSameState(t *testing.T) {
+	s, _, err := NewSession("f", sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"task 50 sh", "insmod livepatch-sample.ko", "tick 10", "fork 50 child=77", "block 77"} {
+		if _, err := s.Exec(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, _, err := NewSession("share", s.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Sim().View(), again.Sim().View()) {
+		t.Fatal("a session replayed from its Source differs")
+	}
+	if len(s.Sim().Log()) != len(again.Sim().Log()) {
+		t.Fatal("logs differ")
+	}
+}
+
+func TestGoalsExplain(t *testing.T) {
+	src := strings.SplitN(sample(t), "cat /sys", 2)[0]
+	s, _, err := NewSession("f", src+"\ngoal task 42 patch_state=1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.Goals()
+	if len(g) != 1 || g[0].OK || !strings.Contains(g[0].Reason, "sleeping on function cmdline_proc_show") {
+		t.Fatalf("goal: %+v", g)
+	}
+}
