@@ -258,27 +258,10 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 
-	t := typeOf(name)
-	h := w.Header()
-	h.Set("Content-Type", t.contentType) // set explicitly so ServeContent never sniffs
-	if t.html {
-		h.Set("Cache-Control", cacheHTML)
-	} else {
-		h.Set("Cache-Control", cacheAssets)
-		// The embeddable widget loads its module script, wasm and assets
-		// from other origins; these files are public, so allow that.
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	}
-	if t.document {
-		h.Set("Content-Security-Policy", csp)
-	}
+	t := typeOf(name) // of the original name: a variant keeps its type
 
 	encoding := ""
 	if t.compressible {
-		// Set even when serving identity: caches must not hand the
-		// identity response to a client that could take br, or vice versa.
-		h.Add("Vary", "Accept-Encoding")
 		accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
 		for _, e := range encodings {
 			if !accepted[e.name] {
@@ -286,7 +269,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 			}
 			vi, err := s.root.Stat(name + e.ext)
 			if err != nil || !vi.Mode().IsRegular() {
-				continue
+				continue // missing, or e.g. a symlink out of the root
 			}
 			name, fi, encoding = name+e.ext, vi, e.name
 			break
@@ -305,7 +288,29 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		s.internalError(w, err)
 		return
 	}
+
+	// Headers describing the file are set only now that it is known to be
+	// servable, so no error response can carry them.
+	h := w.Header()
+	h.Set("Content-Type", t.contentType) // set explicitly so ServeContent never sniffs
 	h.Set("ETag", etag)
+	if t.html {
+		h.Set("Cache-Control", cacheHTML)
+	} else {
+		h.Set("Cache-Control", cacheAssets)
+		// The embeddable widget loads its module script, wasm and assets
+		// from other origins; these files are public, so allow that.
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
+	if t.document {
+		h.Set("Content-Security-Policy", csp)
+	}
+	if t.compressible {
+		// Set even when serving identity: caches must not hand the
+		// identity response to a client that could take br, or vice versa.
+		h.Add("Vary", "Accept-Encoding")
+	}
 	if encoding != "" {
 		h.Set("Content-Encoding", encoding)
 		// ServeContent omits Content-Length when Content-Encoding is set
@@ -430,14 +435,8 @@ func (s *Server) internalError(w http.ResponseWriter, err error) {
 
 // error writes a fixed body: never a path or an underlying error message.
 func (s *Server) error(w http.ResponseWriter, code int) {
-	h := w.Header()
-	// These may already describe the file we failed to serve; an error must
-	// not be cached as if it were that file.
-	for _, k := range []string{"Cache-Control", "ETag", "Content-Encoding"} {
-		h.Del(k)
-	}
 	// Someone may navigate to an error page; keep it under the same policy.
-	h.Set("Content-Security-Policy", csp)
+	w.Header().Set("Content-Security-Policy", csp)
 	http.Error(w, strconv.Itoa(code)+" "+strings.ToLower(http.StatusText(code)), code)
 }
 

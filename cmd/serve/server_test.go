@@ -13,9 +13,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,6 +55,8 @@ func newSite(t *testing.T) *site {
 		"site/widget.mjs":        "export default 1",
 		"site/gz.js":             "only-gzip-identity",
 		"site/gz.js.gz":          "only-gzip-GZ",
+		"site/dirvar.js":         "dirvar-identity",
+		"site/dirvar.js.br/x":    "a directory is not a variant",
 		"site/style.css":         "body{}",
 		"site/icon.svg":          "<svg xmlns='http://www.w3.org/2000/svg'/>",
 		"site/data.json":         `{"a":1}`,
@@ -67,6 +71,8 @@ func newSite(t *testing.T) *site {
 		"site/sub/index.html":    "<p>sub</p>",
 		"site/my dir/index.html": "<p>spaced</p>",
 		"site/empty/other.js":    "x",
+		// A directory where the index file should be: not a file to serve.
+		"site/weird/index.html/x.txt": "x",
 	}
 	for name, content := range files {
 		writeFile(t, filepath.Join(base, name), content)
@@ -257,6 +263,7 @@ func TestPrecompressed(t *testing.T) {
 		{"/app.wasm", "", "", "WASM-IDENTITY-BYTES", "application/wasm"},
 		{"/gz.js", "br, gzip", "gzip", "only-gzip-GZ", "text/javascript; charset=utf-8"},
 		{"/gz.js", "br", "", "only-gzip-identity", "text/javascript; charset=utf-8"},
+		{"/dirvar.js", "br", "", "dirvar-identity", "text/javascript; charset=utf-8"},
 		{"/", "br", "br", "HTML-BR", "text/html; charset=utf-8"},
 		{"/notes.txt", "br, gzip", "", "notes", "text/plain; charset=utf-8"}, // no variants: Vary all the same
 	}
@@ -368,9 +375,9 @@ func TestETag(t *testing.T) {
 		if got := etag(); got != etagOf("bbbb") {
 			t.Errorf("ETag = %q, want %q after modtime change", got, etagOf("bbbb"))
 		}
-		// So does a new size, even with the old modtime.
+		// So does a new size, even with an unchanged modtime.
 		writeFile(t, name, "ccccc")
-		if err := os.Chtimes(name, mtime, mtime); err != nil {
+		if err := os.Chtimes(name, mtime.Add(time.Second), mtime.Add(time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if got := etag(); got != etagOf("ccccc") {
@@ -534,6 +541,8 @@ func TestDirectories(t *testing.T) {
 		{"/empty/", 404, "", ""}, // no index.html, and no listing
 		{"/empty", 404, "", ""},
 		{"/a/", 404, "", ""},
+		{"/weird/", 404, "", ""},
+		{"/weird/index.html", 404, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -618,7 +627,9 @@ func TestMethods(t *testing.T) {
 
 func TestBadRequest(t *testing.T) {
 	s := newSite(t)
-	writeFile(t, filepath.Join(s.root, `a\b`), "backslash file") // legal name on Unix
+	if runtime.GOOS != "windows" {
+		writeFile(t, filepath.Join(s.root, `a\b`), "backslash file") // a legal name on Unix
+	}
 	for _, target := range []string{"/a%00b", "/index.html%00.js", `/a\b`, "/a%5cb", "/a%5Cb", "/..%5c..%5csecret.txt"} {
 		t.Run(target, func(t *testing.T) {
 			resp, body := do(t, s.h, "GET", target, nil)
@@ -675,7 +686,7 @@ func TestRunUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"-root", file}, "is not a directory"},
-		{[]string{"-root", filepath.Join(dir, "missing")}, "no such file"},
+		{[]string{"-root", filepath.Join(dir, "missing")}, "missing"},
 		{[]string{"-bogus"}, "flag provided but not defined"},
 		{[]string{"-root", dir, "extra"}, "unexpected arguments"},
 	}
@@ -711,6 +722,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	entered, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock() // never leave the handler stuck if the test fails early
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			close(entered)
@@ -759,13 +773,17 @@ func TestServeGracefulShutdown(t *testing.T) {
 
 	<-entered
 	cancel()
-	<-shutdownStarted // the listener is closed by now
+	select {
+	case <-shutdownStarted: // Shutdown (not Close) was called; listener is closed
+	case err := <-done:
+		t.Fatalf("serve returned %v without a graceful Shutdown", err)
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("serve returned %v while a request was in flight", err)
 	default:
 	}
-	close(release)
+	unblock()
 
 	if r := <-slow; r.err != nil || r.body != "finished" {
 		t.Errorf("in-flight request = %q, %v; want it to finish", r.body, r.err)
