@@ -1,0 +1,510 @@
+// Package conformance replays the Linux kernel's livepatch selftests
+// (tools/testing/selftests/livepatch/test-{livepatch,callbacks,state,sysfs}.sh)
+// on the simulator and compares what the selftest harness would see with
+// the selftests' own expected output.
+//
+// Each case is a pair of files under testdata/<script>/:
+//
+//   - <NN-slug>.klp: a scenario (docs/scenario.md) declaring the machine and
+//     the test modules, then the harness actions as shell commands;
+//   - <NN-slug>.golden: the case's check_result argument, verbatim, with the
+//     script's variables expanded. It is the selftest's expected output and
+//     is never generated from the simulator.
+//
+// The runner rebuilds the harness's check_result input from the scenario
+// run (see harnessResult) and compares it line by line with the golden file.
+//
+// Harness actions map to scenario statements as follows:
+//
+//	load_mod / load_failing_mod M [p=v]   insmod test_modules/M.ko [p=v]
+//	load_lp M [p=v]                       insmod test_modules/M.ko [p=v]; settle;
+//	                                      cat /sys/kernel/livepatch/M/transition  # loop_until "0"
+//	load_lp_nowait M                      insmod test_modules/M.ko
+//	disable_lp M                          echo 0 > /sys/kernel/livepatch/M/enabled; settle;
+//	                                      ls /sys/kernel/livepatch  # loop_until ! -e M
+//	unload_mod / unload_lp M              rmmod M
+//	set_pre_patch_ret M V                 echo V > /sys/module/M/parameters/pre_patch_ret
+//
+// The simulator ignores module parameters on the insmod line; their effect
+// is part of each scenario's module declaration (replace, ret=ENODEV,
+// block_transition's busy kworker), which is why each case declares its own
+// machine.
+//
+// Checks the harness makes without logging anything are written as a
+// trailing annotation comment on the statement that reads the value:
+//
+//	cat PATH        # check_sysfs_value "VALUE"
+//	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
+//	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
+//	call PID FUNC   # cat /proc/FILE == "TEXT"    (or !=)
+//	call PID FUNC   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
+//	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
+//
+// A `call` annotation reads what the function the ftrace handler chose for
+// PID would print (outputOf): a livepatch replacement function of the test
+// modules prints "<patch module>: this has been live patched"; the
+// original functions print their own text. The grep form logs that text to
+// the kernel log when it contains "live patched", as the harness does with
+// > /dev/kmsg.
+//
+// Cases listed in KNOWN.md are run too; a failure is then reported as a
+// skip with the listed reason, and a pass as an error (the entry is stale).
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/klp-playground/klp/core/scenario"
+)
+
+// expectedCases is how many cases each selftest script has.
+var expectedCases = map[string]int{
+	"test-livepatch": 5,
+	"test-callbacks": 11,
+	"test-state":     4,
+	"test-sysfs":     5,
+}
+
+func TestSelftests(t *testing.T) {
+	known, err := loadKnown("KNOWN.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.klp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	count := map[string]int{}
+	seen := map[string]bool{}
+	for _, f := range files {
+		count[filepath.Base(filepath.Dir(f))]++
+		seen[caseID(f)] = true
+	}
+	for script, n := range expectedCases {
+		if count[script] != n {
+			t.Errorf("testdata/%s has %d scenarios, want %d (one per selftest case)", script, count[script], n)
+		}
+	}
+	goldens, err := filepath.Glob(filepath.Join("testdata", "*", "*.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range goldens {
+		if !seen[caseID(strings.TrimSuffix(g, ".golden")+".klp")] {
+			t.Errorf("%s has no scenario", g)
+		}
+	}
+	for id := range known {
+		if !seen[id] {
+			t.Errorf("KNOWN.md lists %s, which has no scenario", id)
+		}
+	}
+	for _, f := range files {
+		id := caseID(f)
+		t.Run(id, func(t *testing.T) {
+			problems := runCase(f)
+			reason, isKnown := known[id]
+			switch {
+			case len(problems) == 0 && isKnown:
+				t.Errorf("passes, but KNOWN.md lists it (%s): remove the entry", reason)
+			case len(problems) > 0 && isKnown:
+				t.Logf("%s", strings.Join(problems, "\n"))
+				t.Skipf("known discrepancy (KNOWN.md): %s", reason)
+			case len(problems) > 0:
+				t.Errorf("%s", strings.Join(problems, "\n"))
+			}
+		})
+	}
+}
+
+// caseID is "test-callbacks/09-busy-target-module" for a scenario path.
+func caseID(path string) string {
+	return filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), ".klp")
+}
+
+// runCase runs one scenario and returns every way it differs from the
+// selftest: golden-output diff, failed harness checks, harness aborts.
+func runCase(path string) []string {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	golden, err := os.ReadFile(strings.TrimSuffix(path, ".klp") + ".golden")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	res, problems, built := harnessResult(path, string(src))
+	if !built {
+		return problems
+	}
+	want := splitLines(string(golden))
+	if d := diff(want, res); d != "" {
+		problems = append(problems, "check_result differs from the selftest's expected output:\n"+d)
+	}
+	return problems
+}
+
+func splitLines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+var declVerbs = map[string]bool{
+	"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true,
+	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true,
+}
+
+// harnessResult runs the scenario and rebuilds what check_result would
+// compare: the dmesg lines logged after start_test, harness lines
+// included, through the harness's filter. It also returns the problems
+// that would make the harness die or a check fail.
+func harnessResult(path, src string) (result, problems []string, built bool) {
+	sc, err := scenario.Parse(path, src)
+	if err != nil {
+		return nil, []string{"scenario does not parse: " + err.Error()}, false
+	}
+	lines := strings.Split(src, "\n")
+	// The machine is built from the leading declarations; the harness
+	// actions are applied one statement at a time.
+	first := len(sc.Stmts)
+	for i, st := range sc.Stmts {
+		if !declVerbs[st.Verb] {
+			first = i
+			break
+		}
+	}
+	prefix := src
+	if first < len(sc.Stmts) {
+		prefix = strings.Join(lines[:sc.Stmts[first].Pos.Line-1], "\n")
+	}
+	sess, _, err := scenario.NewSession(path, prefix)
+	if err != nil {
+		return nil, []string{"the machine cannot be built: " + err.Error()}, false
+	}
+	var dmesg []string
+	for _, st := range sc.Stmts[first:] {
+		outs, err := sess.Apply(st)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("scenario fails: %v", err))
+			break
+		}
+		note := annotation(lines[st.Pos.Line-1])
+		d, p := harnessStep(sess, st, outs, note)
+		dmesg = append(dmesg, d...)
+		for _, x := range p {
+			problems = append(problems, fmt.Sprintf("%s:%d: %s", filepath.Base(path), st.Pos.Line, x))
+		}
+	}
+	return checkResultFilter(dmesg), problems, true
+}
+
+// annotation returns the trailing comment of a statement line (outside
+// quotes), without the '#'.
+func annotation(line string) string {
+	inq := false
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			if inq {
+				i++
+			}
+		case '"':
+			inq = !inq
+		case '#':
+			if !inq {
+				return strings.TrimSpace(line[i+1:])
+			}
+		}
+	}
+	return ""
+}
+
+// harnessStep turns one statement's output into dmesg lines in the order
+// the harness produces them, and checks its annotation.
+func harnessStep(sess *scenario.Session, st scenario.Stmt, outs []scenario.Out, note string) (dmesg, problems []string) {
+	var cmd string
+	var stdout, stderr, klog []string
+	for _, o := range outs {
+		switch o.Kind {
+		case "cmd":
+			cmd = strings.TrimPrefix(o.Text, "# ")
+		case "stdout":
+			stdout = append(stdout, o.Text)
+		case "stderr":
+			stderr = append(stderr, o.Text)
+		case "log":
+			if dynamicDebugShows(o.Level, o.Text) {
+				klog = append(klog, o.Text)
+			}
+		case "fail":
+			problems = append(problems, "expectation failed: "+o.Text)
+		case "note":
+			if st.Verb == "settle" {
+				problems = append(problems, "the harness's wait would time out: "+o.Text)
+			}
+		}
+	}
+	switch {
+	case st.Verb == "insmod" || st.Verb == "modprobe":
+		// __load_mod / load_failing_mod: log the command, run it; a
+		// failing load's error text is logged after the kernel's lines.
+		dmesg = append(dmesg, "% "+cmd)
+		dmesg = append(dmesg, klog...)
+		dmesg = append(dmesg, stderr...)
+		return dmesg, problems
+	case st.Verb == "rmmod":
+		dmesg = append(dmesg, "% "+cmd)
+		dmesg = append(dmesg, klog...)
+		if len(stderr) > 0 {
+			// unload_mod: die "$ret"
+			dmesg = append(dmesg, "ERROR: "+strings.Join(stderr, "\n"))
+			problems = append(problems, "harness would die: "+strings.Join(stderr, "; "))
+		}
+		return dmesg, problems
+	case st.Verb == "echo" && strings.Contains(cmd, ">"):
+		// disable_lp / set_pre_patch_ret log the command first.
+		dmesg = append(dmesg, "% "+cmd)
+		dmesg = append(dmesg, klog...)
+		if len(stderr) > 0 {
+			problems = append(problems, "harness would die (its wait for the write's effect times out): "+strings.Join(stderr, "; "))
+		}
+		return dmesg, problems
+	}
+	dmesg = append(dmesg, klog...)
+	if len(stderr) > 0 && note != "" {
+		problems = append(problems, "check cannot run: "+strings.Join(stderr, "; "))
+		return dmesg, problems
+	}
+	if note == "" {
+		return dmesg, problems
+	}
+	d, p := checkAnnotation(sess, st, note, stdout)
+	return append(dmesg, d...), append(problems, p...)
+}
+
+var (
+	reValue  = regexp.MustCompile(`^(check_sysfs_value|loop_until)\s+"([^"]*)"$`)
+	reRights = regexp.MustCompile(`^check_sysfs_rights\s+(\S+)\s+"([^"]*)"$`)
+	reProc   = regexp.MustCompile(`^cat\s+(\S+)\s+(==|!=)\s+"([^"]*)"$`)
+	reGrep   = regexp.MustCompile(`^grep\s+'live patched'\s+(\S+)\s+>\s+/dev/kmsg$`)
+	reCount  = regexp.MustCompile(`^nmods\s+([0-9]+)$`)
+	reGone   = regexp.MustCompile(`^loop_until\s+!\s+-e\s+(\S+)$`)
+)
+
+// checkAnnotation runs a harness check written as an annotation. It
+// returns dmesg lines (for the grep form) and problems.
+func checkAnnotation(sess *scenario.Session, st scenario.Stmt, note string, stdout []string) (dmesg, problems []string) {
+	switch {
+	case st.Verb == "cat" && reValue.MatchString(note):
+		m := reValue.FindStringSubmatch(note)
+		got := strings.Join(stdout, "\n")
+		if got != m[2] {
+			// check_sysfs_value: die "Unexpected value in $path: $expected_value vs. $value"
+			problems = append(problems, fmt.Sprintf("%s: Unexpected value in %s: %s vs. %s", m[1], st.Args[0].Val, m[2], got))
+		}
+	case st.Verb == "ls" && reRights.MatchString(note):
+		m := reRights.FindStringSubmatch(note)
+		mode, ok := "", false
+		for _, l := range stdout {
+			f := strings.Fields(l)
+			if len(f) >= 6 && f[len(f)-1] == m[1] {
+				mode, ok = f[0], true
+			}
+		}
+		dir := st.Args[len(st.Args)-1].Val
+		if !ok {
+			problems = append(problems, fmt.Sprintf("check_sysfs_rights: %s/%s does not exist", dir, m[1]))
+		} else if mode != m[2] {
+			problems = append(problems, fmt.Sprintf("check_sysfs_rights: Unexpected access rights of %s/%s: %s vs. %s", dir, m[1], m[2], mode))
+		}
+	case st.Verb == "ls" && reGone.MatchString(note):
+		// disable_lp: loop_until [[ ! -e "$SYSFS_KLP_DIR/$mod" ]]
+		m := reGone.FindStringSubmatch(note)
+		for _, l := range stdout {
+			if l == m[1] {
+				problems = append(problems, fmt.Sprintf("%s/%s still exists: the harness would die (failed to disable livepatch %s)", st.Args[0].Val, m[1], m[1]))
+			}
+		}
+	case st.Verb == "ls" && reCount.MatchString(note):
+		// mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]}
+		m := reCount.FindStringSubmatch(note)
+		if got := fmt.Sprint(len(stdout)); got != m[1] {
+			problems = append(problems, fmt.Sprintf("Expecting %s modules listed, found %s", m[1], got))
+		}
+	case st.Verb == "call" && reProc.MatchString(note):
+		m := reProc.FindStringSubmatch(note)
+		got, err := outputOf(sess, st)
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		if (got == m[3]) != (m[2] == "==") {
+			problems = append(problems, fmt.Sprintf("FAIL: cat %s gives %q, want %s %q", m[1], got, m[2], m[3]))
+		}
+	case st.Verb == "call" && reGrep.MatchString(note):
+		got, err := outputOf(sess, st)
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		if strings.Contains(got, "live patched") {
+			dmesg = append(dmesg, got)
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("annotation %q does not apply to %q", note, st.Verb))
+	}
+	return dmesg, problems
+}
+
+// originalOutput is what the unpatched functions the selftests read print.
+// Only "live patched" matters for the greps; the kernel command line and
+// meminfo are stand-ins.
+var originalOutput = map[string]string{
+	"cmdline_proc_show":        "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1",
+	"meminfo_proc_show":        "MemTotal:        4026168 kB",
+	"test_klp_mod_target_show": "test_klp_mod_target: original output",
+}
+
+// outputOf says what the function the task of a `call PID FUNC` statement
+// is now running prints: the innermost frame is the version the ftrace
+// handler chose. Every replacement function of the selftest modules
+// (livepatch_cmdline_proc_show, livepatch_meminfo_proc_show,
+// livepatch_mod_target_show) prints "%s: this has been live patched" with
+// THIS_MODULE->name.
+func outputOf(sess *scenario.Session, st scenario.Stmt) (string, error) {
+	var pid int
+	if _, err := fmt.Sscan(st.Args[0].Val, &pid); err != nil {
+		return "", fmt.Errorf("call: bad pid %q", st.Args[0].Val)
+	}
+	m := sess.Sim()
+	task, ok := m.Task(pid)
+	if !ok || len(task.Stack) == 0 {
+		return "", fmt.Errorf("task %d has no kernel frame after the call", pid)
+	}
+	c := m.Code(task.Stack[len(task.Stack)-1].Code)
+	if c.ForPatch != "" {
+		return c.ForPatch + ": this has been live patched", nil
+	}
+	if out, ok := originalOutput[c.Name]; ok {
+		return out, nil
+	}
+	return "", fmt.Errorf("no known output for %s", c.Name)
+}
+
+// dynamicDebugShows applies the harness's dynamic-debug setting
+// ("file kernel/livepatch/* +p", "func klp_try_switch_task -p"): every
+// livepatch pr_debug is printed except those whose call site is in
+// klp_try_switch_task (in v4.12-v5.15 the stack-check lines read
+// "klp_check_stack: ..." but were printed from klp_try_switch_task too).
+func dynamicDebugShows(level, text string) bool {
+	if level != "debug" {
+		return true
+	}
+	msg := stripTimestamp(text)
+	return !strings.HasPrefix(msg, "livepatch: klp_try_switch_task: ") &&
+		!strings.HasPrefix(msg, "livepatch: klp_check_stack: ")
+}
+
+var (
+	reTime   = regexp.MustCompile(`^\[[ 0-9.]*\] `)
+	reCaller = regexp.MustCompile(`^\[[ ]*[CT][0-9]*\] `)
+	reTaint  = regexp.MustCompile(`(tainting|taints) kernel`)
+)
+
+func stripTimestamp(s string) string {
+	return reCaller.ReplaceAllString(reTime.ReplaceAllString(s, ""), "")
+}
+
+// checkResultFilter is check_result's pipeline:
+//
+//	grep -e 'livepatch:' -e 'test_klp' | grep -v '\(tainting\|taints\) kernel' |
+//	sed 's/^\[[ 0-9.]*\] //' | sed 's/^\[[ ]*[CT][0-9]*\] //'
+func checkResultFilter(in []string) []string {
+	var out []string
+	for _, l := range in {
+		if !strings.Contains(l, "livepatch:") && !strings.Contains(l, "test_klp") {
+			continue
+		}
+		if reTaint.MatchString(l) {
+			continue
+		}
+		out = append(out, stripTimestamp(l))
+	}
+	return out
+}
+
+// loadKnown reads KNOWN.md: every "## <script>/<case>" heading names a
+// case that is expected to fail, with the first "Reason:" line under it.
+func loadKnown(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]string{}
+	cur := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		if id, ok := strings.CutPrefix(l, "## "); ok {
+			cur = strings.TrimSpace(id)
+			if strings.Count(cur, "/") != 1 || strings.ContainsAny(cur, " `") {
+				return nil, fmt.Errorf("KNOWN.md: heading %q is not <script>/<case>", l)
+			}
+			known[cur] = "(no reason given)"
+			continue
+		}
+		if r, ok := strings.CutPrefix(l, "Reason: "); ok && cur != "" && known[cur] == "(no reason given)" {
+			known[cur] = strings.TrimSpace(r)
+		}
+	}
+	return known, nil
+}
+
+// diff returns a unified-style diff of want (the selftest's expected text)
+// and got (the rebuilt result), "" if they are equal.
+func diff(want, got []string) string {
+	n, m := len(want), len(got)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if want[i] == got[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	if lcs[0][0] == n && n == m {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("--- expected (selftest)\n+++ result (simulator)\n")
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && want[i] == got[j]:
+			b.WriteString(" " + want[i] + "\n")
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			b.WriteString("+" + got[j] + "\n")
+			j++
+		default:
+			b.WriteString("-" + want[i] + "\n")
+			i++
+		}
+	}
+	return b.String()
+}
