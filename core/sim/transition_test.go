@@ -642,7 +642,7 @@ func TestReverseTransition(t *testing.T) {
 func testReverse(t *testing.T, prof string, fromPatching bool) {
 	s := newSim(t, prof)
 	m := lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"))
-	callbacks := s.prof.Callbacks()
+	callbacks := prof != "4.12"
 	if callbacks {
 		m = withCallbacks(m)
 	}
@@ -686,7 +686,8 @@ func testReverse(t *testing.T, prof string, fromPatching bool) {
 	// came first.
 	clr := eventIndex(r.Events, EvStep, "klp_reverse_transition: TIF_PATCH_PENDING cleared")
 	flip := eventIndex(r.Events, EvStep, "klp_reverse_transition: enabled=")
-	if clr < 0 || flip < 0 || (clr < flip) != s.prof.ReverseClearsFirst() {
+	clearsFirst := map[string]bool{"6.4": true, "6.16": true}[prof]
+	if clr < 0 || flip < 0 || (clr < flip) != clearsFirst {
 		t.Fatalf("clear at %d, flip at %d (profile %s)", clr, flip, prof)
 	}
 	if got := read(t, s, lpPath("lp", "enabled")); got != val {
@@ -728,7 +729,7 @@ func testReverse(t *testing.T, prof string, fromPatching bool) {
 		}
 	}
 	exists, _, _ := s.Stat(lpPath("lp"))
-	wantDir := !fromPatching || s.prof.Registration()
+	wantDir := !fromPatching || prof == "4.12" || prof == "4.15"
 	if exists != wantDir {
 		t.Fatalf("patch directory present = %v, want %v", exists, wantDir)
 	}
@@ -865,5 +866,934 @@ func TestForceErrors(t *testing.T) {
 		if ok, _, _ := s.Stat(lpPath("lp", "force")); ok {
 			t.Fatalf("%s has no force attribute", prof)
 		}
+	}
+}
+
+// --- fake signals ------------------------------------------------------------------------
+
+func TestFakeSignalsAutomatic(t *testing.T) {
+	for _, prof := range []string{"5.1", "5.13", "6.16"} {
+		t.Run(prof, func(t *testing.T) {
+			s := newSim(t, prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			us := sleeper(t, s, 1300, "cat", UserTask, Interruptible, "cmdline_proc_show")
+			ud := sleeper(t, s, 1301, "dd", UserTask, Uninterruptible, "cmdline_proc_show")
+			kt := sleeper(t, s, 1302, "kworker", Kthread, Interruptible, "cmdline_proc_show")
+			must(t, s.Insmod("lp"))
+			s.AdvanceSeconds(14.5)
+			noLineContaining(t, logTexts(s), "signaling")
+			s.Ready()
+			s.AdvanceSeconds(0.5)
+			r := s.Ready()
+			got := texts(r.Log)
+			// The 16th attempt (counter 15) at 14.816 s: per-task lines
+			// first, then the notice.
+			pfx := "livepatch: klp_check_stack: "
+			if s.prof.TaskCallFunc() {
+				pfx = "livepatch: klp_try_switch_task: "
+			}
+			inOrder(t, got, pfx+"cat:1300 is sleeping on function cmdline_proc_show", "livepatch: signaling remaining tasks")
+			if at := logTime(s, "livepatch: signaling remaining tasks"); at != 14816e6 {
+				t.Fatalf("signals at %d ns, want 14.816 s", at)
+			}
+			// The interruptible user sleeper unwound, switched at the
+			// kernel exit and re-ran its calls, now in the new version.
+			c := task(t, s, us)
+			if c.PatchState != Patched || c.PatchPending || c.State != Interruptible {
+				t.Fatalf("cat: state %d pending %v %s", c.PatchState, c.PatchPending, c.State)
+			}
+			if eventIndex(r.Events, EvSwitch, "cat:1300 switched to "+s.prof.StateName(Patched)+" (kernel exit after fake signal)") < 0 {
+				t.Fatal("no kernel-exit switch event for cat")
+			}
+			var names []string
+			for _, f := range c.Stack {
+				names = append(names, s.Code(f.Code).Name)
+			}
+			if strings.Join(names, ",") != "do_syscall_64,seq_read,lp_cmdline_proc_show,schedule" {
+				t.Fatalf("restarted stack = %v", names)
+			}
+			if eventIndex(r.Events, EvCall, "cat:1300 calls cmdline_proc_show: the ftrace handler runs lp_cmdline_proc_show [lp] (patch_state 1)") < 0 {
+				t.Fatal("the restarted call should go through the handler to the new code")
+			}
+			// The D sleeper stays; the kthread is woken but stays blocked.
+			if d := task(t, s, ud); d.PatchState != Unpatched || !d.PatchPending || d.State != Uninterruptible {
+				t.Fatal("uninterruptible sleeper must stay")
+			}
+			k := task(t, s, kt)
+			if k.State != Runnable || k.PatchState != Unpatched || !k.PatchPending || len(k.Stack) != 5 {
+				t.Fatalf("kthread after the wake-up: %s state %d stack %d", k.State, k.PatchState, len(k.Stack))
+			}
+			if eventIndex(r.Events, EvSignal, "kworker:1302 woken (wake_up_state TASK_INTERRUPTIBLE)") < 0 {
+				t.Fatal("kthread not woken")
+			}
+			s.Ready()
+			s.AdvanceSeconds(1)
+			if !hasLineContaining(texts(s.Ready().Log), "kworker:1302 is sleeping on function cmdline_proc_show") {
+				t.Fatal("woken kthread must still be blocked by the function on its stack")
+			}
+			// Later rounds (30 s, 45 s) signal silently.
+			s.AdvanceSeconds(31)
+			if n := count(logTexts(s), "livepatch: signaling remaining tasks"); n != 1 {
+				t.Fatalf("notice printed %d times, want once", n)
+			}
+			dd := 0
+			for _, e := range eventsOf(s.Events(), EvSignal) {
+				if strings.HasPrefix(e.Text, "dd:1301 gets a fake signal") {
+					dd++
+				}
+			}
+			if dd != 3 {
+				t.Fatalf("dd got %d fake signals by 46 s, want 3 (15, 30, 45)", dd)
+			}
+		})
+	}
+}
+
+// v4.16-v5.0: signals only by writing the signal attribute; each write
+// prints the notice. Older profiles have no signals at all.
+func TestFakeSignalsManual(t *testing.T) {
+	s := newSim(t, "4.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	us := sleeper(t, s, 1400, "cat", UserTask, Interruptible, "cmdline_proc_show")
+	sleeper(t, s, 1401, "dd", UserTask, Uninterruptible, "cmdline_proc_show")
+	must(t, s.Insmod("lp"))
+	s.AdvanceSeconds(40)
+	noLineContaining(t, logTexts(s), "signaling")
+	if task(t, s, us).PatchState != Unpatched {
+		t.Fatal("no automatic signal before v5.1")
+	}
+	wantErrno(t, "signal 0", s.WriteFile(lpPath("lp", "signal"), "0\n"), 0)
+	noLineContaining(t, logTexts(s), "signaling")
+	must(t, s.WriteFile(lpPath("lp", "signal"), "1\n"))
+	if task(t, s, us).PatchState != Patched {
+		t.Fatal("manual signal should push cat through the kernel exit")
+	}
+	must(t, s.WriteFile(lpPath("lp", "signal"), "1\n"))
+	if n := count(logTexts(s), "livepatch: signaling remaining tasks"); n != 2 {
+		t.Fatalf("notice printed %d times for two writes", n)
+	}
+	must(t, s.WriteFile(lpPath("lp", "force"), "1\n"))
+	settle(t, s)
+	wantErrno(t, "signal outside a transition", s.WriteFile(lpPath("lp", "signal"), "1\n"), EINVAL)
+
+	for _, prof := range []string{"4.12", "4.15", "5.1", "6.16"} {
+		s := newSim(t, prof)
+		addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+		sleeper(t, s, 1400, "cat", UserTask, Interruptible, "cmdline_proc_show")
+		must(t, s.Insmod("lp"))
+		if ok, _, _ := s.Stat(lpPath("lp", "signal")); ok {
+			t.Fatalf("%s has no signal attribute", prof)
+		}
+		if prof == "4.12" || prof == "4.15" {
+			s.AdvanceSeconds(40)
+			noLineContaining(t, logTexts(s), "signaling")
+			if !inTransition(s) {
+				t.Fatalf("%s: nothing should unblock cat", prof)
+			}
+		}
+	}
+}
+
+// --- klp_copy_process ----------------------------------------------------------------------
+
+func TestCopyProcess(t *testing.T) {
+	for _, prof := range []string{"4.12", "6.16"} {
+		t.Run(prof, func(t *testing.T) {
+			s := newSim(t, prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			// outside a transition
+			p0 := spawn(t, s, TaskSpec{PID: 1500, Comm: "sh", State: Runnable, Stack: frames("do_syscall_64")})
+			c0, err := s.Fork(p0, 1510, "", false)
+			must(t, err)
+			if c := task(t, s, c0); c.PatchState != Idle || c.PatchPending {
+				t.Fatal("fork outside a transition must give IDLE")
+			}
+			blocked := spawn(t, s, TaskSpec{PID: 1501, Comm: "reader", State: Runnable, Stack: frames("do_syscall_64", "cmdline_proc_show")})
+			must(t, s.Insmod("lp"))
+			if task(t, s, p0).PatchState != Patched || task(t, s, blocked).PatchState != Unpatched {
+				t.Fatal("setup: sh switched, reader blocked")
+			}
+			cb, err := s.Fork(blocked, 1511, "", true)
+			must(t, err)
+			cs, err := s.Fork(p0, 1512, "child", false)
+			must(t, err)
+			if c := task(t, s, cb); c.PatchState != Unpatched || !c.PatchPending || c.TGID != 1501 {
+				t.Fatalf("thread of a blocked task: state %d pending %v tgid %d", c.PatchState, c.PatchPending, c.TGID)
+			}
+			if c := task(t, s, cs); c.PatchState != Patched || c.PatchPending || c.TGID != cs {
+				t.Fatalf("child of a switched task: state %d pending %v", c.PatchState, c.PatchPending)
+			}
+			want := fmt.Sprintf("reader:1501 forked reader:%d (klp_copy_process: patch_state 0, pending true)", cb)
+			if eventIndex(s.Events(), EvTask, want) < 0 {
+				t.Fatalf("no fork event %q", want)
+			}
+			if err := stateOK(s); err != nil {
+				t.Fatal(err)
+			}
+			// The child does not sit in the function: the next retry
+			// switches it.
+			s.AdvanceSeconds(1)
+			if task(t, s, cb).PatchState != Patched {
+				t.Fatal("the child should switch at the next retry")
+			}
+		})
+	}
+}
+
+// --- switch points: kernel exit, timer tick ---------------------------------------------------
+
+func TestKernelExitSwitch(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	u := spawn(t, s, TaskSpec{PID: 1600, Comm: "reader", State: Runnable, Stack: frames("do_syscall_64", "cmdline_proc_show")})
+	k := sleeper(t, s, 1601, "kworker", Kthread, Interruptible, "uptime_proc_show")
+	must(t, s.Insmod("lp"))
+	if task(t, s, u).PatchState != Unpatched {
+		t.Fatal("setup: reader blocked")
+	}
+	s.Ready()
+	must(t, s.SyscallExit(u))
+	r := s.Ready()
+	tk := task(t, s, u)
+	if tk.PatchState != Patched || tk.PatchPending || tk.InKernel || len(tk.Stack) != 0 {
+		t.Fatalf("after sysret: %+v", tk)
+	}
+	if eventIndex(r.Events, EvSwitch, "reader:1600 switched to KLP_TRANSITION_PATCHED (kernel exit)") < 0 {
+		t.Fatal("no kernel-exit switch event")
+	}
+	if err := s.SyscallExit(k); err == nil {
+		t.Fatal("a kthread cannot return to user space")
+	}
+}
+
+// A task running in user mode on another CPU is "running" for the check,
+// but the timer interrupt's return to user mode switches it at the next
+// tick (semantics §8).
+func TestUserTaskSwitchesAtTick(t *testing.T) {
+	for _, prof := range []string{"4.12", "6.16"} {
+		t.Run(prof, func(t *testing.T) {
+			s := newSim(t, prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			spin := spawn(t, s, TaskSpec{PID: 1700, Comm: "spin", State: Running, CPU: 1, User: true})
+			must(t, s.Insmod("lp"))
+			if !hasLineContaining(logTexts(s), "klp_try_switch_task: spin:1700 is running") {
+				t.Fatal("spin should be running at the first attempt")
+			}
+			s.Advance(1)
+			if tk := task(t, s, spin); tk.PatchState != Patched || tk.PatchPending {
+				t.Fatal("the next tick must switch a user-mode task")
+			}
+			if eventIndex(s.Events(), EvSwitch, "spin:1700 switched to "+s.prof.StateName(Patched)+" (return to user mode after the timer interrupt)") < 0 {
+				t.Fatal("no tick switch event")
+			}
+			settle(t, s)
+			if at := logTime(s, "livepatch: 'lp': patching complete"); at != 816e6 {
+				t.Fatalf("completed at %d ns, want the first retry (0.816 s)", at)
+			}
+		})
+	}
+}
+
+func TestSigstopExitOrder(t *testing.T) {
+	// v4.16 moved klp_update_patch_state before do_signal: the task
+	// switches before it stops. Before, it stops unswitched and switches
+	// when continued.
+	for _, tc := range []struct {
+		prof         string
+		switchOnStop bool
+	}{{"4.15", false}, {"4.16", true}, {"6.16", true}} {
+		t.Run(tc.prof, func(t *testing.T) {
+			s := newSim(t, tc.prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			u := sleeper(t, s, 1800, "cat", UserTask, Interruptible, "cmdline_proc_show")
+			must(t, s.Insmod("lp"))
+			must(t, s.Kill(u, "STOP"))
+			tk := task(t, s, u)
+			if tk.State != Stopped {
+				t.Fatalf("state %s after SIGSTOP", tk.State)
+			}
+			if (tk.PatchState == Patched) != tc.switchOnStop {
+				t.Fatalf("switched on stop = %v, want %v", tk.PatchState == Patched, tc.switchOnStop)
+			}
+			must(t, s.Kill(u, "CONT"))
+			tk = task(t, s, u)
+			if tk.PatchState != Patched || tk.State != Interruptible {
+				t.Fatalf("after SIGCONT: state %d %s", tk.PatchState, tk.State)
+			}
+			if s.Code(tk.Stack[2].Code).Name != "lp_cmdline_proc_show" {
+				t.Fatal("the restarted syscall must run the new version")
+			}
+		})
+	}
+}
+
+// --- scheduler hooks ------------------------------------------------------------------------
+
+func TestSchedulerHooks(t *testing.T) {
+	for _, tc := range []struct {
+		prof   string
+		action string // "cond_resched", "sleep-freezable", "sleep"
+		inFunc bool   // the patched function is on the kthread's stack
+		want   bool   // switched by the action itself
+	}{
+		{"6.3", "cond_resched", false, false},
+		{"6.4", "cond_resched", false, true},
+		{"6.10", "cond_resched", false, true},
+		{"6.15", "cond_resched", false, true},
+		{"6.4", "cond_resched", true, false},
+		{"6.16", "cond_resched", false, false},
+		{"6.15", "sleep-freezable", false, false},
+		{"6.16", "sleep-freezable", false, true},
+		{"6.16", "sleep-freezable", true, false},
+		{"6.16", "sleep", false, false},
+	} {
+		t.Run(fmt.Sprintf("%s/%s/infunc=%v", tc.prof, tc.action, tc.inFunc), func(t *testing.T) {
+			s := newSim(t, tc.prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			st := frames("kthread", "worker_thread")
+			if tc.inFunc {
+				st = frames("kthread", "worker_thread", "cmdline_proc_show")
+			}
+			k := spawn(t, s, TaskSpec{PID: 1900, Comm: "kbusy", Kind: Kthread, State: Running, CPU: 1, Stack: st})
+			must(t, s.Insmod("lp"))
+			if task(t, s, k).PatchState != Unpatched {
+				t.Fatal("setup: the running kthread blocks")
+			}
+			s.Ready()
+			switch tc.action {
+			case "cond_resched":
+				must(t, s.CondResched(k))
+			case "sleep-freezable":
+				must(t, s.Sleep(k, false, true))
+			case "sleep":
+				must(t, s.Sleep(k, false, false))
+			}
+			r := s.Ready()
+			if got := task(t, s, k).PatchState == Patched; got != tc.want {
+				t.Fatalf("switched = %v, want %v", got, tc.want)
+			}
+			if tc.inFunc {
+				// The hook checked the task's own stack and says why.
+				if !hasLineContaining(texts(r.Log), "klp_try_switch_task: kbusy:1900 is sleeping on function cmdline_proc_show") {
+					t.Fatalf("hook must print the check's verdict: %v", texts(r.Log))
+				}
+			}
+			if tc.want {
+				how := "(cond_resched hook)"
+				if tc.action != "cond_resched" {
+					how = "(scheduler hook)"
+				}
+				if eventIndex(r.Events, EvSwitch, "kbusy:1900 switched to "+s.prof.StateName(Patched)+" "+how) < 0 {
+					t.Fatal("no hook switch event")
+				}
+			}
+		})
+	}
+	// Outside a transition the hook does nothing.
+	s := newSim(t, "6.10")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	k := spawn(t, s, TaskSpec{PID: 1900, Comm: "kbusy", Kind: Kthread, State: Running, CPU: 1, Stack: frames("kthread")})
+	must(t, s.CondResched(k))
+	if eventIndex(s.Events(), EvTask, "kbusy:1900 calls cond_resched(): no livepatch hook acts here") < 0 {
+		t.Fatal("cond_resched outside a transition should be a no-op")
+	}
+}
+
+// --- round_jiffies_relative -------------------------------------------------------------------
+
+func TestRoundJiffiesFirstRetry(t *testing.T) {
+	for _, tc := range []struct {
+		hz      int
+		firstNs int64 // first retry after boot, transition started at jiffy 0
+	}{
+		{100, 1040e6},     // INITIAL_JIFFIES%100 = 96: round up, 104 jiffies
+		{250, 816e6},      // %250 = 46 < 62: round down, 204 jiffies
+		{300, 1346666532}, // %300 = 196: round up, 404 jiffies of 3333333 ns
+		{1000, 1704e6},    // %1000 = 296: round up, 1704 jiffies
+	} {
+		t.Run(fmt.Sprint(tc.hz), func(t *testing.T) {
+			s := newSim(t, "6.16", withHZ(tc.hz))
+			if s.Jiffies() != 1<<32-uint64(300*tc.hz) {
+				t.Fatalf("INITIAL_JIFFIES = %d", s.Jiffies())
+			}
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			sleeper(t, s, 2000, "dd", UserTask, Uninterruptible, "cmdline_proc_show")
+			must(t, s.Insmod("lp"))
+			w := s.NextWork()
+			if w%int64(tc.hz) != 0 {
+				t.Fatalf("first retry at jiffy %d: not a whole second", w)
+			}
+			if got := s.jifToNs(uint64(w)); got != tc.firstNs {
+				t.Fatalf("first retry %d ns after boot, want %d", got, tc.firstNs)
+			}
+			// Later retries: exactly one second apart, on whole seconds.
+			var times []int64
+			for i := 0; i < 3; i++ {
+				s.Advance(uint64(s.NextWork()) - s.Jiffies())
+				times = append(times, int64(s.Jiffies()))
+				if s.NextWork()%int64(tc.hz) != 0 {
+					t.Fatalf("retry at jiffy %d not on a whole second", s.NextWork())
+				}
+			}
+			if times[1]-times[0] != int64(tc.hz) || times[2]-times[1] != int64(tc.hz) {
+				t.Fatalf("retry jiffies %v, want %d apart", times, tc.hz)
+			}
+		})
+	}
+}
+
+func TestRoundJiffiesRelativeFormula(t *testing.T) {
+	for _, hz := range []int{100, 250, 300, 1000} {
+		s := newSim(t, "6.16", withHZ(hz), withCPUs(8))
+		base := s.jiffies
+		for j0 := uint64(0); j0 < uint64(3*hz); j0 += 7 {
+			for cpu := 0; cpu < 8; cpu++ {
+				s.jiffies = base + j0
+				d := s.roundJiffiesRelative(uint64(hz), cpu)
+				// rem < HZ/4 rounds down (d = HZ-rem), else up (2HZ-rem)
+				if d <= uint64(hz-hz/4) || d > uint64(2*hz-hz/4) {
+					t.Fatalf("HZ=%d j0=%d cpu=%d: delay %d outside (HZ-HZ/4, 2HZ-HZ/4]", hz, j0, cpu, d)
+				}
+				if (s.jiffies+d+uint64(3*cpu))%uint64(hz) != 0 {
+					t.Fatalf("HZ=%d j0=%d cpu=%d: expiry not on the CPU's skewed second", hz, j0, cpu)
+				}
+			}
+		}
+	}
+}
+
+// --- modules coming and going (semantics §7, §11) ------------------------------------------
+
+func TestModuleComingDuringTransition(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, targetMod("tmod", "tmod_fn"), withCallbacks(lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn"))))
+	b := sleeper(t, s, 2100, "blocker", UserTask, Uninterruptible, "cmdline_proc_show")
+	old := spawn(t, s, TaskSpec{PID: 2101, Comm: "old", State: Runnable, Stack: frames("do_syscall_64", "cmdline_proc_show")})
+	sw := spawn(t, s, TaskSpec{PID: 2102, Comm: "new", State: Runnable, Stack: frames("do_syscall_64")})
+	must(t, s.Insmod("lp"))
+	if got := read(t, s, lpPath("lp", "tmod", "patched")); got != "0\n" {
+		t.Fatalf("tmod/patched = %q before tmod loads", got)
+	}
+	noLineContaining(t, logTexts(s), "pre_patch_callback: tmod")
+	s.Ready()
+	must(t, s.Insmod("tmod"))
+	got := texts(s.Ready().Log)
+	inOrder(t, got,
+		"livepatch: applying patch 'lp' to loading module 'tmod'",
+		"lp: pre_patch_callback: tmod -> [MODULE_STATE_COMING] Full formed, running module_init",
+		"tmod: tmod_init")
+	noLineContaining(t, got, "post_patch")
+	if got := read(t, s, lpPath("lp", "tmod", "patched")); got != "1\n" {
+		t.Fatalf("tmod/patched = %q after load", got)
+	}
+	// Per-task selection applies to the new functions at once.
+	must(t, s.Return(old))
+	must(t, s.Call(old, "tmod_fn", 0))
+	must(t, s.Call(sw, "tmod_fn", 0))
+	if task(t, s, old).PatchState != Unpatched || task(t, s, sw).PatchState != Patched {
+		t.Fatal("setup: old unswitched, new switched")
+	}
+	if st := task(t, s, old).Stack; s.Code(st[len(st)-1].Code).Name != "tmod_fn" {
+		t.Fatal("an unswitched task must run the original tmod_fn")
+	}
+	if st := task(t, s, sw).Stack; s.Code(st[len(st)-1].Code).Name != "lp_tmod_fn" {
+		t.Fatal("a switched task must run lp_tmod_fn")
+	}
+	must(t, s.SyscallExit(sw))
+	// The blocker leaves; the transition completes with post_patch for
+	// both objects.
+	must(t, s.Wake(b))
+	must(t, s.SyscallExit(b))
+	must(t, s.SyscallExit(old))
+	settle(t, s)
+	inOrder(t, texts(s.Ready().Log),
+		"livepatch: 'lp': completing patching transition",
+		"lp: post_patch_callback: vmlinux",
+		"lp: post_patch_callback: tmod -> [MODULE_STATE_LIVE] Normal state",
+		"livepatch: 'lp': patching complete")
+	u := spawn(t, s, TaskSpec{PID: 2103, Comm: "u", State: Runnable, Stack: frames("do_syscall_64")})
+	must(t, s.Call(u, "tmod_fn", 0))
+	if st := task(t, s, u).Stack; s.Code(st[len(st)-1].Code).Name != "lp_tmod_fn" {
+		t.Fatal("after completion every call runs lp_tmod_fn")
+	}
+}
+
+func TestModuleGoingDuringTransition(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, targetMod("tmod", "tmod_fn"), withCallbacks(lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn"))))
+	must(t, s.Insmod("tmod"))
+	must(t, s.Insmod("lp"))
+	settle(t, s)
+	sleeper(t, s, 2200, "blocker", UserTask, Uninterruptible, "lp_cmdline_proc_show")
+	must(t, s.WriteFile(lpPath("lp", "enabled"), "0\n"))
+	inOrder(t, logTexts(s), "lp: pre_unpatch_callback: tmod -> [MODULE_STATE_LIVE] Normal state")
+	s.Ready()
+	must(t, s.Rmmod("tmod"))
+	got := texts(s.Ready().Log)
+	// After the module's exit; no pre_unpatch for the transition patch.
+	want := []string{
+		"tmod: tmod_exit",
+		"livepatch: reverting patch 'lp' on unloading module 'tmod'",
+		"lp: post_unpatch_callback: tmod -> [MODULE_STATE_GOING] Going away",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rmmod during the transition logged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := read(t, s, lpPath("lp", "tmod", "patched")); got != "0\n" {
+		t.Fatalf("tmod/patched = %q after rmmod", got)
+	}
+	if !inTransition(s) {
+		t.Fatal("module removal must not end the transition")
+	}
+	must(t, s.WriteFile(lpPath("lp", "force"), "1\n"))
+	settle(t, s)
+	got = logTexts(s)
+	if c := count(got, "lp: post_unpatch_callback: tmod -> [MODULE_STATE_GOING] Going away"); c != 1 {
+		t.Fatalf("post_unpatch for tmod ran %d times", c)
+	}
+	inOrder(t, got, "livepatch: 'lp': completing unpatching transition", "lp: post_unpatch_callback: vmlinux", "livepatch: 'lp': unpatching complete")
+}
+
+func TestModuleComingAndGoingIdlePatch(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, targetMod("tmod", "tmod_fn"), withCallbacks(lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn"))))
+	must(t, s.Insmod("lp"))
+	settle(t, s)
+	s.Ready()
+	must(t, s.Insmod("tmod"))
+	want := []string{
+		"livepatch: applying patch 'lp' to loading module 'tmod'",
+		"lp: pre_patch_callback: tmod -> [MODULE_STATE_COMING] Full formed, running module_init",
+		"lp: post_patch_callback: tmod -> [MODULE_STATE_COMING] Full formed, running module_init",
+		"tmod: tmod_init",
+	}
+	if got := texts(s.Ready().Log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("insmod logged:\n%s", strings.Join(got, "\n"))
+	}
+	must(t, s.Rmmod("tmod"))
+	want = []string{
+		"tmod: tmod_exit",
+		"lp: pre_unpatch_callback: tmod -> [MODULE_STATE_GOING] Going away",
+		"livepatch: reverting patch 'lp' on unloading module 'tmod'",
+		"lp: post_unpatch_callback: tmod -> [MODULE_STATE_GOING] Going away",
+	}
+	if got := texts(s.Ready().Log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rmmod logged:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// A module that loads during an unpatching transition is still applied,
+// then removed at completion (post_unpatch runs; semantics §11).
+func TestModuleComingDuringUnpatching(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, targetMod("tmod", "tmod_fn"), withCallbacks(lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn"))))
+	must(t, s.Insmod("lp"))
+	settle(t, s)
+	b := sleeper(t, s, 2300, "blocker", UserTask, Uninterruptible, "lp_cmdline_proc_show")
+	must(t, s.WriteFile(lpPath("lp", "enabled"), "0\n"))
+	s.Ready()
+	must(t, s.Insmod("tmod"))
+	got := texts(s.Ready().Log)
+	inOrder(t, got, "livepatch: applying patch 'lp' to loading module 'tmod'", "lp: pre_patch_callback: tmod -> [MODULE_STATE_COMING] Full formed, running module_init", "tmod: tmod_init")
+	noLineContaining(t, got, "post_patch")
+	must(t, s.Wake(b))
+	must(t, s.SyscallExit(b))
+	settle(t, s)
+	inOrder(t, texts(s.Ready().Log), "lp: post_unpatch_callback: vmlinux", "lp: post_unpatch_callback: tmod -> [MODULE_STATE_LIVE] Normal state", "livepatch: 'lp': unpatching complete")
+	if len(s.View().FuncStacks) != 0 {
+		t.Fatal("tmod_fn still patched after unpatching completed")
+	}
+}
+
+// --- only one transition at a time ---------------------------------------------------------
+
+func TestSecondTransitionEBUSY(t *testing.T) {
+	for _, prof := range []string{"4.15", "6.16"} {
+		t.Run(prof, func(t *testing.T) {
+			s := newSim(t, prof)
+			addMods(t, s, lp("lp0", obj("vmlinux", "lp0", "uptime_proc_show")), lp("lp1", obj("vmlinux", "lp1", "cmdline_proc_show")), lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")))
+			must(t, s.Insmod("lp0"))
+			settle(t, s)
+			sleeper(t, s, 2400, "blocker", UserTask, Uninterruptible, "cmdline_proc_show")
+			must(t, s.Insmod("lp1"))
+			s.Ready()
+			wantErrno(t, "insmod lp2", s.Insmod("lp2"), EBUSY)
+			got := texts(s.Ready().Log)
+			noLineContaining(t, got, "livepatch:")
+			if s.ModuleState("lp2") != ModUnloaded {
+				t.Fatal("lp2 must not stay loaded")
+			}
+			if ok, _, _ := s.Stat(lpPath("lp2")); ok {
+				t.Fatal("lp2's directory must be removed")
+			}
+			var fe *FSError
+			err := s.WriteFile(lpPath("lp0", "enabled"), "0\n")
+			if !errorsAs(err, &fe) || fe.Op != "write" || fe.Err != EBUSY {
+				t.Fatalf("disabling lp0 during lp1's transition: %v, want write EBUSY", err)
+			}
+			if read(t, s, lpPath("lp0", "enabled")) != "1\n" {
+				t.Fatal("a refused write must change nothing")
+			}
+			if p, _ := s.InTransition(); p != "lp1" {
+				t.Fatalf("transition patch %q", p)
+			}
+		})
+	}
+}
+
+// Before v5.1: only the topmost enabled patch may be disabled and only the
+// first disabled one enabled.
+func TestRegistrationStacking(t *testing.T) {
+	s := newSim(t, "4.15")
+	addMods(t, s, lp("lp1", obj("vmlinux", "lp1", "cmdline_proc_show")), lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")))
+	must(t, s.Insmod("lp1"))
+	settle(t, s)
+	must(t, s.Insmod("lp2"))
+	settle(t, s)
+	wantErrno(t, "disable lp1 under lp2", s.WriteFile(lpPath("lp1", "enabled"), "0\n"), EBUSY)
+	must(t, s.WriteFile(lpPath("lp2", "enabled"), "0\n"))
+	settle(t, s)
+	must(t, s.WriteFile(lpPath("lp1", "enabled"), "0\n"))
+	settle(t, s)
+	wantErrno(t, "enable lp2 above disabled lp1", s.WriteFile(lpPath("lp2", "enabled"), "1\n"), EBUSY)
+	must(t, s.WriteFile(lpPath("lp1", "enabled"), "1\n"))
+	settle(t, s)
+}
+
+// --- sysfs ----------------------------------------------------------------------------------
+
+func TestKstrtobool(t *testing.T) {
+	type res int
+	const (
+		T res = iota
+		F
+		E // EINVAL
+	)
+	profs := []string{"4.12", "5.18", "5.19", "6.15", "6.16"}
+	for _, tc := range []struct {
+		in   string
+		want []res // per profile above
+	}{
+		{"1\n", []res{T, T, T, T, T}},
+		{"0\n", []res{F, F, F, F, F}},
+		{"y", []res{T, T, T, T, T}},
+		{"Yes\n", []res{T, T, T, T, T}},
+		{"N\n", []res{F, F, F, F, F}},
+		{"on\n", []res{T, T, T, T, T}},
+		{"ON", []res{T, T, T, T, T}},
+		{"off\n", []res{F, F, F, F, F}},
+		{"oF", []res{F, F, F, F, F}},
+		{"1abc", []res{T, T, T, T, T}},
+		{"true\n", []res{E, E, T, T, T}},
+		{"False", []res{E, E, F, F, F}},
+		{"enable\n", []res{E, E, E, E, T}},
+		{"disable\n", []res{E, E, E, E, F}},
+		{"2\n", []res{E, E, E, E, E}},
+		{"-1\n", []res{E, E, E, E, E}},
+		{" 1\n", []res{E, E, E, E, E}},
+		{"\n", []res{E, E, E, E, E}},
+		{"o", []res{E, E, E, E, E}},
+		{"o\n", []res{E, E, E, E, E}},
+		{"ox", []res{E, E, E, E, E}},
+	} {
+		for i, prof := range profs {
+			s := newSim(t, prof)
+			v, err := s.kstrtobool(tc.in)
+			got := F
+			switch {
+			case err != nil:
+				got = E
+				if err != EINVAL {
+					t.Fatalf("%s %q: error %v, want EINVAL", prof, tc.in, err)
+				}
+			case v:
+				got = T
+			}
+			if got != tc.want[i] {
+				t.Errorf("%s: kstrtobool(%q) = %v, want %v (0=true 1=false 2=EINVAL)", prof, tc.in, got, tc.want[i])
+			}
+		}
+	}
+}
+
+func TestEnabledWrites(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	must(t, s.Insmod("lp"))
+	settle(t, s)
+	for _, tc := range []struct {
+		data string
+		op   string
+		err  Errno
+	}{
+		{"1\n", "write", EINVAL}, // already enabled
+		{"y", "write", EINVAL},
+		{"enable\n", "write", EINVAL},
+		{"2\n", "write", EINVAL},
+		{"\n", "write", EINVAL},
+	} {
+		err := s.WriteFile(lpPath("lp", "enabled"), tc.data)
+		var fe *FSError
+		if !errorsAs(err, &fe) || fe.Op != tc.op || fe.Err != tc.err {
+			t.Fatalf("write %q: %v, want %s %s", tc.data, err, tc.op, tc.err.Name())
+		}
+	}
+	wantErrno(t, "empty write", s.WriteFile(lpPath("lp", "enabled"), ""), 0)
+	if inTransition(s) || read(t, s, lpPath("lp", "enabled")) != "1\n" {
+		t.Fatal("refused writes changed the state")
+	}
+	// "disable" parses as false from v6.16 on.
+	must(t, s.WriteFile(lpPath("lp", "enabled"), "disable\n"))
+	if read(t, s, lpPath("lp", "enabled")) != "0\n" {
+		t.Fatal("disable not accepted")
+	}
+}
+
+func TestSysfsAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		prof    string
+		entries string
+		obj     string
+	}{
+		{"4.12", "enabled transition vmlinux", "cmdline_proc_show,1"},
+		{"4.15", "enabled transition vmlinux", "cmdline_proc_show,1"},
+		{"4.16", "enabled force signal transition vmlinux", "cmdline_proc_show,1"},
+		{"5.1", "enabled force transition vmlinux", "cmdline_proc_show,1"},
+		{"6.1", "enabled force transition vmlinux", "cmdline_proc_show,1 patched"},
+		{"6.11", "enabled force replace transition vmlinux", "cmdline_proc_show,1 patched"},
+		{"6.14", "enabled force replace stack_order transition vmlinux", "cmdline_proc_show,1 patched"},
+		{"6.16", "enabled force replace stack_order transition vmlinux", "cmdline_proc_show,1 patched"},
+	} {
+		t.Run(tc.prof, func(t *testing.T) {
+			s := newSim(t, tc.prof)
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			must(t, s.Insmod("lp"))
+			settle(t, s)
+			names := func(p string) string {
+				es, err := s.ReadDir(p)
+				must(t, err)
+				var n []string
+				for _, e := range es {
+					n = append(n, e.Name)
+				}
+				return strings.Join(n, " ")
+			}
+			if got := names(lpPath("lp")); got != tc.entries {
+				t.Fatalf("ls lp = %q, want %q", got, tc.entries)
+			}
+			if got := names(lpPath("lp", "vmlinux")); got != tc.obj {
+				t.Fatalf("ls lp/vmlinux = %q, want %q", got, tc.obj)
+			}
+			modes := map[string]string{"enabled": "-rw-r--r--", "transition": "-r--r--r--", "force": "--w-------", "signal": "--w-------", "replace": "-r--r--r--", "stack_order": "-r--r--r--"}
+			for _, a := range strings.Fields(tc.entries) {
+				if a == "vmlinux" {
+					continue
+				}
+				_, _, mode := s.Stat(lpPath("lp", a))
+				if mode != modes[a] {
+					t.Fatalf("%s mode %s, want %s", a, mode, modes[a])
+				}
+				var fe *FSError
+				switch modes[a] {
+				case "-r--r--r--":
+					if err := s.WriteFile(lpPath("lp", a), "1\n"); !errorsAs(err, &fe) || fe.Op != "open" || fe.Err != EACCES {
+						t.Fatalf("write to %s: %v, want open EACCES", a, err)
+					}
+				case "--w-------":
+					if _, err := s.ReadFile(lpPath("lp", a)); !errorsAs(err, &fe) || fe.Op != "open" || fe.Err != EACCES {
+						t.Fatalf("read of %s: %v, want open EACCES", a, err)
+					}
+				}
+			}
+			if s.prof.PatchedAttr() {
+				var fe *FSError
+				if err := s.WriteFile(lpPath("lp", "vmlinux", "patched"), "0\n"); !errorsAs(err, &fe) || fe.Err != EACCES {
+					t.Fatalf("write to patched: %v", err)
+				}
+				if read(t, s, lpPath("lp", "vmlinux", "patched")) != "1\n" {
+					t.Fatal("vmlinux/patched should read 1")
+				}
+			}
+			if s.prof.ReplaceAttr() && read(t, s, lpPath("lp", "replace")) != "0\n" {
+				t.Fatal("replace should read 0")
+			}
+			if read(t, s, lpPath("lp", "transition")) != "0\n" || read(t, s, lpPath("lp", "enabled")) != "1\n" {
+				t.Fatal("enabled/transition values")
+			}
+		})
+	}
+}
+
+func TestStackOrderAndReplaceValue(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s,
+		lp("lp1", obj("vmlinux", "lp1", "cmdline_proc_show")),
+		lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")),
+		lp("lp3", obj("vmlinux", "lp3", "cmdline_proc_show")),
+		lpReplace("lp4", obj("vmlinux", "lp4", "uptime_proc_show")))
+	for _, p := range []string{"lp1", "lp2", "lp3"} {
+		must(t, s.Insmod(p))
+		settle(t, s)
+	}
+	for i, p := range []string{"lp1", "lp2", "lp3"} {
+		if got := read(t, s, lpPath(p, "stack_order")); got != fmt.Sprintf("%d\n", i+1) {
+			t.Fatalf("%s stack_order %q", p, got)
+		}
+	}
+	must(t, s.WriteFile(lpPath("lp2", "enabled"), "0\n"))
+	// during its unpatching transition lp2 is still on the list
+	if got := read(t, s, lpPath("lp2", "stack_order")); got != "2\n" {
+		t.Fatalf("lp2 stack_order during unpatching %q", got)
+	}
+	settle(t, s)
+	if read(t, s, lpPath("lp1", "stack_order")) != "1\n" || read(t, s, lpPath("lp3", "stack_order")) != "2\n" {
+		t.Fatal("positions must close up after lp2 is freed")
+	}
+	must(t, s.Insmod("lp4"))
+	if read(t, s, lpPath("lp4", "replace")) != "1\n" || read(t, s, lpPath("lp4", "stack_order")) != "3\n" {
+		t.Fatal("lp4: replace 1, stack_order 3 during its transition")
+	}
+	settle(t, s)
+	if read(t, s, lpPath("lp4", "stack_order")) != "1\n" {
+		t.Fatal("after the replace lp4 is the only patch")
+	}
+	es, err := s.ReadDir("/sys/kernel/livepatch")
+	must(t, err)
+	if len(es) != 1 || es[0].Name != "lp4" {
+		t.Fatalf("livepatch dir = %v", es)
+	}
+}
+
+func TestPatchedAttrFollowsModule(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, targetMod("tmod", "tmod_fn"), lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn")))
+	must(t, s.Insmod("lp"))
+	settle(t, s)
+	steps := []struct {
+		do   func() error
+		want string
+	}{
+		{func() error { return nil }, "0\n"},
+		{func() error { return s.Insmod("tmod") }, "1\n"},
+		{func() error { return s.Rmmod("tmod") }, "0\n"},
+		{func() error { return s.Insmod("tmod") }, "1\n"},
+	}
+	for i, st := range steps {
+		must(t, st.do())
+		if got := read(t, s, lpPath("lp", "tmod", "patched")); got != st.want {
+			t.Fatalf("step %d: tmod/patched = %q, want %q", i, got, st.want)
+		}
+	}
+	if ok, dir, _ := s.Stat(lpPath("lp", "tmod", "tmod_fn,1")); !ok || !dir {
+		t.Fatal("function directory missing")
+	}
+	if _, err := s.ReadFile("/proc/1/patch_state"); err == nil {
+		t.Fatal("no task 1")
+	}
+}
+
+func TestProcPatchState(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	a := sleeper(t, s, 2500, "a", UserTask, Uninterruptible, "cmdline_proc_show")
+	b := sleeper(t, s, 2501, "b", UserTask, Interruptible, "uptime_proc_show")
+	for _, p := range []int{a, b} {
+		if got := read(t, s, fmt.Sprintf("/proc/%d/patch_state", p)); got != "-1\n" {
+			t.Fatalf("patch_state before = %q", got)
+		}
+	}
+	must(t, s.Insmod("lp"))
+	if read(t, s, "/proc/2500/patch_state") != "0\n" || read(t, s, "/proc/2501/patch_state") != "1\n" {
+		t.Fatal("patch_state during patching")
+	}
+	if _, _, mode := s.Stat("/proc/2500/patch_state"); mode != "-r--------" {
+		t.Fatalf("patch_state mode %s", mode)
+	}
+}
+
+// --- the consistency checker ----------------------------------------------------------------
+
+func TestConsistencyChecker(t *testing.T) {
+	setup := func(t *testing.T) (*Sim, int) {
+		s := newSim(t, "6.16")
+		addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show", "meminfo_proc_show")))
+		d := spawn(t, s, TaskSpec{PID: 2600, Comm: "dd", State: Uninterruptible, Stack: frames("do_syscall_64", "cmdline_proc_show", "schedule")})
+		return s, d
+	}
+	t.Run("no-force-no-alarm", func(t *testing.T) {
+		s, d := setup(t)
+		must(t, s.Insmod("lp"))
+		s.AdvanceSeconds(3)
+		// The unswitched task keeps running old code for both functions.
+		must(t, s.Wake(d))
+		must(t, s.Return(d))
+		must(t, s.Call(d, "meminfo_proc_show", 0))
+		st := task(t, s, d).Stack
+		if s.Code(st[len(st)-1].Code).Name != "meminfo_proc_show" {
+			t.Fatal("an unswitched task runs the original")
+		}
+		must(t, s.SyscallExit(d))
+		must(t, s.Call(d, "cmdline_proc_show", 0))
+		must(t, s.Call(d, "meminfo_proc_show", 0))
+		settle(t, s)
+		if s.Alarms() != 0 || len(eventsOf(s.Events(), EvAlarm)) != 0 {
+			t.Fatal("alarm without force")
+		}
+	})
+	t.Run("force-then-other-function-alarms", func(t *testing.T) {
+		s, d := setup(t)
+		must(t, s.Insmod("lp"))
+		must(t, s.WriteFile(lpPath("lp", "force"), "1\n"))
+		if eventIndex(s.Events(), EvSwitch, "dd:2600 switched to KLP_TRANSITION_PATCHED (forced while sleeping on function cmdline_proc_show: consistency no longer guaranteed)") < 0 {
+			t.Fatal("no forced switch event")
+		}
+		must(t, s.Wake(d))
+		must(t, s.Run(d, 1))
+		if s.Alarms() != 0 {
+			t.Fatal("alarm before the mixed call")
+		}
+		// unrelated call: no alarm
+		must(t, s.Call(d, "uptime_proc_show", 0))
+		must(t, s.Return(d))
+		if s.Alarms() != 0 {
+			t.Fatal("alarm for an unrelated function")
+		}
+		must(t, s.Call(d, "meminfo_proc_show", 0))
+		if s.Alarms() != 1 {
+			t.Fatalf("alarms = %d, want 1", s.Alarms())
+		}
+		al := eventsOf(s.Events(), EvAlarm)
+		if len(al) != 1 || al[0].PID != d || al[0].Patch != "lp" || !strings.Contains(al[0].Text, "runs lp's meminfo_proc_show and an older cmdline_proc_show") {
+			t.Fatalf("alarm events %+v", al)
+		}
+		if s.Warnings() != 0 {
+			t.Fatal("no WARN expected")
+		}
+	})
+}
+
+// check_modinfo_livepatch: the taint notice is pr_notice_once and only for
+// modules with the livepatch modinfo flag; a module without it is refused
+// by klp_enable_patch (C15).
+func TestTaintNotice(t *testing.T) {
+	s := newSim(t, "6.16")
+	bad := lp("notlp", obj("vmlinux", "notlp", "cmdline_proc_show"))
+	bad.NotLivepatch = true
+	addMods(t, s, bad, lp("lp1", obj("vmlinux", "lp1", "cmdline_proc_show")), lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")))
+	wantErrno(t, "insmod notlp", s.Insmod("notlp"), EINVAL)
+	if got := logTexts(s); len(got) != 1 || got[0] != "livepatch: module notlp is not marked as a livepatch module" || s.Log()[0].Level != LevelErr {
+		t.Fatalf("log = %v", got)
+	}
+	must(t, s.Insmod("lp1"))
+	settle(t, s)
+	must(t, s.Insmod("lp2"))
+	var taint []LogLine
+	for _, l := range s.Log() {
+		if strings.Contains(l.Text, "tainting kernel") {
+			taint = append(taint, l)
+		}
+	}
+	if len(taint) != 1 || taint[0].Text != "lp1: tainting kernel with TAINT_LIVEPATCH" || taint[0].Level != LevelNotice {
+		t.Fatalf("taint lines = %+v, want one notice for lp1", taint)
 	}
 }
