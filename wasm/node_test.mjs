@@ -1,0 +1,241 @@
+// Node test of the browser bridge: loads the built klp.wasm with the Go
+// toolchain's own wasm_exec.js, as the page does, and checks that the API
+// works and that no input can make the Go program exit.
+//
+//   node --test wasm/            (builds the wasm into a temp dir first)
+//   KLP_WASM=dist/klp.wasm node --test wasm/   (tests an existing build)
+//
+// The wasm and wasm_exec.js must come from the same Go toolchain.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const goroot = execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim();
+
+let tmp = "";
+let klp; // the throwing facade, as web/lib/runtime.js builds it
+let raw; // globalThis.klp as Go set it up
+
+// facade mirrors web/lib/runtime.js: Go returns Error objects, the page
+// throws them.
+function facade(api) {
+  const out = {};
+  for (const [name, fn] of Object.entries(api)) {
+    if (typeof fn !== "function") {
+      out[name] = fn;
+      continue;
+    }
+    out[name] = (...args) => {
+      const r = fn(...args);
+      if (r instanceof Error || (r && r.klpError === true)) throw r;
+      return r;
+    };
+  }
+  return out;
+}
+
+before(async () => {
+  let wasm = process.env.KLP_WASM;
+  if (!wasm) {
+    tmp = mkdtempSync(path.join(tmpdir(), "klp-wasm-test-"));
+    wasm = path.join(tmp, "klp.wasm");
+    execFileSync("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm"], {
+      cwd: root,
+      env: { ...process.env, GOOS: "js", GOARCH: "wasm" },
+      stdio: "inherit",
+    });
+  }
+  createRequire(import.meta.url)(path.join(goroot, "lib", "wasm", "wasm_exec.js"));
+  const go = new globalThis.Go();
+  const ready = new Promise((resolve) => globalThis.addEventListener?.("klp-ready", resolve) ?? resolve());
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasm), go.importObject);
+  go.run(instance); // runs main() up to select{}; never resolves
+  await ready;
+  raw = globalThis.klp;
+  klp = facade(raw);
+  globalThis.__go = go;
+});
+
+after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // wasm_exec keeps the Go program's promise pending; end the process so
+  // its exit hook does not resume Go and report a deadlock.
+  setImmediate(() => process.exit(process.exitCode ?? 0));
+});
+
+const sample = readFileSync(path.join(root, "examples", "sample.klp"), "utf8");
+
+const alive = () => {
+  assert.equal(globalThis.__go.exited, false, "the Go program exited");
+  const id = klp.create("cpus 1\n");
+  assert.equal(typeof id, "number");
+  klp.destroy(id);
+};
+
+test("ready flag and functions", () => {
+  assert.equal(raw.ready, true);
+  for (const f of ["create", "destroy", "exec", "view", "events", "log", "tick", "settle", "source", "goals",
+    "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput"]) {
+    assert.equal(typeof raw[f], "function", f);
+  }
+});
+
+test("create, exec, view, events, log", () => {
+  const id = klp.create(sample);
+  const v = JSON.parse(klp.view(id));
+  assert.equal(v.Profile, "6.16");
+  assert.ok(v.Tasks.some((t) => t.PID === 42 && t.Comm === "cat"));
+  const r = klp.exec(id, "cat /proc/42/patch_state");
+  assert.equal(r.error, null);
+  assert.deepEqual(r.output.map((o) => o.kind), ["cmd", "stdout"]);
+  const ev = JSON.parse(klp.events(id, 0));
+  assert.ok(ev.length > 0 && ev[0].Seq === 0);
+  const lg = JSON.parse(klp.log(id, 0));
+  assert.ok(lg.some((l) => l.Text.includes("enabling patch 'livepatch_sample'")));
+  assert.equal(JSON.parse(klp.log(id, 0, 2)).length, 2);
+  assert.deepEqual(JSON.parse(klp.log(id, 1e9)), []);
+  assert.ok(klp.source(id).includes("insmod livepatch-sample.ko") || klp.source(id).includes("insmod livepatch_sample"));
+  assert.deepEqual(JSON.parse(klp.goals(id)).goals, []);
+  assert.ok(Array.isArray(klp.startOutput(id)));
+  klp.destroy(id);
+});
+
+test("scenario errors: create throws with line:col, exec returns the error", () => {
+  assert.throws(() => klp.create("cpus 2\nfrobnicate 3\n"), (e) => e instanceof Error && /scenario:2:1/.test(e.message));
+  const id = klp.create("vmlinux a b\ntask 5 x stack=a>b\n");
+  const r = klp.exec(id, "call 99 a");
+  assert.equal(typeof r.error, "string");
+  assert.match(r.error, /console:1:/);
+  // the instance keeps working
+  assert.equal(klp.exec(id, "tick 3").error, null);
+  klp.destroy(id);
+});
+
+test("time travel: checkpoint, seek, fork", () => {
+  const id = klp.create(sample);
+  assert.equal(klp.checkpoint(id, "start"), 0);
+  const t0 = JSON.parse(klp.view(id)).Time;
+  klp.tick(id, 250);
+  assert.equal(klp.checkpoint(id, "tick 250"), 1);
+  klp.settle(id, 5);
+  assert.equal(klp.checkpoint(id), 2);
+  assert.equal(klp.seek(id, 0), 0);
+  assert.equal(JSON.parse(klp.view(id)).Time, t0);
+  let h = klp.history(id);
+  assert.equal(h.pos, 0);
+  assert.equal(h.count, 3);
+  assert.equal(h.labels[1], "tick 250");
+  klp.seek(id, 1);
+  assert.equal(JSON.parse(klp.view(id)).Time, t0 + 1e9);
+  klp.exec(id, "tick 1");
+  assert.equal(klp.checkpoint(id, "x"), 2); // the old future is gone
+  h = klp.history(id);
+  assert.equal(h.count, 3);
+  assert.equal(h.labels[2], "x");
+  klp.seek(id, 0);
+  assert.equal(klp.fork(id), 0);
+  assert.equal(klp.history(id).count, 1);
+  assert.throws(() => klp.seek(id, 5), TypeError);
+  klp.destroy(id);
+});
+
+test("completion data", () => {
+  const id = klp.create(sample);
+  const n = klp.names(id);
+  assert.ok(n.verbs.includes("insmod"));
+  assert.ok(n.pids.includes(42));
+  assert.ok(n.funcs.includes("cmdline_proc_show"));
+  const id2 = klp.create(sample.split("\n").slice(0, 10).join("\n"));
+  const ents = klp.ls(id2, "/sys/kernel/livepatch/livepatch_sample");
+  klp.destroy(id2);
+  assert.ok(ents.some((e) => e.name === "enabled" && e.dir === false));
+  assert.deepEqual(klp.ls(id, "/nonexistent"), []);
+  klp.destroy(id);
+});
+
+test("warm-up", () => {
+  const ms = klp.warmup(1);
+  assert.equal(typeof ms, "number");
+});
+
+test("hostile input never kills the program", () => {
+  const id = klp.create(sample);
+  const big = "x".repeat(1 << 20);
+  const hostile = [
+    () => klp.create("\u0000\u0001garbage \"unterminated"),
+    () => klp.create(big),
+    () => klp.create("a\n".repeat(50000)),
+    () => klp.exec(id, big),
+    () => klp.exec(id, "echo " + big + " > /proc/42/comm"),
+    () => klp.exec(id, "\"".repeat(1 << 20)),
+    () => klp.exec("x", {}),
+    () => klp.exec(id, {}),
+    () => klp.exec(id, 12),
+    () => klp.exec(id),
+    () => klp.exec(),
+    () => klp.exec(-1, "tick"),
+    () => klp.exec(1.5, "tick"),
+    () => klp.exec(NaN, "tick"),
+    () => klp.exec(Infinity, "tick"),
+    () => klp.exec(id, Symbol("s")),
+    () => klp.exec(id, null),
+    () => klp.create(),
+    () => klp.create({ toString() { throw new Error("boom"); } }),
+    () => klp.view("1"),
+    () => klp.view(1e30),
+    () => klp.events(id, -5),
+    () => klp.events(id, "0"),
+    () => klp.log(id, {}, []),
+    () => klp.tick(id, 1e300),
+    () => klp.tick(id, -1),
+    () => klp.tick(id, 1 << 30),
+    () => klp.settle(id, 1e9),
+    () => klp.settle(id, "10"),
+    () => klp.seek(id, 1e12),
+    () => klp.checkpoint(id, { a: 1 }),
+    () => klp.checkpoint(id, "y".repeat(10000)),
+    () => klp.ls(id, {}),
+    () => klp.ls(id, "../../../../etc/passwd"),
+    () => klp.destroy({}),
+    () => klp.destroy(123456),
+    () => klp.warmup("many"),
+    () => raw.exec.call(null, "x", {}),
+    () => new raw.exec(id, "tick"),
+  ];
+  for (const [i, f] of hostile.entries()) {
+    try {
+      const r = f();
+      // a returned value must be plain data
+      if (r !== undefined) JSON.stringify(r);
+    } catch (e) {
+      assert.ok(e instanceof Error, `case ${i}: threw a non-Error ${e}`);
+    }
+    alive();
+  }
+  // garbage text comes back as a scenario error with a position
+  assert.throws(() => klp.create("garbage text"), /scenario:1:1/);
+  // a wrong-typed argument is a TypeError
+  assert.throws(() => klp.exec("x", {}), TypeError);
+  // the raw API returns the Error instead of throwing
+  assert.ok(raw.exec("x", {}) instanceof Error);
+  // the first instance still works
+  assert.equal(klp.exec(id, "tick").error, null);
+  assert.ok(JSON.parse(klp.view(id)).Tasks.length > 0);
+  klp.destroy(id);
+});
+
+test("many instances, bounded", () => {
+  const ids = [];
+  assert.throws(() => {
+    for (let i = 0; i < 1000; i++) ids.push(klp.create("cpus 1\n"));
+  }, /too many instances/);
+  for (const id of ids) klp.destroy(id);
+  alive();
+});

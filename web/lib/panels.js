@@ -1,0 +1,421 @@
+// The panels of the playground. Each one owns a <section>, renders the
+// current sim.View (core/sim/view.go) into it, and turns clicks into lines
+// of the scenario language sent through session.exec, so that every action
+// shows in the console and is recorded in the session's source.
+//
+// Meaning is never carried by colour alone: every coloured thing (frame
+// roles, states, flags) also says what it is in text.
+
+import { h, replace, secs } from "./dom.js";
+
+const LP = "/sys/kernel/livepatch";
+const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
+
+function panel(cls, title, ...rest) {
+  const id = `klp-h-${cls}-${Math.random().toString(36).slice(2, 8)}`;
+  return h(`section.panel.${cls}`, { "aria-labelledby": id }, h("h2", { id }, title), ...rest);
+}
+
+function badge(text, cls = "", title = "") {
+  return h("span", { class: `badge ${cls}`, title: title || false }, text);
+}
+
+/** A button that sends one scenario line. */
+function act(session, label, line, opts = {}) {
+  return h("button", {
+    type: "button",
+    class: opts.cls || "",
+    title: `runs: ${line}`,
+    "data-focus": opts.key || `act:${line}`,
+    onclick: () => session.exec(line),
+  }, label);
+}
+
+function stateName(view, ps) {
+  return (view.StateNames && view.StateNames[String(ps)]) || String(ps);
+}
+
+// --- CPUs -------------------------------------------------------------------
+
+export class CPUsPanel {
+  constructor(session) {
+    this.session = session;
+    this.list = h("ul.cpus-list");
+    this.el = panel("cpus", "CPUs", this.list);
+  }
+
+  update(view) {
+    const s = this.session;
+    replace(this.list, view.CPUs.map((c) => h("li.cpu", { class: c.Online ? "online" : "offline" },
+      h("span.name", null, `CPU ${c.ID}`), " ",
+      badge(c.Online ? "online" : "offline", c.Online ? "ok" : "off"),
+      c.NohzFull ? badge("nohz_full", "info", "no scheduler tick while one task runs") : null, " ",
+      h("span.curr", null, c.Online ? (c.Curr ? `runs ${c.CurrComm} (pid ${c.Curr})` : `idle (${c.CurrComm})`) : "—"), " ",
+      c.ID === 0 ? null : act(s, c.Online ? "take offline" : "bring online", `cpu ${c.ID} ${c.Online ? "offline" : "online"}`, { cls: "small" }))));
+  }
+}
+
+// --- transition --------------------------------------------------------------
+
+export class TransitionPanel {
+  constructor(session) {
+    this.session = session;
+    this.body = h("div.body");
+    this.el = panel("transition", "Transition", this.body);
+  }
+
+  update(view) {
+    const s = this.session;
+    const t = view.Transition;
+    if (!t) {
+      replace(this.body, h("p.none", null, "No transition in progress."));
+      return;
+    }
+    const files = new Set(s.ls(`${LP}/${t.Patch}`).map((e) => e.name));
+    const inSec = (ns) => (ns < 0 ? "none scheduled" : `in ${Math.max(0, (ns - view.Time) / 1e9).toFixed(3)} s (at ${secs(ns)} s)`);
+    const reverse = t.Target === "patching" ? 0 : 1;
+    replace(this.body,
+      h("p.what", null, h("strong", null, t.Patch), ` is ${t.Target}`, t.Target === "unpatching" ? " (reverting)" : ""),
+      h("div.meter", null,
+        h("label", { for: this.meterId() }, `${t.Switched}/${t.Total} tasks switched`),
+        h("progress", { id: this.meterId(), max: String(Math.max(1, t.Total)), value: String(t.Switched) })),
+      h("dl.facts", null,
+        h("dt", null, "retries (klp_signals_cnt)"), h("dd", null, String(t.Retries)),
+        h("dt", null, "next retry (klp_transition_work)"), h("dd", null, inSec(t.NextRetry)),
+        h("dt", null, "next automatic fake signal"), h("dd", null, inSec(t.NextSignal))),
+      h("div.actions", null,
+        act(s, t.Target === "patching" ? "reverse (disable)" : "reverse (enable)", `echo ${reverse} > ${LP}/${t.Patch}/enabled`),
+        files.has("force") ? act(s, "force", `echo 1 > ${LP}/${t.Patch}/force`, { cls: "danger" }) : null,
+        files.has("signal") ? act(s, "send fake signals", `echo 1 > ${LP}/${t.Patch}/signal`) : null,
+        act(s, "settle", "settle"),
+        act(s, "wait 16 s", "sleep 16")));
+  }
+
+  meterId() {
+    if (!this._mid) this._mid = `klp-meter-${Math.random().toString(36).slice(2, 8)}`;
+    return this._mid;
+  }
+}
+
+// --- alarms, hazards, warnings ---------------------------------------------
+
+const ALARM_KINDS = new Set(["alarm", "hazard", "warning"]);
+
+export class AlarmsPanel {
+  constructor(session) {
+    this.session = session;
+    this.counts = h("p.counts");
+    this.list = h("ul.alarms-list");
+    this.live = h("p.sr-only", { "aria-live": "assertive" });
+    this.el = panel("alarms", "Alarms, hazards and warnings", this.counts, this.list, this.live);
+    this.next = 0;
+    this.items = [];
+  }
+
+  update(view, rewind) {
+    if (rewind) {
+      this.next = 0;
+      this.items = [];
+    }
+    const evs = this.session.events(this.next);
+    if (evs.length) this.next = evs[evs.length - 1].Seq + 1;
+    const fresh = evs.filter((e) => ALARM_KINDS.has(e.Kind));
+    this.items.push(...fresh);
+    if (this.items.length > 200) this.items.splice(0, this.items.length - 200);
+    if (fresh.length && !rewind) this.live.textContent = fresh.map((e) => `${e.Kind}: ${e.Text}`).join(". ");
+    const n = (x, one, many) => `${x} ${x === 1 ? one : many}`;
+    this.el.classList.toggle("has-alarm", view.Alarms > 0);
+    replace(this.counts,
+      badge(n(view.Alarms, "alarm", "alarms"), view.Alarms ? "bad" : "ok"), " ",
+      badge(n(view.Hazards, "hazard", "hazards"), view.Hazards ? "bad" : "ok"), " ",
+      badge(n(view.Warnings, "warning", "warnings"), view.Warnings ? "warn" : "ok"), " ",
+      badge(`${view.Syncs} syncs`, "info", "klp_synchronize_transition / synchronize_rcu calls"), " ",
+      badge(`${view.NohzTouched} nohz_full disturbances`, "info"), " ",
+      badge(view.Reliable ? "reliable stacks" : "unreliable stacks", view.Reliable ? "ok" : "warn"));
+    replace(this.list, this.items.length === 0
+      ? h("li.none", null, "Nothing yet: the consistency checker raises an alarm when one patch's old and new code run in the same task.")
+      : this.items.slice().reverse().map((e) => h("li", { class: `ev-${e.Kind}` },
+        h("span.kind", null, e.Kind.toUpperCase()), " ",
+        h("span.time", null, `[${secs(e.Time)}]`), " ", e.Text)));
+  }
+}
+
+// --- tasks -----------------------------------------------------------------
+
+export class TasksPanel {
+  constructor(session) {
+    this.session = session;
+    this.filter = h("input", { type: "search", placeholder: "filter: pid, comm, state, pending…", "aria-label": "Filter tasks" });
+    this.filter.addEventListener("input", () => this.update(this.session.view()));
+    this.summary = h("p.summary");
+    this.list = h("ul.tasks-list");
+    this.spawn = this.spawnForm();
+    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.list);
+    this.open = new Set(); // pids whose action drawers are open
+  }
+
+  spawnForm() {
+    const s = this.session;
+    const comm = h("input", { type: "text", value: "sleeper", size: "8", "aria-label": "New task: command name", required: true });
+    const state = h("select", { "aria-label": "New task: state" },
+      h("option", { value: "S" }, "sleeping (S)"), h("option", { value: "D" }, "disk sleep (D)"),
+      h("option", { value: "runnable" }, "runnable"), h("option", { value: "user" }, "user space"));
+    const stack = h("input", { type: "text", size: "24", placeholder: "stack: a>b>c (outermost first)", "aria-label": "New task: kernel stack, outermost first, > means calls" });
+    const form = h("details.spawn", null, h("summary", null, "Spawn task"),
+      h("form", {
+        onsubmit: (e) => {
+          e.preventDefault();
+          const v = s.view();
+          const pid = Math.max(99, ...v.Tasks.map((t) => t.PID)) + 1;
+          const c = comm.value.trim().replace(/\s+/g, "_") || "task";
+          let line = `task ${pid} ${c}`;
+          if (state.value === "user") line += " user";
+          else line += ` state=${state.value}`;
+          const st = stack.value.trim().replace(/\s+/g, "");
+          if (st && state.value !== "user") line += ` stack=${st}`;
+          s.exec(line);
+        },
+      }, comm, state, stack, h("button", { type: "submit" }, "Spawn")));
+    stack.addEventListener("focus", () => {
+      // Offer function names as the user types a stack.
+      const id = `klp-funcs-${Math.random().toString(36).slice(2, 8)}`;
+      if (!stack.getAttribute("list")) {
+        const dl = h("datalist", { id }, this.session.names().funcs.map((f) => h("option", { value: f })));
+        form.appendChild(dl);
+        stack.setAttribute("list", id);
+      }
+    }, { once: true });
+    return form;
+  }
+
+  matches(t, q) {
+    if (!q) return true;
+    const hay = `${t.PID} ${t.Comm} ${t.Kind} ${t.State} ${t.Pending ? "pending" : ""} ${t.Signal ? "signal" : ""} ${t.Blocked || ""} ${t.PatchState}`.toLowerCase();
+    return q.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
+  }
+
+  update(view) {
+    const q = this.filter.value.trim();
+    const shown = view.Tasks.filter((t) => this.matches(t, q));
+    const users = view.Tasks.filter((t) => t.Kind !== "idle");
+    const pending = view.Tasks.filter((t) => t.Pending).length;
+    this.summary.textContent = `${users.length} tasks + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
+      (shown.length > MAX_TASKS ? `; showing ${MAX_TASKS} of ${shown.length} (use the filter)` : q ? `; ${shown.length} match` : "");
+    replace(this.list, shown.slice(0, MAX_TASKS).map((t) => this.card(view, t)));
+  }
+
+  card(view, t) {
+    const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
+    const flags = [];
+    if (t.Pending) flags.push(badge("TIF_PATCH_PENDING", "warn", "still has to switch to the target state"));
+    if (t.Signal) flags.push(badge("fake signal pending", "info"));
+    if (t.InKernel) flags.push(badge("in kernel", "plain"));
+    else if (t.Kind === "user") flags.push(badge("in user space", "plain"));
+    if (t.Freezable) flags.push(badge("freezable", "plain"));
+    if (t.Unreliable) flags.push(badge("unreliable stack", "bad"));
+    if (t.NoRCU) flags.push(badge("RCU not watching", "warn"));
+    const ps = t.PatchState;
+    const title = t.Kind === "idle" ? `${t.Comm} (idle, CPU ${t.CPU})` : `${t.PID} ${t.Comm}`;
+    return h("li", { class: `task kind-${t.Kind} state-${t.State} ps-${ps < 0 ? "idle" : ps}`, "data-pid": String(t.PID) },
+      h("div.head", null,
+        h("span.pid", null, title), " ",
+        badge(t.Kind, "plain"), " ",
+        badge(`${t.State} (${t.Letter})`, `st-${t.State}`),
+        t.CPU >= 0 ? badge(`on CPU ${t.CPU}`, "plain") : null, " ",
+        badge(`patch_state ${ps} ${stateName(view, ps)}`, ps === 1 ? "new" : ps === 0 ? "old" : "plain"),
+        t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
+      flags.length ? h("div.flags", null, flags) : null,
+      t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
+      this.stack(t),
+      t.Kind === "idle" ? null : this.actions(t, key));
+  }
+
+  stack(t) {
+    if (!t.Stack || t.Stack.length === 0) return h("p.nostack", null, "no kernel stack");
+    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f) => h("li", { class: `frame role-${f.Role}` },
+      h("span.role", null, f.Role), " ",
+      h("code", null, f.Text),
+      f.Patch ? h("span.by", null, ` from ${f.Patch}`) : null,
+      f.Called && f.Called !== f.Func ? h("span.by", null, ` (called as ${f.Called})`) : null)));
+  }
+
+  actions(t, key) {
+    const s = this.session;
+    const p = t.PID;
+    const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
+    const d = h("details.acts", {
+      open: this.open.has(key),
+      ontoggle: () => (d.open ? this.open.add(key) : this.open.delete(key)),
+    },
+    h("summary", { "data-focus": `sum:${key}` }, `Act on ${p}`),
+    h("div.buttons", null,
+      act(s, "fork", `fork ${p}`, { key: `fork:${key}` }),
+      act(s, "SIGSTOP", `kill -STOP ${p}`, { key: `stop:${key}` }),
+      act(s, "SIGCONT", `kill -CONT ${p}`, { key: `cont:${key}` }),
+      act(s, "block (S)", `block ${p}`, { key: `block:${key}` }),
+      act(s, "wake", `wake ${p}`, { key: `wake:${key}` }),
+      act(s, "syscall", `syscall ${p}`, { key: `sys:${key}` }),
+      act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
+      act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
+      act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
+      act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
+    h("form.call", {
+      onsubmit: (e) => {
+        e.preventDefault();
+        const f = call.value.trim();
+        if (f) s.exec(`call ${p} ${f}`);
+      },
+    }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")));
+    call.addEventListener("focus", () => {
+      if (call.getAttribute("list")) return;
+      const id = `klp-fn-${key}-${Math.random().toString(36).slice(2, 6)}`;
+      d.appendChild(h("datalist", { id }, s.names().funcs.map((f) => h("option", { value: f }))));
+      call.setAttribute("list", id);
+    }, { once: true });
+    return d;
+  }
+}
+
+// --- patches ---------------------------------------------------------------
+
+export class PatchesPanel {
+  constructor(session, builder) {
+    this.session = session;
+    this.list = h("ul.patches-list");
+    this.mods = h("div.modules");
+    this.el = panel("patches", "Livepatches", this.list, this.mods, builder ? builder.el : null);
+  }
+
+  update(view) {
+    const s = this.session;
+    const patches = view.Patches || [];
+    replace(this.list, patches.length === 0
+      ? h("li.none", null, "No livepatch loaded.")
+      : patches.map((p) => {
+        const files = new Set(s.ls(`${LP}/${p.Name}`).map((e) => e.name));
+        return h("li.patch", { class: p.Enabled ? "enabled" : "disabled" },
+          h("div.head", null,
+            h("strong", null, p.Name), " ",
+            badge(p.Enabled ? "enabled" : "disabled", p.Enabled ? "ok" : "off"), " ",
+            p.Transition ? badge("in transition", "warn") : null,
+            p.Forced ? badge("forced", "bad") : null,
+            p.Replace ? badge("replace", "info", "atomic replace: cumulative") : null,
+            badge(`stack_order ${p.StackOrder}`, "plain")),
+          h("ul.objs", null, (p.Objects || []).map((o) => h("li.obj", null,
+            h("span", null, `object ${o.Name}`), " ",
+            badge(o.Loaded ? "loaded" : "not loaded", o.Loaded ? "plain" : "off"),
+            badge(o.Patched ? "patched" : "not patched", o.Patched ? "new" : "old"),
+            o.Dynamic ? badge("dynamic (nop)", "plain") : null,
+            h("ul.funcs", null, (o.Funcs || []).map((f) => h("li", null,
+              h("code", null, f.Old + (f.Sympos ? `,${f.Sympos}` : "")), " → ",
+              h("code", null, f.Nop ? "(nop: original)" : f.New), " ",
+              f.Patched ? badge("patched", "new") : badge("not patched", "old"),
+              f.Transition ? badge("in transition", "warn") : null)))))),
+          h("div.actions", null,
+            p.Enabled ? act(s, "disable", `echo 0 > ${LP}/${p.Name}/enabled`)
+              : act(s, "enable", `echo 1 > ${LP}/${p.Name}/enabled`),
+            p.Transition && files.has("force") ? act(s, "force", `echo 1 > ${LP}/${p.Name}/force`, { cls: "danger" }) : null,
+            p.Transition && files.has("signal") ? act(s, "signal", `echo 1 > ${LP}/${p.Name}/signal`) : null,
+            act(s, "ls", `ls ${LP}/${p.Name}`),
+            !p.Enabled && !p.Transition ? act(s, "rmmod", `rmmod ${p.Name}`) : null));
+      }));
+    const mods = view.Modules || [];
+    replace(this.mods, mods.length === 0 ? null : h("div", null,
+      h("h3", null, "Modules"),
+      h("ul.modlist", null, mods.map((m) => h("li", null,
+        h("code", null, m.Name), " ",
+        badge(m.Livepatch ? "livepatch" : "module", "plain"), " ",
+        badge(m.State, m.State === "live" ? "ok" : "plain"),
+        m.Refcnt ? badge(`refcnt ${m.Refcnt}`, "plain") : null, " ",
+        m.State === "unloaded" ? act(s, "insmod", `insmod ${m.Name}`) : null,
+        m.State === "live" && !m.Livepatch ? act(s, "rmmod", `rmmod ${m.Name}`) : null)))));
+  }
+}
+
+// --- func_stacks -------------------------------------------------------------
+
+export class FuncStacksPanel {
+  constructor(session) {
+    this.session = session;
+    this.list = h("ul.funcstacks-list");
+    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.list);
+  }
+
+  update(view) {
+    const fs = view.FuncStacks || [];
+    replace(this.list, fs.length === 0
+      ? h("li.none", null, "No function is patched: no ftrace handler is attached.")
+      : fs.map((f) => h("li", null,
+        h("div", null, h("code", null, f.Func), ` (${f.Object}) — newest first:`),
+        h("ol.entries", null,
+          f.Entries.map((e, i) => h("li", { class: i === 0 ? "top" : "below" },
+            h("span.role", null, i === 0 ? "top" : "older"), " ",
+            h("code", null, e.Nop ? "(nop)" : e.New), ` from ${e.Patch}`,
+            e.Transition ? badge("in transition", "warn") : null)),
+          h("li.orig", null, h("span.role", null, "original"), " ", h("code", null, f.Func))))));
+  }
+}
+
+// --- kernel log ----------------------------------------------------------------
+
+const LEVELS = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
+const MAX_LOG = 3000;
+
+export class LogPanel {
+  constructor(session) {
+    this.session = session;
+    this.level = h("select", { "aria-label": "Show kernel log up to level" },
+      LEVELS.map((l) => h("option", { value: l, selected: l === "debug" }, l)));
+    this.level.addEventListener("change", () => this.applyFilter());
+    this.out = h("div.kernlog", { role: "log", "aria-label": "Kernel log", tabindex: "0" });
+    this.note = h("p.small");
+    this.el = panel("log", "Kernel log (dmesg)",
+      h("label.small", null, "levels up to ", this.level, " (debug shows everything)"), this.note, this.out);
+    this.next = 0;
+  }
+
+  applyFilter() {
+    const max = LEVELS.indexOf(this.level.value);
+    for (let i = 0; i < LEVELS.length; i++) this.out.classList.toggle(`hide-${LEVELS[i]}`, i > max);
+  }
+
+  update(_view, rewind) {
+    if (rewind) {
+      this.next = 0;
+      this.out.replaceChildren();
+    }
+    const lines = this.session.log(this.next, MAX_LOG);
+    if (lines.length === 0) {
+      if (this.next === 0) this.note.textContent = "The kernel log is empty.";
+      return;
+    }
+    const stick = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 4;
+    const frag = document.createDocumentFragment();
+    for (const l of lines) {
+      frag.appendChild(h("div", { class: `line lvl-${l.Level}` }, h("span.lvl", null, `<${l.Level}> `), l.Dmesg));
+    }
+    this.out.appendChild(frag);
+    this.next = lines[lines.length - 1].Seq + 1;
+    while (this.out.childElementCount > MAX_LOG) this.out.firstElementChild.remove();
+    this.note.textContent = `${this.next} lines` + (this.next > MAX_LOG ? ` (the last ${MAX_LOG} shown)` : "");
+    if (stick || rewind) this.out.scrollTop = this.out.scrollHeight;
+  }
+}
+
+// --- goals (lessons) ---------------------------------------------------------
+
+export class GoalsPanel {
+  constructor(session) {
+    this.session = session;
+    this.list = h("ul.goals-list");
+    this.el = panel("goals", "Goals", this.list);
+  }
+
+  update() {
+    const g = this.session.goals();
+    this.el.hidden = g.goals.length === 0;
+    replace(this.list, g.goals.map((x) => h("li", { class: x.OK ? "ok" : "todo" },
+      h("span.mark", null, x.OK ? "✓ done: " : "○ not yet: "), h("code", null, x.Goal),
+      x.Reason ? h("span.why", null, ` — ${x.Reason}`) : null)));
+  }
+}

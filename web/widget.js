@@ -1,0 +1,346 @@
+// <klp-playground>: the livepatch consistency-model playground as one
+// custom element. The full playground page (index.html) is this element
+// with every panel; lessons embed it with a few.
+//
+//   <script type="module" src="https://…/widget.js"></script>
+//   <klp-playground panels="tasks,transition,console" profile="5.1"
+//                   scenario-src="intro.klp"></klp-playground>
+//   <klp-playground><template>cpus 2
+//   …scenario text…</template></klp-playground>
+//
+// Attributes: scenario-src (URL, relative to the page), or the scenario as
+// a child <template>/<pre>/<code> or plain text; profile (kernel profile
+// to run it under); panels (comma list of cpus, transition, alarms, tasks,
+// patches, funcstacks, log, console, goals; default all); history-key
+// (localStorage key for the console history); theme (auto|light|dark);
+// manual (build the UI but wait for the page to call load()).
+//
+// All widgets on a page share one wasm instance (lib/runtime.js), each with
+// its own session. The element follows the host page's light/dark scheme:
+// it inherits color-scheme, and when the page sets none it looks at the
+// page's text colour.
+
+import { loadKlp, base } from "./lib/runtime.js";
+import { Session, SPEEDS } from "./lib/session.js";
+import { h, replace, secs } from "./lib/dom.js";
+import { Console } from "./lib/console.js";
+import { LivepatchBuilder } from "./lib/builder.js";
+import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
+
+export const ALL_PANELS = ["cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"];
+const MAX_SCENARIO = 1 << 20;
+
+/** Replaces (or adds) the kernel line of a scenario. */
+export function withProfile(text, profile) {
+  if (!profile) return text;
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => /^\s*kernel\s/.test(l));
+  if (i >= 0) lines[i] = `kernel ${profile}`;
+  else lines.unshift(`kernel ${profile}`);
+  return lines.join("\n");
+}
+
+let uid = 0;
+
+export class KlpPlayground extends HTMLElement {
+  static get observedAttributes() {
+    return ["theme"];
+  }
+
+  constructor() {
+    super();
+    this.uid = ++uid;
+    this.root = this.attachShadow({ mode: "open" });
+    this.session = null;
+    this._ready = new Promise((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+    this._ready.catch(() => {}); // reported in the element; callers may await
+    this.stepSize = "1s";
+  }
+
+  /** Resolves once the first scenario runs (rejects if it cannot). */
+  get ready() {
+    return this._ready;
+  }
+
+  connectedCallback() {
+    if (this._started) return;
+    this._started = true;
+    const css = h("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
+    this.frame = h("div.klp", { role: "group", "aria-label": "Livepatch playground" });
+    this.root.append(css, this.frame);
+    this.applyTheme();
+    this.themeQuery = matchMedia("(prefers-color-scheme: dark)");
+    this.themeQuery.addEventListener("change", () => this.applyTheme());
+    this.start();
+  }
+
+  disconnectedCallback() {
+    // A widget may be moved in the DOM (connected again); only pause.
+    if (this.session) this.session.pause();
+  }
+
+  attributeChangedCallback() {
+    if (this.frame) this.applyTheme();
+  }
+
+  applyTheme() {
+    const t = this.getAttribute("theme") || "auto";
+    let dark = t === "dark";
+    if (t === "auto") {
+      const cs = getComputedStyle(this);
+      const scheme = cs.colorScheme || "normal";
+      if (scheme === "normal") {
+        // The page declares no scheme: judge by its text colour.
+        const m = /rgba?\((\d+), (\d+), (\d+)/.exec(cs.color);
+        dark = m ? (0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3]) / 255 > 0.6 : false;
+      } else {
+        dark = scheme.includes("dark") && (!scheme.includes("light") || this.themeQuery?.matches || matchMedia("(prefers-color-scheme: dark)").matches);
+      }
+    }
+    this.frame.classList.toggle("theme-dark", dark);
+    this.frame.classList.toggle("theme-light", !dark);
+  }
+
+  panels() {
+    const p = (this.getAttribute("panels") || "all").split(",").map((x) => x.trim()).filter(Boolean);
+    return p.includes("all") ? ALL_PANELS : ALL_PANELS.filter((x) => p.includes(x));
+  }
+
+  /** The scenario given in the markup (static fallback text). */
+  inlineScenario() {
+    const t = this.querySelector("template");
+    if (t) return t.content.textContent;
+    const pre = this.querySelector("pre, code");
+    if (pre) return pre.textContent;
+    return this.textContent;
+  }
+
+  async scenarioText() {
+    const src = this.getAttribute("scenario-src");
+    if (src) {
+      const resp = await fetch(new URL(src, document.baseURI));
+      if (!resp.ok) throw new Error(`scenario-src ${src}: HTTP ${resp.status}`);
+      return resp.text();
+    }
+    const text = this.inlineScenario().replace(/^\n/, "");
+    if (text.trim()) return text;
+    const resp = await fetch(new URL("examples/default.klp", base));
+    if (!resp.ok) throw new Error(`default scenario: HTTP ${resp.status}`);
+    return resp.text();
+  }
+
+  async start() {
+    const manual = this.hasAttribute("manual");
+    const fallback = manual ? "" : this.inlineScenario().trim();
+    replace(this.frame, h("p.loading", { role: "status" }, "Loading the simulator…"),
+      fallback ? h("pre.fallback", null, fallback) : null);
+    let api;
+    let text = "";
+    try {
+      [api, text] = await Promise.all([loadKlp(), manual ? "" : this.scenarioText()]);
+    } catch (e) {
+      replace(this.frame, h("p.error", { role: "alert" }, `The simulator could not start: ${e.message}`),
+        fallback ? h("pre.fallback", null, fallback) : null);
+      this._reject(e);
+      return;
+    }
+    this.api = api;
+    this.build();
+    addEventListener("klp-exit", () => this.showError("The simulator stopped unexpectedly; reload the page."));
+    if (!manual) {
+      // The manual attribute leaves the first load() to the page (the
+      // playground page picks a share link or an example first).
+      try {
+        this.load(withProfile(text, this.getAttribute("profile")), { quiet: true });
+      } catch (e) {
+        this.showError(e.message);
+        this._reject(e);
+        return;
+      }
+    }
+    this._resolve(this);
+    // Tier up the wasm's hot paths while the user reads (wasm-notes §4).
+    setTimeout(() => {
+      try {
+        api.warmup(2);
+      } catch {
+        // warm-up is an optimisation only
+      }
+    }, 50);
+  }
+
+  // --- layout --------------------------------------------------------------
+
+  build() {
+    const want = new Set(this.panels());
+    this.errorBox = h("div.error", { role: "alert", hidden: true });
+    this.statusEl = h("div.status");
+    this.profileSel = h("select", { "aria-label": "Kernel profile", "data-focus": "profile" },
+      this.api.profiles().map((p) => h("option", { value: p }, p)));
+    this.profileSel.addEventListener("change", () => this.setProfile(this.profileSel.value));
+    this.diffs = h("details.diffs");
+
+    this.playBtn = h("button", { type: "button", "aria-pressed": "false", onclick: () => this.session.togglePlay(), title: "Play/pause simulated time (Space)" }, "Play");
+    this.speedSel = h("select", { "aria-label": "Speed: simulated seconds per real second" },
+      SPEEDS.map((s) => h("option", { value: String(s), selected: s === 1 }, `${s}×`)));
+    this.speedSel.addEventListener("change", () => (this.session.speed = Number(this.speedSel.value)));
+    this.stepSel = h("select", { "aria-label": "Step size" },
+      h("option", { value: "1j" }, "1 jiffy"), h("option", { value: "0.1s" }, "0.1 s"), h("option", { value: "1s", selected: true }, "1 s"));
+    this.stepSel.addEventListener("change", () => (this.stepSize = this.stepSel.value));
+    this.slider = h("input", { type: "range", min: "0", max: "0", value: "0", step: "1", "aria-label": "Timeline" });
+    this.slider.addEventListener("input", () => this.session.seek(Number(this.slider.value)));
+    this.undoBtn = h("button", { type: "button", onclick: () => this.session.undo(), title: "Back one step ([ or ←)" }, "◀ Undo");
+    this.redoBtn = h("button", { type: "button", onclick: () => this.session.redo(), title: "Forward one step (] or →)" }, "Redo ▶");
+    this.forkBtn = h("button", { type: "button", onclick: () => this.session.fork(), title: "Drop the later steps and go on from here (f)" }, "Fork from here");
+    this.timeLabel = h("span.timelabel", { "aria-live": "polite" });
+
+    const timebar = h("div.timebar", { role: "toolbar", "aria-label": "Simulated time" },
+      h("div.group", null,
+        h("button", { type: "button", onclick: () => this.step(), title: "Advance simulated time by one step (.)" }, "Step"),
+        this.stepSel, this.playBtn, this.speedSel,
+        h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle")),
+      h("div.group.timeline", null, this.undoBtn, this.slider, this.redoBtn, this.forkBtn, this.timeLabel));
+
+    this.console = new Console({ historyKey: this.getAttribute("history-key") || "" });
+    this.builderFor = want.has("patches");
+    const grid = h("div.grid");
+    this.panelDefs = want;
+    this.frame.replaceChildren(
+      h("div.top", null, this.statusEl, h("label.profile", null, "kernel ", this.profileSel), this.diffs),
+      this.errorBox, timebar, grid);
+    this.grid = grid;
+  }
+
+  /** Creates the panels for the current session. */
+  mountPanels() {
+    const s = this.session;
+    const want = this.panelDefs;
+    const list = [];
+    const add = (name, p) => {
+      if (want.has(name)) list.push(p);
+    };
+    add("cpus", new CPUsPanel(s));
+    add("transition", new TransitionPanel(s));
+    add("alarms", new AlarmsPanel(s));
+    add("goals", new GoalsPanel(s));
+    add("tasks", new TasksPanel(s));
+    add("patches", new PatchesPanel(s, new LivepatchBuilder(s, this.console)));
+    add("funcstacks", new FuncStacksPanel(s));
+    add("log", new LogPanel(s));
+    this.views = list;
+    const els = list.map((p) => p.el);
+    if (want.has("console")) els.push(this.console.el);
+    this.grid.replaceChildren(...els);
+  }
+
+  // --- sessions --------------------------------------------------------------
+
+  /**
+   * Replaces the machine with a new scenario. Throws the scenario error
+   * (with line:column) and keeps the old machine if the text is bad.
+   */
+  load(text, opts = {}) {
+    if (typeof text !== "string") throw new TypeError("scenario text must be a string");
+    if (text.length > MAX_SCENARIO) throw new Error(`scenario too large (${text.length} bytes)`);
+    const next = new Session(this.api, text);
+    if (this.session) this.session.destroy();
+    this.session = next;
+    this.console.attach(next);
+    next.addEventListener("change", (e) => this.render(e.detail.rewind));
+    this.mountPanels();
+    const v = next.view();
+    this.profileSel.value = v.Profile;
+    this.console.write("note", `loaded a scenario (kernel ${v.Profile}, ${v.Tasks.length} tasks)`);
+    for (const o of next.startOutput) if (o.kind !== "log") this.console.write(o.kind, o.text, o.level);
+    this.hideError();
+    this.render(true);
+    if (!opts.quiet) this.dispatchEvent(new CustomEvent("klp-load", { bubbles: true, composed: true }));
+    return next;
+  }
+
+  source() {
+    return this.session ? this.session.source() : "";
+  }
+
+  setProfile(p) {
+    const old = this.session.view().Profile;
+    try {
+      this.load(withProfile(this.source(), p));
+      this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile`);
+    } catch (e) {
+      this.profileSel.value = old;
+      this.showError(`Could not switch to kernel ${p}: ${e.message}`);
+    }
+  }
+
+  step() {
+    const hz = this.session.view().HZ;
+    const n = this.stepSize === "1j" ? 1 : this.stepSize === "0.1s" ? Math.max(1, Math.round(hz / 10)) : hz;
+    this.session.step(n);
+  }
+
+  showError(msg) {
+    if (!this.errorBox) return;
+    this.errorBox.textContent = msg;
+    this.errorBox.hidden = false;
+  }
+
+  hideError() {
+    if (this.errorBox) this.errorBox.hidden = true;
+  }
+
+  // --- rendering ---------------------------------------------------------------
+
+  render(rewind) {
+    const s = this.session;
+    let v;
+    try {
+      v = s.view();
+    } catch (e) {
+      this.showError(e.message);
+      return;
+    }
+    this.renderStatus(v);
+    this.renderTime();
+    for (const p of this.views) {
+      try {
+        p.update(v, rewind);
+      } catch (e) {
+        // One broken panel must not take the others down.
+        this.showError(`${p.constructor.name}: ${e.message}`);
+      }
+    }
+    this.dispatchEvent(new CustomEvent("klp-change", { bubbles: true, composed: true }));
+  }
+
+  renderStatus(v) {
+    replace(this.statusEl,
+      h("span.clock", null, h("strong", null, `t = ${secs(v.Time)} s`), " simulated"),
+      h("span", null, ` · jiffies ${v.Jiffies} · HZ ${v.HZ} · ${v.CPUs.length} CPUs · seed ${v.Seed}`),
+      h("span.simnote", null, " · time, signals and CPUs here are simulated"));
+    const d = v.Differences || [];
+    replace(this.diffs,
+      h("summary", null, d.length ? `${d.length} differences from the newest kernel` : "newest kernel behaviour"),
+      d.length ? h("ul", null, d.map((x) => h("li", null, x))) : h("p", null, `Kernel ${v.Profile} behaves as the newest profile.`));
+  }
+
+  renderTime() {
+    const s = this.session;
+    const hist = s.history();
+    this.slider.max = String(Math.max(0, hist.count - 1));
+    this.slider.value = String(Math.max(0, hist.pos));
+    const label = `step ${hist.pos} of ${hist.count - 1}: ${hist.labels[hist.pos] || ""}`;
+    this.slider.setAttribute("aria-valuetext", label);
+    this.timeLabel.textContent = label;
+    this.undoBtn.disabled = hist.pos <= 0;
+    this.redoBtn.disabled = hist.pos >= hist.count - 1;
+    this.forkBtn.disabled = hist.pos >= hist.count - 1;
+    this.playBtn.textContent = s.playing ? "Pause" : "Play";
+    this.playBtn.setAttribute("aria-pressed", String(s.playing));
+  }
+}
+
+if (!customElements.get("klp-playground")) customElements.define("klp-playground", KlpPlayground);
