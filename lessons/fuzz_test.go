@@ -1,10 +1,10 @@
 package lessons
 
 import (
-	"time"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Commands that make the simulator run for a long time are not what this
