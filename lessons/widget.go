@@ -52,14 +52,14 @@ func (n *Widget) Dump(source []byte, level int) {
 	}, nil)
 }
 
-// Panels the widget script knows. A block picks some with
-// ```scenario panels=console,tasks; the lesson's front matter sets the
-// default.
-var knownPanels = []string{"console", "tasks", "cpus", "stacks", "funcstack", "log", "events", "goals", "sysfs"}
+// Panels the widget script (web/widget.js) knows, and "all". A block picks
+// some with ```scenario panels=console,tasks; the lesson's front matter
+// sets the default.
+var knownPanels = []string{"cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console", "all"}
 
 // DefaultPanels is what a scenario block shows when neither its info
 // string nor the lesson says otherwise.
-const DefaultPanels = "console,tasks,stacks,log,goals"
+const DefaultPanels = "console,transition,tasks,log,goals"
 
 var panelsRE = regexp.MustCompile(`^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$`)
 
