@@ -26,9 +26,9 @@ func (s *Sim) checkMix(t *Task) {
 			}
 			if s.olderThan(t.Stack[j], pi) {
 				s.alarms++
-				s.event(Event{Kind: EvAlarm, PID: t.PID, Patch: s.patches[pi].Mod, Func: newest.Called.Name,
+				s.event(Event{Kind: EvAlarm, PID: t.PID, Patch: s.patches[pi].Mod, Func: s.code[newest.Called].Name,
 					Text: fmt.Sprintf("%s:%d runs %s's %s and an older %s at the same time: one patch's old and new code are mixed",
-						t.Comm, t.PID, s.patches[pi].Mod, fr.Called.Name, t.Stack[j].Called.Name)})
+						t.Comm, t.PID, s.patches[pi].Mod, s.code[fr.Called].Name, s.code[t.Stack[j].Called].Name)})
 				return
 			}
 		}
@@ -60,12 +60,13 @@ func (s *Sim) versionPatch(fr Frame) int {
 // olderThan: the frame runs a version, older than patch pi's, of a
 // function pi replaces (the original, or an older patch's version).
 func (s *Sim) olderThan(fr Frame, pi int) bool {
+	called := &s.code[fr.Called]
 	for _, o := range s.patches[pi].Objs {
-		if o.Name != fr.Called.Obj {
+		if o.Name != called.Obj {
 			continue
 		}
 		for _, f := range o.Funcs {
-			if f.Old != fr.Called.Name || (f.Sympos != 0 && fr.Called.Sympos != 0 && f.Sympos != fr.Called.Sympos) {
+			if f.Old != called.Name || (f.Sympos != 0 && f.Sympos != called.Sympos) {
 				continue
 			}
 			if s.code[fr.Code].ForPatch == "" {

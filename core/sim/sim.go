@@ -432,7 +432,7 @@ func (s *Sim) Clone() *Sim {
 
 func (t Task) clone() Task {
 	t.Stack = append([]Frame(nil), t.Stack...)
-	t.Interrupted = append([]SymRef(nil), t.Interrupted...)
+	t.Interrupted = append([]CodeID(nil), t.Interrupted...)
 	return t
 }
 

@@ -107,24 +107,37 @@ func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
 	if c.ForPatch != "" {
 		// A frame declared directly in a replacement function: the
 		// caller asked for the original it replaces.
-		if r, ok := s.replacedBy(id); ok {
-			ref = r
+		if o := s.replacedBy(id); o != NoCode {
+			oc := s.code[o]
+			ref = SymRef{Obj: oc.Obj, Name: oc.Name, Sympos: pos}
 		}
 	}
 	return ref, id, nil
 }
 
-func (s *Sim) replacedBy(id CodeID) (SymRef, bool) {
+// replacedBy returns the original function a replacement function
+// replaces, or NoCode.
+func (s *Sim) replacedBy(id CodeID) CodeID {
 	for _, p := range s.patches {
 		for _, o := range p.Objs {
 			for _, f := range o.Funcs {
-				if f.NewCode == id && !f.Nop {
-					return SymRef{Obj: o.Name, Name: f.Old, Sympos: f.Sympos}, true
+				if f.NewCode == id && !f.Nop && f.OldCode != NoCode {
+					return f.OldCode
 				}
 			}
 		}
 	}
-	return SymRef{}, false
+	return NoCode
+}
+
+// calledAs is the original function a call of code id stands for.
+func (s *Sim) calledAs(id CodeID) CodeID {
+	if s.code[id].ForPatch != "" {
+		if o := s.replacedBy(id); o != NoCode {
+			return o
+		}
+	}
+	return id
 }
 
 // FuncNames lists every function name of the loaded objects, for
@@ -183,7 +196,7 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func (s *Sim) frameOff(id CodeID, off uint64) uint64 {
+func (s *Sim) frameOff(id CodeID, off uint64) uint32 {
 	size := s.code[id].Size
 	if off == 0 {
 		off = min(uint64(0x10), size/2)
@@ -191,7 +204,7 @@ func (s *Sim) frameOff(id CodeID, off uint64) uint64 {
 	if off >= size {
 		off = size - 1
 	}
-	return off
+	return uint32(off)
 }
 
 // Spawn adds a task. A task that appears during a transition starts like
@@ -233,13 +246,6 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 	if ts.State == Dead {
 		return 0, fmt.Errorf("task %d cannot start dead", pid)
 	}
-	for _, f := range ts.Stack {
-		ref, id, err := s.ResolveFunc(f.Func)
-		if err != nil {
-			return 0, fmt.Errorf("task %d stack: %v", pid, err)
-		}
-		t.Stack = append(t.Stack, Frame{Code: id, Off: s.frameOff(id, f.Off), Called: ref})
-	}
 	if s.transition >= 0 {
 		if p := s.task(ts.Parent); p != nil {
 			s.copyProcess(&t, p)
@@ -247,6 +253,20 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 			t.PatchState = 1 - s.target
 			t.PatchPending = true
 		}
+	}
+	// A declared stack is a history of calls: each one went through the
+	// ftrace handler, so a patched function runs the version this task
+	// sees now.
+	for _, f := range ts.Stack {
+		_, id, err := s.ResolveFunc(f.Func)
+		if err != nil {
+			return 0, fmt.Errorf("task %d stack: %v", pid, err)
+		}
+		run := id
+		if s.code[id].ForPatch == "" {
+			run = s.chooseVersion(&t, id)
+		}
+		t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, f.Off), Called: s.calledAs(id)})
 	}
 	if ts.State == Running {
 		if ts.CPU < 0 || ts.CPU >= len(s.cpus) || !s.cpus[ts.CPU].Online {
@@ -305,11 +325,11 @@ func (s *Sim) SetIdleStack(cpu int, frames []FrameSpec) error {
 	}
 	var st []Frame
 	for _, f := range frames {
-		ref, id, err := s.ResolveFunc(f.Func)
+		_, id, err := s.ResolveFunc(f.Func)
 		if err != nil {
 			return fmt.Errorf("idle task of cpu %d: %v", cpu, err)
 		}
-		st = append(st, Frame{Code: id, Off: s.frameOff(id, f.Off), Called: ref})
+		st = append(st, Frame{Code: id, Off: s.frameOff(id, f.Off), Called: s.calledAs(id)})
 	}
 	s.idle[cpu].Stack = st
 	return nil
@@ -365,7 +385,7 @@ func (s *Sim) Call(pid int, fn string, off uint64) error {
 	if err := s.mustRun(t, "call"); err != nil {
 		return err
 	}
-	ref, id, err := s.ResolveFunc(fn)
+	_, id, err := s.ResolveFunc(fn)
 	if err != nil {
 		return fmt.Errorf("call: %v", err)
 	}
@@ -373,30 +393,27 @@ func (s *Sim) Call(pid int, fn string, off uint64) error {
 		t.InKernel = true
 		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d enters the kernel (syscall)", t.Comm, pid)})
 	}
-	s.push(t, ref, id, off)
+	s.push(t, id, off)
 	return nil
 }
 
-// push calls ref (whose own code is id) on t's stack through the handler.
-func (s *Sim) push(t *Task, ref SymRef, id CodeID, off uint64) {
-	orig := id
-	if s.code[id].ForPatch == "" {
-		orig = id
-	} else if o := s.origOf(Frame{Called: ref}); o != NoCode {
-		orig = o
-	}
+// push makes t call the function whose own code is id, through the
+// ftrace handler when it is patched.
+func (s *Sim) push(t *Task, id CodeID, off uint64) {
+	orig := s.calledAs(id)
 	run := id
 	if s.code[id].ForPatch == "" {
 		run = s.chooseVersion(t, orig)
 	}
-	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: ref})
+	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: orig})
 	if _, patched := s.opsByCode[orig]; patched {
 		c := s.code[run]
 		what := "the original"
 		if c.ForPatch != "" {
 			what = c.Name + " [" + c.ForPatch + "]"
 		}
-		s.event(Event{Kind: EvCall, PID: t.PID, Func: ref.Name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler runs %s (patch_state %d)", t.Comm, t.PID, ref.Name, what, t.PatchState)})
+		name := s.code[orig].Name
+		s.event(Event{Kind: EvCall, PID: t.PID, Func: name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler runs %s (patch_state %d)", t.Comm, t.PID, name, what, t.PatchState)})
 	}
 	s.checkMix(t)
 }
@@ -623,12 +640,11 @@ func (s *Sim) restartSyscall(t *Task) {
 	chain := t.Interrupted
 	t.Interrupted = nil
 	t.InKernel = true
-	for _, ref := range chain {
-		id, _ := s.lookupSym(ref.Obj, ref.Name, ref.Sympos)
-		if id == NoCode {
+	for _, id := range chain {
+		if id == NoCode || s.code[id].Dead {
 			break // its module went away meanwhile
 		}
-		s.push(t, ref, id, 0)
+		s.push(t, id, 0)
 	}
 	s.leaveCPU(t)
 	t.State = Interruptible

@@ -201,17 +201,19 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 	} else {
 		ret, old = s.checkStack(t, names)
 	}
-	newFmt := s.prof.TaskCallFunc()
-	stackFn := "klp_check_stack"
-	if newFmt {
-		stackFn = "klp_try_switch_task"
-	}
 	switch ret {
 	case 0:
 		t.PatchPending = false
 		t.PatchState = s.target
 		t.Blocked = ""
 		return true
+	}
+	// Before v5.16 klp_check_stack formatted its own lines.
+	stackFn := "klp_check_stack"
+	if s.prof.TaskCallFunc() {
+		stackFn = "klp_try_switch_task"
+	}
+	switch ret {
 	case EBUSY:
 		s.klp(LevelDebug, "%s: %s:%d is running", "klp_try_switch_task", t.Comm, t.PID)
 		t.Blocked = "is running"
@@ -246,12 +248,13 @@ func (s *Sim) tryCompleteTransition() {
 	names := s.buildCheckTable()
 	complete := true
 	var switched []string
-	nsw := 0
+	nsw, left := 0, 0
 	for i := range s.tasks {
 		t := &s.tasks[i]
 		was := t.PatchState
 		if !s.trySwitchTask(t, names, cpu, false) {
 			complete = false
+			left++
 		} else if was != t.PatchState {
 			nsw++
 			if len(switched) < 12 {
@@ -265,6 +268,7 @@ func (s *Sim) tryCompleteTransition() {
 			was := t.PatchState
 			if !s.trySwitchTask(t, names, cpu, false) {
 				complete = false
+				left++
 				if s.prof.TaskCallFunc() {
 					// wake_up_if_idle: the idle loop will pass its
 					// switch point at the next tick.
@@ -290,7 +294,7 @@ func (s *Sim) tryCompleteTransition() {
 			}
 		}
 	}
-	left, total := s.countSwitched()
+	total := len(s.tasks) + len(s.idle)
 	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-left, total, s.prof.StateName(s.target))
 	if nsw > 0 {
 		more := ""
@@ -566,7 +570,7 @@ func (s *Sim) synchronize(why string) {
 		for _, fr := range t.Stack {
 			if _, ok := s.opsByCode[s.origOf(fr)]; ok || s.code[fr.Code].ForPatch != "" {
 				s.hazards++
-				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: fr.Called.Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it may still use a func_stack entry that is being removed", t.Comm, t.PID, c.ID, fr.Called.Name)})
+				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: s.code[fr.Called].Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it may still use a func_stack entry that is being removed", t.Comm, t.PID, c.ID, s.code[fr.Called].Name)})
 				break
 			}
 		}
@@ -575,8 +579,10 @@ func (s *Sim) synchronize(why string) {
 
 // origOf returns the original function a frame was called as.
 func (s *Sim) origOf(fr Frame) CodeID {
-	id, _ := s.lookupSym(fr.Called.Obj, fr.Called.Name, fr.Called.Sympos)
-	return id
+	if fr.Called == NoCode || s.code[fr.Called].Dead {
+		return NoCode
+	}
+	return fr.Called
 }
 
 // copyProcess is klp_copy_process: the child takes the parent's pending

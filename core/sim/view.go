@@ -254,7 +254,7 @@ func (s *Sim) frameText(fr Frame) string {
 
 func (s *Sim) frameView(fr Frame) FrameView {
 	c := s.code[fr.Code]
-	fv := FrameView{Text: s.frameText(fr), Func: c.Name, Called: fr.Called.Name, Role: s.frameRole(fr)}
+	fv := FrameView{Text: s.frameText(fr), Func: c.Name, Called: s.code[fr.Called].Name, Role: s.frameRole(fr)}
 	if c.Obj != "vmlinux" {
 		fv.Module = c.Obj
 	}
