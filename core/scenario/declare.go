@@ -44,7 +44,11 @@ func (s *Session) declare(st Stmt) error {
 				}
 				spec.InitErr = e
 			default:
-				return s.unknownKey(a, "init", "exit", "init-error")
+				if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
+					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
+					continue
+				}
+				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME")
 			}
 		}
 		if err := m.AddModule(spec); err != nil {
@@ -194,10 +198,12 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 		switch {
 		case a.Key == "" && a.Val == "replace":
 			spec.Patch.Replace = true
+		case a.Key == "replace" && strings.HasPrefix(a.Val, "param."):
+			spec.Patch.ReplaceParam = strings.TrimPrefix(a.Val, "param.")
 		case a.Key == "" && a.Val == "not-livepatch":
 			spec.NotLivepatch = true
 		default:
-			return spec, s.unknownKey(a, "replace", "not-livepatch")
+			return spec, s.unknownKey(a, "replace", "replace=param.NAME", "not-livepatch")
 		}
 	}
 	var obj *sim.ObjSpec
@@ -225,6 +231,11 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 			if err := s.callbackLine(in, &obj.Callbacks); err != nil {
 				return spec, err
 			}
+		case "param":
+			if len(in.Args) != 2 || in.Args[0].Key != "" || in.Args[1].Key != "" {
+				return spec, s.errf(in.Pos, "param NAME DEFAULT (an int, or Y/N for a bool)")
+			}
+			spec.Params = append(spec.Params, sim.Param{Name: in.Args[0].Val, Default: in.Args[1].Val})
 		case "state":
 			if len(in.Args) < 1 {
 				return spec, s.errf(in.Pos, "state ID version=N")
@@ -299,6 +310,11 @@ func (s *Session) callbackLine(in Stmt, cbs *sim.Callbacks) error {
 	var ifPrev, ifNot int
 	for _, a := range in.Args[1:] {
 		switch {
+		case a.Key == "ret" && strings.HasPrefix(a.Val, "param."):
+			if kind != "pre_patch" {
+				return s.errf(a.Pos, "only pre_patch returns a value; %s is void", kind)
+			}
+			cb.RetParam = strings.TrimPrefix(a.Val, "param.")
 		case a.Key == "ret":
 			e, ok := sim.ParseErrno(a.Val)
 			if !ok {

@@ -22,7 +22,7 @@ func (st Stmt) String() string {
 	if st.Verb == "livepatch" {
 		for _, in := range st.Body {
 			ind := "    "
-			if in.Verb == "object" || in.Verb == "state" {
+			if in.Verb == "object" || in.Verb == "state" || in.Verb == "param" {
 				ind = "  "
 			}
 			b.WriteString("\n" + ind + in.line())

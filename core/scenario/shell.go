@@ -43,8 +43,11 @@ func asErrno(err error) sim.Errno {
 func (s *Session) shell(st Stmt) ([]Out, error) {
 	out := []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	s.lastErr = 0
+	// A command's kernel log lines come before what the command itself
+	// prints when it fails, as on a terminal.
 	fail := func(e sim.Errno, text string) ([]Out, error) {
 		s.lastErr = e
+		out = s.drain(out)
 		return append(out, Out{Kind: "stderr", Text: text}), nil
 	}
 	m := s.sim
@@ -62,7 +65,11 @@ func (s *Session) shell(st Stmt) ([]Out, error) {
 			}
 			return fail(sim.ENOENT, fmt.Sprintf("insmod: ERROR: could not load module %s: No such file or directory%s", a[0].Val, hint))
 		}
-		if err := m.Insmod(name); err != nil {
+		var params []string
+		for _, x := range a[1:] {
+			params = append(params, x.String0())
+		}
+		if err := m.InsmodParams(name, params); err != nil {
 			e := asErrno(err)
 			if st.Verb == "modprobe" {
 				return fail(e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error()))
@@ -226,7 +233,11 @@ func (s *Session) ls(st Stmt, out []Out) ([]Out, error) {
 		if err != nil {
 			e := asErrno(err)
 			if e == sim.ENOTDIR {
-				out = append(out, Out{Kind: "stdout", Text: p})
+				if _, _, mode := s.sim.Stat(p); long {
+					out = append(out, Out{Kind: "stdout", Text: fmt.Sprintf("%s 1 root root 0 %s", mode, p)})
+				} else {
+					out = append(out, Out{Kind: "stdout", Text: p})
+				}
 				continue
 			}
 			s.lastErr = e

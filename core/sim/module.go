@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,7 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 		if len(p.Objects) == 0 {
 			return fmt.Errorf("livepatch %s has no objects", spec.Name)
 		}
-		if p.Replace && !s.prof.AtomicReplace() {
+		if (p.Replace || p.ReplaceParam != "") && !s.prof.AtomicReplace() {
 			return fmt.Errorf("livepatch %s: atomic replace needs kernel 5.1 or later (profile %s)", spec.Name, s.prof)
 		}
 		if len(p.States) > 0 && !s.prof.States() {
@@ -82,6 +83,12 @@ func (s *Sim) Insmod(name string) error {
 	if name == "vmlinux" {
 		s.klp(LevelErr, "vmlinux.ko: invalid module name")
 		return EINVAL
+	}
+	if len(m.Params) != len(m.Spec.Params) {
+		m.Params = make([]string, len(m.Spec.Params))
+		for i, p := range m.Spec.Params {
+			m.Params[i] = p.Default
+		}
 	}
 	m.State = ModComing
 	m.Base = s.nextBase
@@ -170,6 +177,7 @@ func (s *Sim) unloadCode(mi int) {
 	m.KlpAlive = false
 	m.Patch = -1
 	m.Refcnt = 0
+	m.Params = nil
 }
 
 // Rmmod unloads a module. The error is the one delete_module returns.
@@ -434,6 +442,10 @@ func (s *Sim) initPatch(mi int) int {
 	m := &s.mods[mi]
 	spec := m.Spec.Patch
 	p := Patch{Mod: m.Spec.Name, Spec: mi, Replace: spec.Replace, States: append([]StateSpec(nil), spec.States...)}
+	if spec.ReplaceParam != "" {
+		v, _ := s.param(m.Spec.Name, spec.ReplaceParam)
+		p.Replace = v != "" && v != "0" && v != "N"
+	}
 	for _, os := range spec.Objects {
 		o := Obj{Name: os.Name, Callbacks: os.Callbacks}
 		for _, fs := range os.Funcs {
@@ -603,6 +615,16 @@ func (s *Sim) runCallback(pi, oi int, which string, cb *Callback) Errno {
 	if cb == nil {
 		return 0
 	}
+	ret := cb.Ret
+	if cb.RetParam != "" {
+		if v, ok := s.param(p.Mod, cb.RetParam); ok {
+			n, _ := strconv.Atoi(v)
+			if n < 0 {
+				n = -n
+			}
+			ret = Errno(n)
+		}
+	}
 	objstate := "vmlinux"
 	if o.Name != "vmlinux" {
 		objstate = o.Name + " -> " + modStateString(s.ModuleState(o.Name))
@@ -615,7 +637,7 @@ func (s *Sim) runCallback(pi, oi int, which string, cb *Callback) Errno {
 		t = strings.ReplaceAll(t, "{obj}", o.Name)
 		s.printk(LevelInfo, "%s: %s", p.Mod, t)
 	}
-	return cb.Ret
+	return ret
 }
 
 // prevState is klp_get_prev_state: does a listed patch other than pi carry

@@ -124,6 +124,7 @@ type Module struct {
 	Code     []CodeID
 	KlpAlive bool
 	Base     uint64
+	Params   []string // current values, parallel to Spec.Params
 }
 
 // Sim is the simulated kernel. Its zero value is not usable; call New.
@@ -400,6 +401,7 @@ func (s *Sim) Clone() *Sim {
 	c.mods = make([]Module, len(s.mods))
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
+		m.Params = append([]string(nil), m.Params...)
 		c.mods[i] = m // Spec is immutable after AddModule
 	}
 	c.patches = make([]Patch, len(s.patches))

@@ -54,7 +54,7 @@ func (s *Sim) resolve(p string) (*node, bool) {
 		return &node{dir: func() []DirEntry { return []DirEntry{{"proc", true, modeDir}, {"sys", true, modeDir}} }}, true
 	case p == "/sys":
 		return &node{dir: func() []DirEntry {
-			return []DirEntry{{"devices", true, modeDir}, {"kernel", true, modeDir}}
+			return []DirEntry{{"devices", true, modeDir}, {"kernel", true, modeDir}, {"module", true, modeDir}}
 		}}, true
 	case p == "/sys/kernel":
 		return &node{dir: func() []DirEntry { return []DirEntry{{"livepatch", true, modeDir}} }}, true
@@ -69,6 +69,8 @@ func (s *Sim) resolve(p string) (*node, bool) {
 		return s.resolveCPU(parts[4:])
 	case strings.HasPrefix(p, "/sys/kernel/livepatch"):
 		return s.resolveKLP(parts[3:])
+	case p == "/sys/module" || strings.HasPrefix(p, "/sys/module/"):
+		return s.resolveModule(parts[2:])
 	case p == "/proc":
 		return &node{dir: func() []DirEntry {
 			var out []DirEntry
@@ -491,4 +493,62 @@ func (s *Sim) Stat(p string) (exists, dir bool, mode string) {
 		return true, true, modeDir
 	}
 	return true, false, n.mode
+}
+
+// resolveModule serves /sys/module/<m>/{refcnt,parameters/<p>} for loaded
+// modules.
+func (s *Sim) resolveModule(rest []string) (*node, bool) {
+	if len(rest) == 0 {
+		return &node{dir: func() []DirEntry {
+			var out []DirEntry
+			for _, m := range s.mods {
+				if m.State != ModUnloaded {
+					out = append(out, DirEntry{m.Spec.Name, true, modeDir})
+				}
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+			return out
+		}}, true
+	}
+	name := rest[0]
+	m := s.module(name)
+	if m == nil || m.State == ModUnloaded {
+		return nil, false
+	}
+	spec := m.Spec
+	switch {
+	case len(rest) == 1:
+		return &node{dir: func() []DirEntry {
+			d := []DirEntry{{"refcnt", false, modeRO}}
+			if len(spec.Params) > 0 {
+				d = append(d, DirEntry{"parameters", true, modeDir})
+			}
+			return d
+		}}, true
+	case len(rest) == 2 && rest[1] == "refcnt":
+		return &node{mode: modeRO, read: func() string { return intLine(s.ModuleRefcnt(name)) }}, true
+	case len(rest) == 2 && rest[1] == "parameters" && len(spec.Params) > 0:
+		return &node{dir: func() []DirEntry {
+			var d []DirEntry
+			for _, p := range spec.Params {
+				d = append(d, DirEntry{p.Name, false, modeRW})
+			}
+			return d
+		}}, true
+	case len(rest) == 3 && rest[1] == "parameters":
+		i := paramIndex(spec.Params, rest[2])
+		if i < 0 {
+			return nil, false
+		}
+		return &node{mode: modeRW, read: func() string { v, _ := s.param(name, rest[2]); return v + "\n" },
+			write: func(d string) error {
+				v, ok := s.paramValue(spec.Params[i], d)
+				if !ok {
+					return EINVAL
+				}
+				s.module(name).Params[i] = v
+				return nil
+			}}, true
+	}
+	return nil, false
 }

@@ -144,6 +144,14 @@ type ModuleSpec struct {
 	InitLog, ExitLog []string
 	InitErr          Errno // init returns this error
 	NotLivepatch     bool  // for a patch: lacks the livepatch modinfo flag
+	// Params are module parameters (/sys/module/<m>/parameters/<p>): an
+	// int, or a bool when the default is Y or N.
+	Params []Param
+}
+
+// Param is a module parameter and its default value.
+type Param struct {
+	Name, Default string
 }
 
 // FuncDecl declares a function symbol.
@@ -155,8 +163,11 @@ type FuncDecl struct {
 // PatchSpec is the klp_patch a livepatch module registers.
 type PatchSpec struct {
 	Replace bool
-	Objects []ObjSpec
-	States  []StateSpec
+	// ReplaceParam, if set, names a module parameter that decides
+	// Replace at load time (test_klp_atomic_replace's replace=).
+	ReplaceParam string
+	Objects      []ObjSpec
+	States       []StateSpec
 }
 
 // ObjSpec is a klp_object: vmlinux or a module, its functions and callbacks.
@@ -186,6 +197,10 @@ type Callbacks struct {
 type Callback struct {
 	Log []CallbackLine
 	Ret Errno
+	// RetParam, if set, names an int module parameter of the patch module
+	// whose value (0 or -errno) the callback returns, as the selftest
+	// module's pre_patch_ret does.
+	RetParam string
 }
 
 // CallbackLine is one printed line, optionally conditional on a system

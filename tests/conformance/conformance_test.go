@@ -25,10 +25,11 @@
 //	unload_mod / unload_lp M              rmmod M
 //	set_pre_patch_ret M V                 echo V > /sys/module/M/parameters/pre_patch_ret
 //
-// The simulator ignores module parameters on the insmod line; their effect
-// is part of each scenario's module declaration (replace, ret=ENODEV,
-// block_transition's busy kworker), which is why each case declares its own
-// machine.
+// Module parameters are declared with the modules (pre_patch_ret drives the
+// demo's pre_patch return value, replace= decides atomic replace); the
+// effect of block_transition (whether the busy kworker is still in
+// busymod_work_func) is part of each scenario's declaration, which is why
+// each case declares its own machine.
 //
 // Checks the harness makes without logging anything are written as a
 // trailing annotation comment on the statement that reads the value:
