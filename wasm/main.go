@@ -80,11 +80,12 @@ func wrap(name string, h handler) func(safejs.Value, []safejs.Value) any {
 		}()
 		v, err := h(args)
 		if err != nil {
-			kind := "Error"
+			// A caller mistake names the function; a scenario error is
+			// shown to users as it is ("scenario:3:7: ...").
 			if _, ok := err.(*argError); ok {
-				kind = "TypeError"
+				return jsError(fmt.Errorf("klp.%s: %w", name, err), "TypeError")
 			}
-			return jsError(fmt.Errorf("klp.%s: %w", name, err), kind)
+			return jsError(err, "Error")
 		}
 		// Convert here, under recover, so a bad value is our error and
 		// not a panic in the event handler.

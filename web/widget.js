@@ -26,6 +26,7 @@ import { h, replace, secs } from "./lib/dom.js";
 import { Console } from "./lib/console.js";
 import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
+import { enhance } from "./lib/lessons.js";
 
 export const ALL_PANELS = ["cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"];
 const MAX_SCENARIO = 1 << 20;
@@ -66,20 +67,31 @@ export class KlpPlayground extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this._started) return;
-    this._started = true;
-    const css = h("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
-    this.frame = h("div.klp", { role: "group", "aria-label": "Livepatch playground" });
-    this.root.append(css, this.frame);
+    if (!this.frame) {
+      const css = h("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
+      this.frame = h("div.klp", { role: "group", "aria-label": "Livepatch playground" });
+      this.root.append(css, this.frame);
+      this.themeQuery = matchMedia("(prefers-color-scheme: dark)");
+      this.themeQuery.addEventListener("change", () => this.applyTheme());
+    }
     this.applyTheme();
-    this.themeQuery = matchMedia("(prefers-color-scheme: dark)");
-    this.themeQuery.addEventListener("change", () => this.applyTheme());
-    this.start();
+    if (!this._started) {
+      this._started = true;
+      this.start();
+    }
   }
 
   disconnectedCallback() {
-    // A widget may be moved in the DOM (connected again); only pause.
     if (this.session) this.session.pause();
+    // Moving the element fires disconnect and connect in one task; only a
+    // removal that lasts frees the machine in the wasm (instances are
+    // bounded). Connecting it again later starts over.
+    queueMicrotask(() => {
+      if (this.isConnected || !this.session) return;
+      this.session.destroy();
+      this.session = null;
+      this._started = false;
+    });
   }
 
   attributeChangedCallback() {
@@ -111,6 +123,10 @@ export class KlpPlayground extends HTMLElement {
 
   /** The scenario given in the markup (static fallback text). */
   inlineScenario() {
+    // Lesson markup (lessons/README.md): pre.klp-fallback holds the
+    // scenario; other <pre>s hold the reference solution.
+    const lesson = this.querySelector("pre.klp-fallback");
+    if (lesson) return lesson.textContent;
     const t = this.querySelector("template");
     if (t) return t.content.textContent;
     const pre = this.querySelector("pre, code");
@@ -204,14 +220,40 @@ export class KlpPlayground extends HTMLElement {
         h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle")),
       h("div.group.timeline", null, this.undoBtn, this.slider, this.redoBtn, this.forkBtn, this.timeLabel));
 
+    const restart = h("button", { type: "button", onclick: () => this.session.seek(0), title: "Back to the start of the scenario (later steps stay until you act)" }, "Restart");
+    this.undoBtn.before(restart);
+    this.restartBtn = restart;
+
     this.console = new Console({ historyKey: this.getAttribute("history-key") || "" });
     this.builderFor = want.has("patches");
     const grid = h("div.grid");
     this.panelDefs = want;
     this.frame.replaceChildren(
-      h("div.top", null, this.statusEl, h("label.profile", null, "kernel ", this.profileSel), this.diffs),
-      this.errorBox, timebar, grid);
+      h("div.topbar", null, this.statusEl, h("label.profile", null, "kernel ", this.profileSel), this.diffs),
+      this.errorBox, timebar, grid, this.solution());
     this.grid = grid;
+  }
+
+  /**
+   * A lesson step carries its reference solution (pre.klp-solution-text,
+   * one console line per line); offer to show and run it.
+   */
+  solution() {
+    const pre = this.querySelector("pre.klp-solution-text");
+    if (!pre) return null;
+    const lines = pre.textContent.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    return h("details.solution", null,
+      h("summary", null, "Reference solution"),
+      h("pre", null, lines.join("\n")),
+      h("button", {
+        type: "button",
+        onclick: () => {
+          for (const l of lines) {
+            const r = this.session.exec(l);
+            if (r.error) break;
+          }
+        },
+      }, "Run it"));
   }
 
   /** Creates the panels for the current session. */
@@ -252,6 +294,10 @@ export class KlpPlayground extends HTMLElement {
     next.addEventListener("change", (e) => this.render(e.detail.rewind));
     this.mountPanels();
     const v = next.view();
+    if (![...this.profileSel.options].some((o) => o.value === v.Profile)) {
+      // a version between the presets, e.g. "kernel 5.10"
+      this.profileSel.appendChild(h("option", { value: v.Profile }, v.Profile));
+    }
     this.profileSel.value = v.Profile;
     this.console.write("note", `loaded a scenario (kernel ${v.Profile}, ${v.Tasks.length} tasks)`);
     for (const o of next.startOutput) if (o.kind !== "log") this.console.write(o.kind, o.text, o.level);
@@ -314,6 +360,12 @@ export class KlpPlayground extends HTMLElement {
       }
     }
     this.dispatchEvent(new CustomEvent("klp-change", { bubbles: true, composed: true }));
+    const goals = this.views.find((p) => p instanceof GoalsPanel);
+    if (goals && goals.last && goals.last.goals.length) {
+      // Lessons listen for this to say "done" and move on.
+      const all = goals.last.goals.every((x) => x.OK);
+      this.dispatchEvent(new CustomEvent("klp-goals", { bubbles: true, composed: true, detail: { goals: goals.last.goals, done: all } }));
+    }
   }
 
   renderStatus(v) {
@@ -336,6 +388,7 @@ export class KlpPlayground extends HTMLElement {
     this.slider.setAttribute("aria-valuetext", label);
     this.timeLabel.textContent = label;
     this.undoBtn.disabled = hist.pos <= 0;
+    this.restartBtn.disabled = hist.pos <= 0;
     this.redoBtn.disabled = hist.pos >= hist.count - 1;
     this.forkBtn.disabled = hist.pos >= hist.count - 1;
     this.playBtn.textContent = s.playing ? "Pause" : "Play";
@@ -344,3 +397,7 @@ export class KlpPlayground extends HTMLElement {
 }
 
 if (!customElements.get("klp-playground")) customElements.define("klp-playground", KlpPlayground);
+
+// Lesson pages load only this script; give them progress and hints.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => enhance());
+else enhance();

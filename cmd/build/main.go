@@ -121,6 +121,9 @@ func build(o options) error {
 		return err
 	}
 	fmt.Fprintf(o.log, "web: %d files\n", n)
+	if err := writeFavicon(filepath.Join(out, "favicon.ico")); err != nil {
+		return err
+	}
 	if err := renderDoc(filepath.Join(o.root, "docs", "scenario.md"), filepath.Join(out, "scenario.html")); err != nil {
 		return err
 	}

@@ -54,7 +54,9 @@ func copyWeb(src, out string, m *minify.M, doMinify bool) (int, error) {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && rel != "." {
+		// Dotfiles and the folder's README (the widget's documentation for
+		// developers) are not part of the site.
+		if (strings.HasPrefix(d.Name(), ".") && rel != ".") || rel == "README.md" {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

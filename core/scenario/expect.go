@@ -41,13 +41,13 @@ func (s *Session) expect(st Stmt) ([]Out, error) {
 	return []Out{{Kind: "fail", Text: fmt.Sprintf("%s: FAIL: %s", st.Pos, why)}}, nil
 }
 
-var expectForms = []string{"log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error"}
+var expectForms = []string{"log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error", "stack", "event", "no-event", "hazard", "no-hazard"}
 
 func (s *Session) validateExpect(st Stmt) error {
 	form := st.Args[0].Val
 	for _, f := range expectForms {
 		if f == form {
-			need := map[string]int{"log": 2, "no-log": 2, "log-contains": 2, "file": 3, "task": 2, "transition": 2, "error": 2}[form]
+			need := map[string]int{"log": 2, "no-log": 2, "log-contains": 2, "file": 3, "task": 2, "transition": 2, "error": 2, "stack": 4, "event": 2, "no-event": 2}[form]
 			if len(st.Args) < need {
 				return s.errf(st.Pos, "%s %s needs %d argument(s); see docs/scenario.md", st.Verb, form, need-1)
 			}
@@ -150,6 +150,16 @@ func (s *Session) check(st Stmt) (bool, string) {
 		return false, fmt.Sprintf("the previous command failed with %s, want %s", s.lastErr.Name(), want.Name())
 	case "task":
 		return s.checkTask(a)
+	case "stack":
+		return s.checkStack(a)
+	case "event", "no-event":
+		return s.checkEvent(a)
+	case "hazard", "no-hazard":
+		n := m.View().Hazards
+		if (n > 0) == (a[0].Val == "hazard") {
+			return true, fmt.Sprintf("%d RFC hazard(s)", n)
+		}
+		return false, fmt.Sprintf("%d RFC hazard(s)", n)
 	}
 	return false, "unknown expectation"
 }
@@ -231,4 +241,69 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// checkStack: "stack PID has|lacks FUNC" looks at the code each frame
+// runs (a replacement function's own name, e.g. livepatch_cmdline_proc_show).
+func (s *Session) checkStack(a []Arg) (bool, string) {
+	m := s.sim
+	pid, err := strconv.Atoi(a[1].Val)
+	if err != nil {
+		return false, fmt.Sprintf("bad pid %q", a[1].Val)
+	}
+	t, ok := m.Task(pid)
+	if !ok {
+		return false, fmt.Sprintf("no task %d", pid)
+	}
+	mode, fn := a[2].Val, a[3].Val
+	if mode != "has" && mode != "lacks" {
+		return false, fmt.Sprintf("stack PID has|lacks FUNC, got %q", mode)
+	}
+	found := false
+	var names []string
+	for i := len(t.Stack) - 1; i >= 0; i-- {
+		n := m.Code(t.Stack[i].Code).Name
+		names = append(names, n)
+		found = found || n == fn
+	}
+	who := fmt.Sprintf("task %d (%s)", pid, t.Comm)
+	have := "empty"
+	if len(names) > 0 {
+		have = strings.Join(names, " < ")
+	}
+	if found == (mode == "has") {
+		return true, fmt.Sprintf("%s stack %s %s", who, map[bool]string{true: "has", false: "lacks"}[found], fn)
+	}
+	return false, fmt.Sprintf("%s stack %s %s (stack: %s)", who, map[bool]string{true: "still has", false: "does not have"}[found], fn, have)
+}
+
+// checkEvent: "event KIND [\"TEXT\"]" holds when some event of that kind
+// (whose text contains TEXT) happened; no-event is the opposite.
+func (s *Session) checkEvent(a []Arg) (bool, string) {
+	kind := sim.EventKind(a[1].Val)
+	text := ""
+	if len(a) > 2 {
+		text = a[2].Val
+	}
+	var hit string
+	for _, e := range s.sim.Events() {
+		if e.Kind == kind && strings.Contains(e.Text, text) {
+			hit = e.Text
+			break
+		}
+	}
+	want := a[0].Val == "event"
+	what := string(kind)
+	if text != "" {
+		what += fmt.Sprintf(" %q", text)
+	}
+	switch {
+	case hit != "" && want:
+		return true, "event: " + hit
+	case hit != "":
+		return false, "there was an event " + hit
+	case want:
+		return false, "no " + what + " event yet"
+	}
+	return true, "no " + what + " event"
 }

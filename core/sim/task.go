@@ -609,6 +609,8 @@ func (s *Sim) fakeSignal(t *Task) {
 	case t.State == Running && !t.InKernel:
 		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; the IPI kicks it to the kernel exit", t.Comm, t.PID)})
 		s.exitToUser(t, "kernel exit after the fake signal's IPI")
+	case t.State == Runnable && !t.InKernel:
+		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; it was preempted in user mode and switches when it next runs (or at the next stack check)", t.Comm, t.PID)})
 	case t.State == Running || t.State == Runnable:
 		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; it is in the kernel and handles it at its next return to user space", t.Comm, t.PID)})
 	default:

@@ -50,6 +50,12 @@ func (s *Sim) tick() {
 			}
 			continue
 		}
+		// A nohz_full CPU running one task has no tick (since v4.17 even
+		// the residual 1 Hz tick moved to housekeeping CPUs), so nothing
+		// interrupts a user-mode task there.
+		if cpu.NohzFull && s.prof.at(4, 17) {
+			continue
+		}
 		t := s.task(cpu.Curr)
 		if t != nil && !t.InKernel && t.PatchPending {
 			s.updatePatchState(t, "return to user mode after the timer interrupt")

@@ -191,7 +191,7 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 		return true
 	}
 	if !s.reliable {
-		t.Blocked = "no reliable stack traces on this architecture"
+		t.Blocked = "cannot be checked: this architecture has no reliable stack traces"
 		return false
 	}
 	var ret Errno
@@ -567,10 +567,16 @@ func (s *Sim) synchronize(why string) {
 		if t == nil || !t.NoRCU {
 			continue
 		}
+		// What the handler may see depends on what this
+		// synchronisation protects (see klp_complete_transition).
+		risk := "may still use a func_stack entry that is being removed"
+		if s.target == Patched {
+			risk = "may see a task's patch_state reset to -1 while the function is still in transition"
+		}
 		for _, fr := range t.Stack {
 			if _, ok := s.opsByCode[s.origOf(fr)]; ok || s.code[fr.Code].ForPatch != "" {
 				s.hazards++
-				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: s.code[fr.Called].Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it may still use a func_stack entry that is being removed", t.Comm, t.PID, c.ID, s.code[fr.Called].Name)})
+				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: s.code[fr.Called].Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it %s", t.Comm, t.PID, c.ID, s.code[fr.Called].Name, risk)})
 				break
 			}
 		}

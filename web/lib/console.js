@@ -115,7 +115,9 @@ export class Console {
       // Playing sends a tick every 100 ms; one growing entry says so
       // instead of hundreds of identical lines.
       const n = Number(/^tick (\d+)$/.exec(trimmed)?.[1] || 1);
-      if (this.lastTick && this.lastTick.el === this.out.lastElementChild) {
+      // Log lines may come between the ticks; the entry stays where the
+      // playing started.
+      if (this.lastTick && this.lastTick.el.isConnected) {
         this.lastTick.total += n;
         this.lastTick.count++;
         this.lastTick.el.textContent = `tick ${n}   (playing: ×${this.lastTick.count}, ${this.lastTick.total} jiffies)`;

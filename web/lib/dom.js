@@ -1,5 +1,5 @@
 // Small DOM helpers. Everything is built with createElement and
-// textContent, never innerHTML, so text from the simulation (task names,
+// textContent, never by parsing markup, so text from the simulation (task names,
 // log lines, scenario text from a link) can never become markup.
 
 /**
@@ -58,6 +58,27 @@ export function replace(el, ...children) {
   append(frag, children);
   el.replaceChildren(frag);
   if (key) {
+    const again = el.querySelector(`[data-focus="${CSS.escape(key)}"]`);
+    if (again) again.focus({ preventScroll: true });
+  }
+}
+
+/**
+ * Makes el's children exactly nodes, moving only what is out of place, so
+ * unchanged nodes keep their focus, scroll and open state.
+ */
+export function reconcile(el, nodes) {
+  const root = el.getRootNode();
+  const active = root.activeElement;
+  const key = active && el.contains(active) ? active.dataset.focus : undefined;
+  let i = 0;
+  for (const n of nodes) {
+    const cur = el.children[i];
+    if (cur !== n) el.insertBefore(n, cur || null);
+    i++;
+  }
+  while (el.children.length > nodes.length) el.lastElementChild.remove();
+  if (key && !el.contains(root.activeElement)) {
     const again = el.querySelector(`[data-focus="${CSS.escape(key)}"]`);
     if (again) again.focus({ preventScroll: true });
   }

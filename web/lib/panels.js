@@ -6,7 +6,7 @@
 // Meaning is never carried by colour alone: every coloured thing (frame
 // roles, states, flags) also says what it is in text.
 
-import { h, replace, secs } from "./dom.js";
+import { h, replace, reconcile, secs } from "./dom.js";
 
 const LP = "/sys/kernel/livepatch";
 const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
@@ -16,8 +16,10 @@ function panel(cls, title, ...rest) {
   return h(`section.panel.${cls}`, { "aria-labelledby": id }, h("h2", { id }, title), ...rest);
 }
 
+// A badge is followed by a space, so that text extraction (and screen
+// readers) see separate words.
 function badge(text, cls = "", title = "") {
-  return h("span", { class: `badge ${cls}`, title: title || false }, text);
+  return [h("span", { class: `badge ${cls}`, title: title || false }, text), " "];
 }
 
 /** A button that sends one scenario line. */
@@ -151,7 +153,8 @@ export class TasksPanel {
     this.list = h("ul.tasks-list");
     this.spawn = this.spawnForm();
     this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.list);
-    this.open = new Set(); // pids whose action drawers are open
+    this.open = new Set(); // tasks whose actions are shown
+    this.cards = new Map(); // key → {sig, el}: the card of each task as last built
   }
 
   spawnForm() {
@@ -199,13 +202,26 @@ export class TasksPanel {
     const shown = view.Tasks.filter((t) => this.matches(t, q));
     const users = view.Tasks.filter((t) => t.Kind !== "idle");
     const pending = view.Tasks.filter((t) => t.Pending).length;
-    this.summary.textContent = `${users.length} tasks + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
+    const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
+    this.summary.textContent = `${plural(users.length, "task")} + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
       (shown.length > MAX_TASKS ? `; showing ${MAX_TASKS} of ${shown.length} (use the filter)` : q ? `; ${shown.length} match` : "");
-    replace(this.list, shown.slice(0, MAX_TASKS).map((t) => this.card(view, t)));
+    // Cards are rebuilt only when their task changed: while time plays,
+    // most tasks stay as they were, and building DOM is the slow part.
+    const names = JSON.stringify(view.StateNames);
+    const next = new Map();
+    const nodes = shown.slice(0, MAX_TASKS).map((t) => {
+      const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
+      const sig = JSON.stringify(t) + names + (this.open.has(key) ? "+" : "-");
+      let c = this.cards.get(key);
+      if (!c || c.sig !== sig) c = { sig, el: this.card(view, t, key) };
+      next.set(key, c);
+      return c.el;
+    });
+    this.cards = next;
+    reconcile(this.list, nodes);
   }
 
-  card(view, t) {
-    const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
+  card(view, t, key) {
     const flags = [];
     if (t.Pending) flags.push(badge("TIF_PATCH_PENDING", "warn", "still has to switch to the target state"));
     if (t.Signal) flags.push(badge("fake signal pending", "info"));
@@ -216,18 +232,29 @@ export class TasksPanel {
     if (t.NoRCU) flags.push(badge("RCU not watching", "warn"));
     const ps = t.PatchState;
     const title = t.Kind === "idle" ? `${t.Comm} (idle, CPU ${t.CPU})` : `${t.PID} ${t.Comm}`;
+    const open = this.open.has(key);
     return h("li", { class: `task kind-${t.Kind} state-${t.State} ps-${ps < 0 ? "idle" : ps}`, "data-pid": String(t.PID) },
       h("div.head", null,
         h("span.pid", null, title), " ",
-        badge(t.Kind, "plain"), " ",
+        badge(t.Kind, "plain"),
         badge(`${t.State} (${t.Letter})`, `st-${t.State}`),
-        t.CPU >= 0 ? badge(`on CPU ${t.CPU}`, "plain") : null, " ",
+        t.CPU >= 0 ? badge(`on CPU ${t.CPU}`, "plain") : null,
         badge(`patch_state ${ps} ${stateName(view, ps)}`, ps === 1 ? "new" : ps === 0 ? "old" : "plain"),
         t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
       flags.length ? h("div.flags", null, flags) : null,
       t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
       this.stack(t),
-      t.Kind === "idle" ? null : this.actions(t, key));
+      t.Kind === "idle" ? null : h("button.disclose", {
+        type: "button",
+        "aria-expanded": String(open),
+        "data-focus": `acts:${key}`,
+        onclick: () => {
+          if (this.open.has(key)) this.open.delete(key);
+          else this.open.add(key);
+          this.update(this.session.view());
+        },
+      }, `Act on ${t.PID}`),
+      open ? this.actions(t, key) : null);
   }
 
   stack(t) {
@@ -243,36 +270,32 @@ export class TasksPanel {
     const s = this.session;
     const p = t.PID;
     const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
-    const d = h("details.acts", {
-      open: this.open.has(key),
-      ontoggle: () => (d.open ? this.open.add(key) : this.open.delete(key)),
-    },
-    h("summary", { "data-focus": `sum:${key}` }, `Act on ${p}`),
-    h("div.buttons", null,
-      act(s, "fork", `fork ${p}`, { key: `fork:${key}` }),
-      act(s, "SIGSTOP", `kill -STOP ${p}`, { key: `stop:${key}` }),
-      act(s, "SIGCONT", `kill -CONT ${p}`, { key: `cont:${key}` }),
-      act(s, "block (S)", `block ${p}`, { key: `block:${key}` }),
-      act(s, "wake", `wake ${p}`, { key: `wake:${key}` }),
-      act(s, "syscall", `syscall ${p}`, { key: `sys:${key}` }),
-      act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
-      act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
-      act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
-      act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
-    h("form.call", {
-      onsubmit: (e) => {
-        e.preventDefault();
-        const f = call.value.trim();
-        if (f) s.exec(`call ${p} ${f}`);
-      },
-    }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")));
+    const box = h("div.acts", null,
+      h("div.buttons", null,
+        act(s, "fork", `fork ${p}`, { key: `fork:${key}` }),
+        act(s, "SIGSTOP", `kill -STOP ${p}`, { key: `stop:${key}` }),
+        act(s, "SIGCONT", `kill -CONT ${p}`, { key: `cont:${key}` }),
+        act(s, "block (S)", `block ${p}`, { key: `block:${key}` }),
+        act(s, "wake", `wake ${p}`, { key: `wake:${key}` }),
+        act(s, "syscall", `syscall ${p}`, { key: `sys:${key}` }),
+        act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
+        act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
+        act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
+        act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
+      h("form.call", {
+        onsubmit: (e) => {
+          e.preventDefault();
+          const f = call.value.trim();
+          if (f) s.exec(`call ${p} ${f}`);
+        },
+      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")));
     call.addEventListener("focus", () => {
       if (call.getAttribute("list")) return;
       const id = `klp-fn-${key}-${Math.random().toString(36).slice(2, 6)}`;
-      d.appendChild(h("datalist", { id }, s.names().funcs.map((f) => h("option", { value: f }))));
+      box.appendChild(h("datalist", { id }, s.names().funcs.map((f) => h("option", { value: f }))));
       call.setAttribute("list", id);
     }, { once: true });
-    return d;
+    return box;
   }
 }
 
@@ -409,11 +432,16 @@ export class GoalsPanel {
     this.session = session;
     this.list = h("ul.goals-list");
     this.el = panel("goals", "Goals", this.list);
+    this.title = this.el.querySelector("h2");
   }
 
   update() {
     const g = this.session.goals();
+    this.last = g;
     this.el.hidden = g.goals.length === 0;
+    const ok = g.goals.filter((x) => x.OK).length;
+    this.title.textContent = ok === g.goals.length ? "Goals: all met ✓" : `Goals: ${ok} of ${g.goals.length} met`;
+    this.el.classList.toggle("all-met", ok === g.goals.length && ok > 0);
     replace(this.list, g.goals.map((x) => h("li", { class: x.OK ? "ok" : "todo" },
       h("span.mark", null, x.OK ? "✓ done: " : "○ not yet: "), h("code", null, x.Goal),
       x.Reason ? h("span.why", null, ` — ${x.Reason}`) : null)));

@@ -72,11 +72,13 @@ export class Session extends EventTarget {
   exec(line, opts = {}) {
     const from = opts.from || "ui";
     if (from !== "play") this.pause();
+    const keep = opts.checkpoint !== false;
+    const before = keep ? this.api.source(this.id) : "";
     const res = this.api.exec(this.id, line);
-    // A failed statement changes nothing it did not finish, but earlier
-    // statements of a block did run: checkpoint whenever there was output
-    // or no error.
-    if (opts.checkpoint !== false && (!res.error || res.output.length > 0)) {
+    // Checkpoint when something was applied. A failed statement is not
+    // recorded, but earlier statements of a block may have run; the
+    // recorded source tells either way.
+    if (keep && this.api.source(this.id) !== before) {
       this.api.checkpoint(this.id, firstLine(line));
     }
     this._view = null;
