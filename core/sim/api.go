@@ -51,17 +51,6 @@ func (s *Sim) ModuleRefcnt(name string) int {
 	return 0
 }
 
-// SignalNow runs klp_send_signals as the automatic path would, for tests
-// and lessons that want the effect without waiting 15 s. It returns EINVAL
-// when no transition is in progress.
-func (s *Sim) SignalNow() error {
-	if s.transition < 0 {
-		return EINVAL
-	}
-	s.sendSignals(false)
-	return nil
-}
-
 // InsmodParams loads a module with parameters given as name=value, as
 // insmod passes them. Unknown parameters are ignored with the kernel's
 // warning; a value of the wrong type fails the load with EINVAL.

@@ -164,7 +164,6 @@ type Sim struct {
 	ftraceOff   bool  // /proc/sys/kernel/ftrace_enabled = 0
 	warned      map[string]bool
 	usedForce   bool
-	caller      int // pid of "current" during a syscall-driven attempt; 0 none
 	tickWork    bool
 	alarms      int
 	hazards     int
@@ -323,6 +322,19 @@ func (s *Sim) step(format string, args ...any) {
 	s.event(Event{Kind: EvStep, Text: fmt.Sprintf(format, args...)})
 }
 
+// warnLines are the lines of the WARN_ON_ONCE sites in the current
+// kernel/livepatch/transition.c (seed 000), for the WARNING line.
+var warnLines = map[string]int{
+	"klp_complete_transition: TIF_PATCH_PENDING still set":                 132,
+	"klp_complete_transition: idle TIF_PATCH_PENDING still set":            139,
+	"klp_cancel_transition: klp_target_state != KLP_TRANSITION_PATCHED":    167,
+	"klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE": 458,
+	"klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE":        535,
+	"klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE":         581,
+	"klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE":        600,
+	"klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE":         610,
+}
+
 // warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
 // entry goes to the log and an event is recorded; never a Go panic.
 func (s *Sim) warnOnce(site, file, fn string, pid int) {
@@ -332,6 +344,9 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 	}
 	s.warned[site] = true
 	s.printk(LevelWarn, "------------[ cut here ]------------")
+	if l, ok := warnLines[site]; ok {
+		file = fmt.Sprintf("%s:%d", file, l)
+	}
 	s.printk(LevelWarn, "WARNING: CPU: 0 PID: %d at %s %s", pid, file, fn)
 }
 
@@ -497,21 +512,4 @@ func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
 		return NoCode, len(found)
 	}
 	return found[sympos-1], len(found)
-}
-
-// codeAt resolves an address to the code containing it.
-func (s *Sim) codeAt(addr uint64) CodeID {
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && addr >= c.Addr && addr < c.Addr+c.Size {
-			return CodeID(i)
-		}
-	}
-	return NoCode
-}
-
-func (s *Sim) forEachTask(fn func(t *Task)) {
-	for i := range s.tasks {
-		fn(&s.tasks[i])
-	}
 }
