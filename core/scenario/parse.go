@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/klp-playground/klp/core/sim"
 )
 
 // Pos is a position in a scenario file.
@@ -79,43 +81,8 @@ func Verbs() []string {
 	return out
 }
 
-func nearest(name string, cands []string) string {
-	best, bd := "", 1<<30
-	for _, c := range cands {
-		if d := dist(name, c); d < bd {
-			best, bd = c, d
-		}
-	}
-	if bd <= 2 || bd <= len(name)/3 {
-		return best
-	}
-	for _, c := range cands {
-		if len(name) >= 3 && strings.HasPrefix(c, name) {
-			return c
-		}
-	}
-	return ""
-}
-
-func dist(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearest suggests the closest known name for a typo.
+func nearest(name string, cands []string) string { return sim.Nearest(name, cands) }
 
 // maxLines and maxLineLen bound what the parser accepts, so that a hostile
 // share link cannot make it work for long.

@@ -170,8 +170,15 @@ func Nearest(name string, candidates []string) string {
 			best, bd = c, d
 		}
 	}
-	if bd <= 2 || (bd <= len(name)/3 && bd > 0) {
+	if bd <= 2 || bd <= len(name)/3 {
 		return best
+	}
+	// A prefix of a longer name ("nohz" for "nohz_full") is a likely
+	// abbreviation even when the edit distance is large.
+	for _, c := range candidates {
+		if len(name) >= 3 && strings.HasPrefix(c, name) {
+			return c
+		}
 	}
 	return ""
 }
