@@ -175,6 +175,16 @@ func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
 	return 0, ""
 }
 
+// cleanStack reports that no frame is in a checked range.
+func cleanStack(st []Frame, table []int32) bool {
+	for _, fr := range st {
+		if table[fr.Code] >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // isCurrent reports task_curr(t) as seen from the CPU running the attempt.
 func (s *Sim) isRunningElsewhere(t *Task, callerCPU int) bool {
 	if t.Kind == IdleTask {
@@ -249,8 +259,27 @@ func (s *Sim) tryCompleteTransition() {
 	complete := true
 	var switched []string
 	nsw, left := 0, 0
+	target, table := s.target, s.scratch
 	for i := range s.tasks {
 		t := &s.tasks[i]
+		if t.PatchState == target {
+			continue
+		}
+		// The common case inlined: a sleeping task whose stack holds no
+		// checked function switches; anything else takes the full path
+		// (and prints its debug line).
+		if s.reliable && !t.Unreliable && t.State != Running && cleanStack(t.Stack, table) {
+			t.PatchPending = false
+			t.PatchState = target
+			if t.Blocked != "" {
+				t.Blocked = ""
+			}
+			nsw++
+			if len(switched) < 12 {
+				switched = append(switched, fmt.Sprintf("%s:%d", t.Comm, t.PID))
+			}
+			continue
+		}
 		was := t.PatchState
 		if !s.trySwitchTask(t, names, cpu, false) {
 			complete = false
