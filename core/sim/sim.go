@@ -84,7 +84,6 @@ type EventKind string
 const (
 	EvStep     EventKind = "step"     // a kernel function of the transition ran
 	EvSwitch   EventKind = "switch"   // a task changed patch_state
-	EvBlocked  EventKind = "blocked"  // a task could not be switched
 	EvSignal   EventKind = "signal"   // fake or real signal, kthread wake-up
 	EvTask     EventKind = "task"     // task lifecycle and scheduling
 	EvFunc     EventKind = "func"     // func_stack push/pop
