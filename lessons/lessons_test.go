@@ -208,7 +208,7 @@ func TestBuildSite(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := string(b)
-		for _, want := range []string{`<script type="module" src="../widget.js"></script>`, `<link rel="stylesheet" href="../style.css">`} {
+		for _, want := range []string{`<script type="module" src="../widget.js"></script>`, `<link rel="stylesheet" href="../style.css">`, `<link rel="stylesheet" href="lessons.css">`} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s lacks %s", f, want)
 			}
@@ -219,6 +219,9 @@ func TestBuildSite(t *testing.T) {
 		if f != "index.html" && !strings.Contains(s, `href="index.html"`) {
 			t.Errorf("%s has no link to the index", f)
 		}
+	}
+	if css, err := os.ReadFile(filepath.Join(dir, "lessons", "lessons.css")); err != nil || !bytes.Contains(css, []byte(".klp-scroll")) {
+		t.Errorf("lessons.css not written (%v)", err)
 	}
 	idx, _ := os.ReadFile(filepath.Join(dir, "lessons", "index.html"))
 	for _, l := range ls {
@@ -306,7 +309,7 @@ func TestWidgetMarkup(t *testing.T) {
 	}
 	h := string(l.HTML)
 	for _, want := range []string{
-		`<klp-playground panels="console,log" class="klp-widget" data-lesson="42" data-step="1" id="klp-step-1">`,
+		`<klp-playground panels="console,log" class="klp-widget" data-lesson="42" data-step="1" id="step-1">`,
 		`<pre class="klp-fallback"><code class="language-scenario"># &lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34;`,
 		`<li class="klp-goal" data-goal="1"><code>log &#34;&lt;b&gt;&#34;</code></li>`,
 		`<details class="klp-solution">`,
@@ -324,5 +327,38 @@ func TestWidgetMarkup(t *testing.T) {
 	}
 	if l.ID != "42" || l.Slug != "42-markup" || l.Title != "Markup" || len(l.Steps) != 1 || l.Steps[0].Line != 9 || l.Steps[0].SolutionLine != 20 {
 		t.Errorf("lesson = %+v, step = %+v", l, l.Steps[0])
+	}
+}
+
+// A step is linked as #step-N; a heading that would get the same id
+// must not take the link away from the widget.
+func TestStepAnchors(t *testing.T) {
+	src := "# Anchors\n\n## Step 1\n\n```scenario\nvmlinux f\ngoal transition none\n```\n\n## Step 2: more\n\n```scenario\nvmlinux f\ngoal transition none\n```\n"
+	l, err := Render("lessons/41-anchors.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(l.HTML)
+	for _, want := range []string{`<h2 id="step-1-heading">Step 1</h2>`, `id="step-1">`, `<h2 id="step-2-more">Step 2: more</h2>`, `id="step-2">`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("rendered HTML lacks %s\n%s", want, h)
+		}
+	}
+	if n := strings.Count(h, `id="step-1"`); n != 1 {
+		t.Errorf("id step-1 appears %d times", n)
+	}
+}
+
+// A table sits in a box that scrolls sideways (lessons.css), so that a
+// wide one does not widen the page on a phone.
+func TestTableScrollBox(t *testing.T) {
+	l, err := Render("lessons/40-table.md", []byte("# Table\n\nText.\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\nMore.\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(l.HTML)
+	want := `<div class="klp-scroll" role="region" aria-label="Table" tabindex="0">` + "\n<table>"
+	if !strings.Contains(h, want) || !strings.Contains(h, "</table>\n</div>\n<p>More.</p>") {
+		t.Errorf("the table is not wrapped in its scroll box:\n%s", h)
 	}
 }

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"html/template"
 	"os"
@@ -9,8 +10,9 @@ import (
 )
 
 // The pages load the site's one widget script and stylesheet from the
-// directory above; they carry no inline script or style, so the site can
-// run under a strict Content-Security-Policy.
+// directory above, and lessons.css next to them; they carry no inline
+// script or style, so the site can run under a strict
+// Content-Security-Policy.
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -21,6 +23,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="description" content="{{.}}">
 {{- end}}
 <link rel="stylesheet" href="../style.css">
+<link rel="stylesheet" href="lessons.css">
 <script type="module" src="../widget.js"></script>
 </head>
 <body class="klp-page klp-lesson-page" data-lesson="{{.L.ID}}" data-steps="{{len .L.Steps}}">
@@ -28,6 +31,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <main id="main">
 <article class="klp-lesson" data-lesson="{{.L.ID}}">
 <h1><span class="klp-lesson-number">{{.L.ID}}</span> {{.L.Title}}</h1>
+<noscript><p class="klp-noscript">The boxes of this lesson run a simulated kernel and need JavaScript. Without it each box shows its start state, its goals and a reference solution as text.</p></noscript>
 {{.Body}}</article>
 </main>
 <footer class="klp-lesson-footer">
@@ -54,6 +58,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
 <title>Lessons · klp playground</title>
 <meta name="description" content="Lessons on the Linux kernel's livepatch consistency model, with a simulated kernel in every page.">
 <link rel="stylesheet" href="../style.css">
+<link rel="stylesheet" href="lessons.css">
 <script type="module" src="../widget.js"></script>
 </head>
 <body class="klp-page klp-index-page">
@@ -74,10 +79,16 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
 </li>
 {{- end}}
 </ol>
+<p class="klp-embed-note">The box in these lessons is a custom element, <code>&lt;klp-playground&gt;</code>, that any page can embed with one script tag: <a href="../docs/embed-example.html">embedding the playground in your documentation</a>.</p>
 </main>
 </body>
 </html>
 `))
+
+// lessonsCSS is written next to the pages as lessons.css.
+//
+//go:embed lessons.css
+var lessonsCSS []byte
 
 type pageData struct {
 	L          *Lesson
@@ -101,9 +112,10 @@ func Index(ls []*Lesson) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// BuildSite renders every lesson to outDir/lessons/NN-slug.html and the
-// syllabus to outDir/lessons/index.html. The pages expect the widget
-// script and stylesheet at outDir/widget.js and outDir/style.css. A
+// BuildSite renders every lesson to outDir/lessons/NN-slug.html, the
+// syllabus to outDir/lessons/index.html and their stylesheet to
+// outDir/lessons/lessons.css. The pages expect the widget script and the
+// site's stylesheet at outDir/widget.js and outDir/style.css. A
 // lesson that does not render (a broken scenario, say) fails the build
 // with its file and line, and nothing is written.
 func BuildSite(outDir string) error {
@@ -131,6 +143,7 @@ func BuildSite(outDir string) error {
 		return fmt.Errorf("lessons index: %v", err)
 	}
 	pages["index.html"] = idx
+	pages["lessons.css"] = lessonsCSS
 	dir := filepath.Join(outDir, "lessons")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

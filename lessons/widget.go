@@ -11,6 +11,7 @@ import (
 	"github.com/klp-playground/klp/core/scenario"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
@@ -97,9 +98,28 @@ var configKey = parser.NewContextKey()
 
 // NewContext returns a parser context carrying cfg.
 func NewContext(cfg *Config) parser.Context {
-	pc := parser.NewContext()
+	pc := parser.NewContext(parser.WithIDs(stepIDs{parser.NewContext().IDs()}))
 	pc.Set(configKey, cfg)
 	return pc
+}
+
+// StepID is the element id of step n's widget: a page links to a step
+// as NN-slug.html#step-2.
+func StepID(n int) string { return fmt.Sprintf("step-%d", n) }
+
+var stepIDRE = regexp.MustCompile(`^step-[0-9]+$`)
+
+// stepIDs keeps heading ids off the widgets' ids: a heading "Step 2" would
+// otherwise get id step-2 as well, and #step-2 would lead to whichever
+// comes first. Such a heading gets step-2-heading.
+type stepIDs struct{ parser.IDs }
+
+func (s stepIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	id := s.IDs.Generate(value, kind)
+	if stepIDRE.Match(id) {
+		return s.IDs.Generate(append(append([]byte(nil), value...), " heading"...), kind)
+	}
+	return id
 }
 
 // Errors returns what the transformer found wrong in the document parsed
@@ -161,6 +181,7 @@ func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Co
 	// Collect first, change the tree after the walk.
 	var blocks []*ast.FencedCodeBlock
 	var hints []*ast.Heading
+	var tables []*extast.Table
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -175,6 +196,8 @@ func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Co
 			if strings.EqualFold(strings.TrimSpace(plainText(b, src)), "hints") {
 				hints = append(hints, b)
 			}
+		case *extast.Table:
+			tables = append(tables, b)
 		}
 		return ast.WalkContinue, nil
 	})
@@ -234,6 +257,13 @@ func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Co
 		last = w
 		if parent := cb.Parent(); parent != nil {
 			parent.ReplaceChild(parent, cb, w)
+		}
+	}
+	for _, tb := range tables {
+		if parent := tb.Parent(); parent != nil {
+			box := &scrollBox{}
+			parent.ReplaceChild(parent, tb, box)
+			box.AppendChild(box, tb)
 		}
 	}
 	for _, h := range hints {
@@ -321,10 +351,35 @@ func plainText(n ast.Node, src []byte) string {
 	return b.String()
 }
 
+// KindScroll is the node kind of the box the transformer puts around a
+// table.
+var KindScroll = ast.NewNodeKind("KlpScroll")
+
+// scrollBox holds a block that may be wider than a phone's screen (a
+// table): the box scrolls sideways, so that the page does not.
+type scrollBox struct{ ast.BaseBlock }
+
+func (n *scrollBox) Kind() ast.NodeKind { return KindScroll }
+
+func (n *scrollBox) Dump(source []byte, level int) { ast.DumpHelper(n, source, level, nil, nil) }
+
 type widgetRenderer struct{}
 
 func (widgetRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(KindWidget, renderWidget)
+	reg.Register(KindScroll, renderScroll)
+}
+
+// renderScroll writes the box around a table. It is focusable so that a
+// keyboard can scroll it (WCAG 2.1.1), and named so that a screen reader
+// says what the stop is.
+func renderScroll(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if entering {
+		_, _ = w.WriteString(`<div class="klp-scroll" role="region" aria-label="Table" tabindex="0">` + "\n")
+	} else {
+		_, _ = w.WriteString("</div>\n")
+	}
+	return ast.WalkContinue, nil
 }
 
 func esc(s string) string { return stdhtml.EscapeString(s) }
@@ -332,7 +387,9 @@ func esc(s string) string { return stdhtml.EscapeString(s) }
 // renderWidget writes the <klp-playground> element. Everything in it is
 // escaped here: a NodeRenderer writes raw HTML whatever goldmark's
 // unsafe setting says. The element works without JavaScript: the
-// scenario, its goals and the solution are readable as they stand.
+// scenario, its goals and the solution are readable as they stand, each
+// under a label. Once the script runs, the widget's shadow root (which has
+// no slot) hides all of it.
 func renderWidget(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
@@ -342,9 +399,11 @@ func renderWidget(w util.BufWriter, source []byte, node ast.Node, entering bool)
 	if n.Lesson != "" {
 		fmt.Fprintf(w, ` data-lesson="%s"`, esc(n.Lesson))
 	}
-	fmt.Fprintf(w, ` data-step="%d" id="klp-step-%d">`+"\n", n.Step, n.Step)
+	fmt.Fprintf(w, ` data-step="%d" id="%s">`+"\n", n.Step, StepID(n.Step))
+	_, _ = w.WriteString(`<p class="klp-fallback-label">The machine at the start (the live simulator needs JavaScript):</p>` + "\n")
 	fmt.Fprintf(w, `<pre class="klp-fallback"><code class="language-scenario">%s</code></pre>`+"\n", esc(n.Scenario))
 	if len(n.Goals) > 0 {
+		_, _ = w.WriteString(`<p class="klp-fallback-label">Goals:</p>` + "\n")
 		_, _ = w.WriteString(`<ol class="klp-goals">` + "\n")
 		for i, g := range n.Goals {
 			fmt.Fprintf(w, `<li class="klp-goal" data-goal="%d"><code>%s</code></li>`+"\n", i+1, esc(g))

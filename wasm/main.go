@@ -17,7 +17,7 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
+	"runtime"
 
 	"github.com/hack-pad/safejs"
 )
@@ -87,6 +87,9 @@ func wrap(name string, h handler) func(safejs.Value, []safejs.Value) any {
 			}
 			return jsError(err, "Error")
 		}
+		if jv, ok := v.(safejs.Value); ok {
+			return jv // made in JavaScript already (parseJSON)
+		}
 		// Convert here, under recover, so a bad value is our error and
 		// not a panic in the event handler.
 		jv, err := safejs.ValueOf(v)
@@ -114,8 +117,5 @@ func jsError(err error, ctor string) any {
 }
 
 func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		return bi.GoVersion
-	}
-	return "unknown"
+	return runtime.Version()
 }

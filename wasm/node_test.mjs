@@ -81,7 +81,7 @@ const alive = () => {
 
 test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
-  for (const f of ["create", "destroy", "exec", "view", "events", "log", "tick", "settle", "source", "goals",
+  for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput"]) {
     assert.equal(typeof raw[f], "function", f);
   }
@@ -104,6 +104,24 @@ test("create, exec, view, events, log", () => {
   assert.ok(klp.source(id).includes("insmod livepatch-sample.ko") || klp.source(id).includes("insmod livepatch_sample"));
   assert.deepEqual(JSON.parse(klp.goals(id)).goals, []);
   assert.ok(Array.isArray(klp.startOutput(id)));
+  klp.destroy(id);
+});
+
+test("viewPacked unpacks to view, and is much smaller with many tasks", () => {
+  const id = klp.create(sample + "\nspawn-random 300\n");
+  const full = klp.view(id);
+  const packed = klp.viewPacked(id);
+  const p = JSON.parse(packed);
+  assert.ok(Array.isArray(p.Frames) && p.Frames.length > 0);
+  // web/lib/session.js's unpack
+  const frames = p.Frames;
+  delete p.Frames;
+  for (const t of p.Tasks) if (t.Stack) t.Stack = t.Stack.map((i) => frames[i]);
+  assert.equal(JSON.stringify(p), JSON.stringify(JSON.parse(full)));
+  assert.ok(packed.length * 4 < full.length, `packed ${packed.length} bytes, full ${full.length}`);
+  // what a statement prints comes back as plain objects
+  const r = klp.exec(id, "tick 250");
+  assert.ok(r.output.every((o) => typeof o.kind === "string" && typeof o.text === "string" && typeof o.level === "string"));
   klp.destroy(id);
 });
 
@@ -190,6 +208,8 @@ test("hostile input never kills the program", () => {
     () => klp.create({ toString() { throw new Error("boom"); } }),
     () => klp.view("1"),
     () => klp.view(1e30),
+    () => klp.viewPacked(),
+    () => klp.viewPacked(id, "extra"),
     () => klp.events(id, -5),
     () => klp.events(id, "0"),
     () => klp.log(id, {}, []),

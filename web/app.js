@@ -32,12 +32,28 @@ async function fetchText(url) {
   return r.text();
 }
 
+// Example texts fetched ahead of need: the first example is fetched while
+// the simulator loads, so that it is there when the simulator is.
+const early = new Map(); // file → Promise of its text
+
+function fetchExample(file) {
+  const p = early.get(file);
+  early.delete(file);
+  return p || fetchText(`examples/${file}`);
+}
+
 async function loadExampleList() {
   try {
     exampleList = JSON.parse(await fetchText("examples/index.json"));
   } catch (e) {
     exampleList = [{ file: "default.klp", title: "default" }];
     showBanner(`The example list could not be loaded (${e.message}).`);
+  }
+  const first = exampleList[0]?.file;
+  if (first && !fragmentValue(location.hash)) {
+    const p = fetchText(`examples/${first}`);
+    p.catch(() => {}); // reported when it is used
+    early.set(first, p);
   }
   examples.replaceChildren(...exampleList.map((x) => {
     const o = document.createElement("option");
@@ -48,7 +64,7 @@ async function loadExampleList() {
 }
 
 async function loadExample(file) {
-  const text = await fetchText(`examples/${file}`);
+  const text = await fetchExample(file);
   pg.load(text);
   say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}`);
 }

@@ -61,7 +61,10 @@ export class KlpPlayground extends HTMLElement {
     this.stepSize = "1s";
   }
 
-  /** Resolves once the first scenario runs (rejects if it cannot). */
+  /**
+   * Resolves once the first scenario runs and the widget's stylesheet has
+   * loaded, so that its size is the final one (rejects if it cannot run).
+   */
   get ready() {
     return this._ready;
   }
@@ -69,6 +72,12 @@ export class KlpPlayground extends HTMLElement {
   connectedCallback() {
     if (!this.frame) {
       const css = h("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
+      // An error (a CSP that blocks it, say) leaves the widget unstyled but
+      // working: it must not hold `ready` back.
+      this._styled = new Promise((resolve) => {
+        css.addEventListener("load", resolve, { once: true });
+        css.addEventListener("error", resolve, { once: true });
+      });
       this.frame = h("div.klp", { role: "group", "aria-label": "Livepatch playground" });
       this.root.append(css, this.frame);
       this.themeQuery = matchMedia("(prefers-color-scheme: dark)");
@@ -177,7 +186,7 @@ export class KlpPlayground extends HTMLElement {
         return;
       }
     }
-    this._resolve(this);
+    this._styled.then(() => this._resolve(this));
     // Tier up the wasm's hot paths while the user reads (wasm-notes §4).
     setTimeout(() => {
       try {
@@ -228,9 +237,12 @@ export class KlpPlayground extends HTMLElement {
     this.builderFor = want.has("patches");
     const grid = h("div.grid");
     this.panelDefs = want;
+    // replaceChildren would turn a missing solution (null) into the text
+    // "null", so it is left out rather than passed.
+    const solution = this.solution();
     this.frame.replaceChildren(
       h("div.topbar", null, this.statusEl, h("label.profile", null, "kernel ", this.profileSel), this.diffs),
-      this.errorBox, timebar, grid, this.solution());
+      this.errorBox, timebar, grid, ...(solution ? [solution] : []));
     this.grid = grid;
   }
 

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/klp-playground/klp/core/sim"
 )
@@ -36,7 +37,8 @@ func (s *Session) action(st Stmt) ([]Out, error) {
 	case "settle":
 		sec := 60.0
 		if len(a) > 0 {
-			if _, err := fmt.Sscanf(a[0].Val, "%g", &sec); err != nil || sec < 0 || sec > 3600 {
+			var ok bool
+			if sec, ok = parseSeconds(a[0].Val); !ok {
 				return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds (0..3600), got %q", a[0].Val)
 			}
 		}
@@ -212,4 +214,15 @@ func (s *Session) spawnRandom(st Stmt, out []Out) ([]Out, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseSeconds reads a duration in seconds between 0 and 3600: "2",
+// "0.5", and, as people type it, "2s". strconv rather than fmt.Sscanf,
+// whose scanner would add ~28 KB to the wasm; NaN and Inf are refused.
+func parseSeconds(v string) (float64, bool) {
+	sec, err := strconv.ParseFloat(strings.TrimSuffix(v, "s"), 64)
+	if err != nil || !(sec >= 0 && sec <= 3600) {
+		return 0, false
+	}
+	return sec, true
 }

@@ -145,8 +145,8 @@ func (s *Session) shell(st Stmt) ([]Out, error) {
 			}
 		}
 	case "sleep":
-		var sec float64
-		if _, err := fmt.Sscanf(a[0].Val, "%g", &sec); err != nil || sec < 0 || sec > 3600 {
+		sec, ok := parseSeconds(a[0].Val)
+		if !ok {
 			return nil, s.errf(a[0].Pos, "sleep takes seconds (0..3600), got %q", a[0].Val)
 		}
 		m.AdvanceSeconds(sec)

@@ -375,3 +375,18 @@ func differentialFixture(t *testing.T, seed uint64, unpatch bool) *Sim {
 	rewind(s)
 	return s
 }
+
+// BenchmarkView builds the bridge's picture of a 2,000-task machine in
+// transition, which the page does after every step it shows.
+func BenchmarkView(b *testing.B) {
+	s := sweepFixture(b, 2000, 16, 100, 512, 2000, 7)
+	s.tryCompleteTransition()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := s.View()
+		if len(v.Tasks) != 2000+len(s.idle) {
+			b.Fatalf("%d tasks in the view", len(v.Tasks))
+		}
+	}
+}

@@ -1,6 +1,6 @@
 package sim
 
-import "fmt"
+import "strconv"
 
 // View is a compact, stable, serialisable picture of the whole state, for
 // the browser bridge and the UI. Field names are part of the bridge's
@@ -150,11 +150,16 @@ func (s *Sim) View() View {
 		}
 		v.CPUs = append(v.CPUs, cv)
 	}
+	// Most frames recur across tasks (the same syscall paths), and a
+	// frame's picture depends only on the frame and the func_stacks, which
+	// are fixed while the view is built: each distinct frame is built once.
+	frames := make(map[Frame]FrameView)
+	v.Tasks = make([]TaskView, 0, len(s.tasks)+len(s.idle))
 	for i := range s.tasks {
-		v.Tasks = append(v.Tasks, s.taskView(&s.tasks[i]))
+		v.Tasks = append(v.Tasks, s.taskView(&s.tasks[i], frames))
 	}
 	for i := range s.idle {
-		v.Tasks = append(v.Tasks, s.taskView(&s.idle[i]))
+		v.Tasks = append(v.Tasks, s.taskView(&s.idle[i], frames))
 	}
 	for _, m := range s.mods {
 		v.Modules = append(v.Modules, ModuleView{Name: m.Spec.Name, State: m.State.String(), Refcnt: m.Refcnt, Livepatch: m.Spec.Patch != nil})
@@ -222,7 +227,7 @@ func (s *Sim) sortedOps() []CodeID {
 	return ids
 }
 
-func (s *Sim) taskView(t *Task) TaskView {
+func (s *Sim) taskView(t *Task, frames map[Frame]FrameView) TaskView {
 	tv := TaskView{PID: t.PID, TGID: t.TGID, Comm: t.Comm, Kind: t.Kind.String(), State: t.State.String(), Letter: t.State.Letter(),
 		CPU: -1, InKernel: t.InKernel, Freezable: t.Freezable, PatchState: t.PatchState, Pending: t.PatchPending, Signal: t.SigPending,
 		Unreliable: t.Unreliable, NoRCU: t.NoRCU, Blocked: t.Blocked}
@@ -237,19 +242,36 @@ func (s *Sim) taskView(t *Task) TaskView {
 	} else if t.State == Running {
 		tv.CPU = t.CPU
 	}
+	if len(t.Stack) > 0 {
+		tv.Stack = make([]FrameView, 0, len(t.Stack))
+	}
 	for i := len(t.Stack) - 1; i >= 0; i-- {
-		tv.Stack = append(tv.Stack, s.frameView(t.Stack[i]))
+		fr := t.Stack[i]
+		fv, ok := frames[fr]
+		if !ok {
+			fv = s.frameView(fr)
+			frames[fr] = fv
+		}
+		tv.Stack = append(tv.Stack, fv)
 	}
 	return tv
 }
 
 func (s *Sim) frameText(fr Frame) string {
 	c := s.code[fr.Code]
-	t := fmt.Sprintf("%s+0x%x/0x%x", c.Name, fr.Off, c.Size)
+	// "%s+0x%x/0x%x [%s]" by hand: fmt costs more than the rest of a view.
+	b := make([]byte, 0, len(c.Name)+len(c.Obj)+24)
+	b = append(b, c.Name...)
+	b = append(b, "+0x"...)
+	b = strconv.AppendUint(b, uint64(fr.Off), 16)
+	b = append(b, "/0x"...)
+	b = strconv.AppendUint(b, uint64(c.Size), 16)
 	if c.Obj != "vmlinux" {
-		t += " [" + c.Obj + "]"
+		b = append(b, " ["...)
+		b = append(b, c.Obj...)
+		b = append(b, ']')
 	}
-	return t
+	return string(b)
 }
 
 func (s *Sim) frameView(fr Frame) FrameView {

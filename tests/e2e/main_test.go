@@ -107,7 +107,23 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(udd)
-	opts := []chromedp.ExecAllocatorOption{
+	defer perfCleanup() // what the benchmarks of perf_test.go started
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), browserOptions(udd)...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	// No timeout on this first Do: its context owns the browser.
+	if err := chromedp.Do(bctx); err != nil {
+		setupErr = fmt.Errorf("starting %s: %v\n%s", chromePath, err, chromeLog.String())
+	} else {
+		browserCtx = bctx
+	}
+	return m.Run()
+}
+
+// browserOptions starts Chromium headless with a profile in udd.
+func browserOptions(udd string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromePath),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true), // CI runs as root
@@ -120,17 +136,6 @@ func run(m *testing.M) int {
 		chromedp.WindowSize(1280, 1000),
 		chromedp.CombinedOutput(chromeWriter{}),
 	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	// No timeout on this first Do: its context owns the browser.
-	if err := chromedp.Do(bctx); err != nil {
-		setupErr = fmt.Errorf("starting %s: %v\n%s", chromePath, err, chromeLog.String())
-	} else {
-		browserCtx = bctx
-	}
-	return m.Run()
 }
 
 // handler serves the built site like cmd/serve does where it matters
@@ -156,7 +161,7 @@ func handler(dist string) http.Handler {
 }
 
 // needBrowser skips (or fails, with KLP_REQUIRE_BROWSER=1) without one.
-func needBrowser(t *testing.T) {
+func needBrowser(t testing.TB) {
 	t.Helper()
 	if browserCtx != nil {
 		return
@@ -169,25 +174,33 @@ func needBrowser(t *testing.T) {
 
 // tab is one browser tab for one test.
 type tab struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context // with the test's deadline
 
-	mu   sync.Mutex
-	msgs []string // console errors and exceptions
+	mu    sync.Mutex
+	msgs  []string // console errors and exceptions
+	close func()   // closes the tab and reports its console errors (once)
 }
 
 // newTab opens a tab whose console errors fail the test at cleanup.
-func newTab(t *testing.T) *tab {
+func newTab(t testing.TB) *tab {
+	t.Helper()
+	return newTabIn(t, browserCtx, 120*time.Second)
+}
+
+// newTabIn opens a tab in the browser of bctx whose steps must finish
+// within limit.
+func newTabIn(t testing.TB, bctx context.Context, limit time.Duration) *tab {
 	t.Helper()
 	needBrowser(t)
-	tctx, tcancel := chromedp.NewContext(browserCtx)
+	tctx, tcancel := chromedp.NewContext(bctx)
 	// Create the target before deriving a deadline from it; a deadline on
 	// the creating context would close the tab when it fires.
 	if err := chromedp.Do(tctx); err != nil {
 		tcancel()
 		t.Fatalf("opening a tab: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(tctx, 120*time.Second)
+	ctx, cancel := context.WithTimeout(tctx, limit)
 	tb := &tab{t: t, ctx: ctx}
 	msgs := chromedp.Console(tctx)
 	done := make(chan struct{})
@@ -204,7 +217,7 @@ func newTab(t *testing.T) *tab {
 			}
 		}
 	}()
-	t.Cleanup(func() {
+	tb.close = sync.OnceFunc(func() {
 		cancel()
 		tcancel()
 		<-done
@@ -214,6 +227,7 @@ func newTab(t *testing.T) *tab {
 			t.Errorf("browser console: %s", m)
 		}
 	})
+	t.Cleanup(tb.close)
 	return tb
 }
 

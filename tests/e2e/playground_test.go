@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -430,19 +431,7 @@ func TestWidgetCrossOrigin(t *testing.T) {
 <link rel="icon" href="data:,">
 <script type="module" src="` + siteURL + `/widget.js"></script></head>
 <body><klp-playground id="pg" panels="tasks,transition"></klp-playground></body></html>`
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' "+siteURL+
-			"; style-src 'self' "+siteURL+"; connect-src 'self' "+siteURL+"; img-src data:")
-		io.WriteString(w, page)
-	}))
-	defer other.Close()
-	// 127.0.0.1 and localhost are different origins
-	u := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	u := crossOriginPage(t, page)
 	tb := newTab(t)
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(u)); err != nil {
 		t.Fatal(err)
@@ -490,4 +479,45 @@ func TestLessonPage(t *testing.T) {
 	}
 	tb.waitJS(fmt.Sprintf(`(document.querySelector('span.klp-progress[data-lesson="%s"]') || {}).textContent !== undefined &&
 		document.querySelector('span.klp-progress[data-lesson="%s"]').textContent.length > 0`, lesson, lesson), "progress on the syllabus")
+}
+
+// pollUntil evaluates a JavaScript condition every 20 ms (no sleeping for
+// a guessed time) until it holds; after limit it fails with describe's
+// account of what was awaited.
+func pollUntil(tb *tab, cond string, limit time.Duration, describe func(lastErr error) string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+cond+`); } catch (e) { return false; } })()`))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) || tb.ctx.Err() != nil {
+			tb.t.Fatalf("timed out after %v waiting for %s", limit, describe(err))
+		}
+		select {
+		case <-tick.C:
+		case <-tb.ctx.Done():
+		}
+	}
+}
+
+// crossOriginPage serves page from another origin than the site (localhost
+// instead of 127.0.0.1) with a strict CSP that allows the site, as a docs
+// site that embeds the widget would, and returns its URL.
+func crossOriginPage(t *testing.T, page string) string {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' "+siteURL+
+			"; style-src 'self' "+siteURL+"; connect-src 'self' "+siteURL+"; img-src data:")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(other.Close)
+	return strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
 }

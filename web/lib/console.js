@@ -6,6 +6,9 @@
 import { h } from "./dom.js";
 
 const MAX_ENTRIES = 2000; // transcript lines kept in the DOM
+// Kernel log lines shown per play tick. A sweep over thousands of tasks
+// logs a line for each blocked one; the Kernel log panel has them all.
+const MAX_PLAY_LOG = 50;
 
 const PID_VERBS = new Set(["call", "ret", "block", "wake", "run", "syscall", "sysret", "fork", "exit",
   "cond_resched", "ptrace", "unreliable", "norcu"]);
@@ -96,21 +99,60 @@ export class Console {
     this.input.focus();
   }
 
+  /** Appends one line to the transcript and returns its element. */
   write(kind, text, level) {
+    const el = this.line(kind, text, level);
+    this.add([el]);
+    return el;
+  }
+
+  /** Builds a transcript line (not yet in the document). */
+  line(kind, text, level) {
     const cls = `line k-${kind}` + (level ? ` lvl-${level}` : "");
     const el = h("div", { class: cls });
     if (kind === "stderr") el.appendChild(h("span.tag", null, "error: "));
     if (kind === "fail") el.appendChild(h("span.tag", null, "FAIL "));
     if (kind === "pass") el.appendChild(h("span.tag", null, "PASS "));
     el.appendChild(document.createTextNode(text));
-    this.out.appendChild(el);
-    while (this.out.childElementCount > MAX_ENTRIES) this.out.firstElementChild.remove();
-    this.out.scrollTop = this.out.scrollHeight;
     return el;
+  }
+
+  /**
+   * Appends lines in one DOM write, drops the oldest beyond MAX_ENTRIES,
+   * and scrolls to the end once per frame: a sweep over thousands of
+   * tasks prints thousands of lines, and reading scrollHeight after each
+   * one forced a layout per line.
+   */
+  add(nodes) {
+    if (nodes.length === 0) return;
+    if (nodes.length > MAX_ENTRIES) nodes = nodes.slice(nodes.length - MAX_ENTRIES);
+    const frag = document.createDocumentFragment();
+    frag.append(...nodes);
+    this.out.appendChild(frag);
+    const extra = this.out.childElementCount - MAX_ENTRIES;
+    if (extra > 0) {
+      const r = document.createRange();
+      r.setStartBefore(this.out.firstElementChild);
+      r.setEndAfter(this.out.children[extra - 1]);
+      r.deleteContents();
+    }
+    if (!this.scrollPending) {
+      this.scrollPending = true;
+      requestAnimationFrame(() => {
+        this.scrollPending = false;
+        this.out.scrollTop = this.out.scrollHeight;
+      });
+    }
   }
 
   record({ line, output, error, from }) {
     const trimmed = line.trim();
+    const lines = [];
+    const out = (kind, text, level) => {
+      const el = this.line(kind, text, level);
+      lines.push(el);
+      return el;
+    };
     if (from === "play") {
       // Playing sends a tick every 100 ms; one growing entry says so
       // instead of hundreds of identical lines.
@@ -122,17 +164,26 @@ export class Console {
         this.lastTick.count++;
         this.lastTick.el.textContent = `tick ${n}   (playing: ×${this.lastTick.count}, ${this.lastTick.total} jiffies)`;
       } else {
-        const el = this.write("in", `tick ${n}`);
+        const el = out("in", `tick ${n}`);
         el.dataset.from = "play";
         this.lastTick = { el, total: n, count: 1 };
       }
-      for (const o of output) if (o.kind !== "cmd") this.write(o.kind, o.text, o.level);
-      if (error) this.write("error", error);
+      let logged = 0;
+      for (const o of output) {
+        if (o.kind === "cmd") continue;
+        if (o.kind === "log" && ++logged > MAX_PLAY_LOG) continue;
+        out(o.kind, o.text, o.level);
+      }
+      if (logged > MAX_PLAY_LOG) {
+        out("log", `… and ${logged - MAX_PLAY_LOG} more kernel log lines in this tick (the Kernel log panel has them)`, "info");
+      }
+      if (error) out("error", error);
+      this.add(lines);
       return;
     }
     this.lastTick = null;
     if (trimmed) {
-      const el = this.write("in", trimmed);
+      const el = out("in", trimmed);
       el.dataset.from = from;
     }
     const single = !trimmed.includes("\n");
@@ -140,9 +191,10 @@ export class Console {
       // The core echoes shell commands and actions as "# line"; the input
       // is already shown.
       if (o.kind === "cmd" && single && o.text === `# ${trimmed}`) continue;
-      this.write(o.kind, o.text, o.level);
+      out(o.kind, o.text, o.level);
     }
-    if (error) this.write("error", error);
+    if (error) out("error", error);
+    this.add(lines);
   }
 
   submit() {

@@ -395,6 +395,12 @@ export class LogPanel {
     this.el = panel("log", "Kernel log (dmesg)",
       h("label.small", null, "levels up to ", this.level, " (debug shows everything)"), this.note, this.out);
     this.next = 0;
+    // Whether the view follows new lines: known from scroll events, so an
+    // update never has to read the layout before it writes.
+    this.atEnd = true;
+    this.out.addEventListener("scroll", () => {
+      this.atEnd = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 4;
+    }, { passive: true });
   }
 
   applyFilter() {
@@ -412,16 +418,29 @@ export class LogPanel {
       if (this.next === 0) this.note.textContent = "The kernel log is empty.";
       return;
     }
-    const stick = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 4;
     const frag = document.createDocumentFragment();
     for (const l of lines) {
       frag.appendChild(h("div", { class: `line lvl-${l.Level}` }, h("span.lvl", null, `<${l.Level}> `), l.Dmesg));
     }
     this.out.appendChild(frag);
     this.next = lines[lines.length - 1].Seq + 1;
-    while (this.out.childElementCount > MAX_LOG) this.out.firstElementChild.remove();
+    const extra = this.out.childElementCount - MAX_LOG;
+    if (extra > 0) {
+      const r = document.createRange();
+      r.setStartBefore(this.out.firstElementChild);
+      r.setEndAfter(this.out.children[extra - 1]);
+      r.deleteContents();
+    }
     this.note.textContent = `${this.next} lines` + (this.next > MAX_LOG ? ` (the last ${MAX_LOG} shown)` : "");
-    if (stick || rewind) this.out.scrollTop = this.out.scrollHeight;
+    if ((this.atEnd || rewind) && !this.scrollPending) {
+      // once per frame, when the layout is computed anyway
+      this.scrollPending = true;
+      requestAnimationFrame(() => {
+        this.scrollPending = false;
+        this.out.scrollTop = this.out.scrollHeight;
+        this.atEnd = true;
+      });
+    }
   }
 }
 

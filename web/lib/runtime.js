@@ -18,12 +18,12 @@ function loadScript(url) {
   });
 }
 
-async function instantiate(url, importObject) {
+async function instantiate(url, response, importObject) {
   // Streaming compiles while downloading but needs application/wasm; a
   // server that sends another type gets the slower buffered path.
   if (WebAssembly.instantiateStreaming) {
     try {
-      return await WebAssembly.instantiateStreaming(fetch(url), importObject);
+      return await WebAssembly.instantiateStreaming(response, importObject);
     } catch (e) {
       if (!(e instanceof TypeError)) throw e;
     }
@@ -59,13 +59,18 @@ export function facade(raw) {
 
 async function start() {
   const t0 = performance.now();
+  // The download starts before wasm_exec.js is there (a page may also
+  // preload it: <link rel="preload" as="fetch" crossorigin>).
+  const url = new URL("klp.wasm", siteBase).href;
+  const response = fetch(url);
+  response.catch(() => {}); // reported by instantiate, not as unhandled
   if (typeof globalThis.Go !== "function") {
     await loadScript(new URL("wasm_exec.js", siteBase).href);
   }
   const go = new globalThis.Go();
   // Registered before go.run: main() dispatches klp-ready synchronously.
   const ready = new Promise((resolve) => globalThis.addEventListener("klp-ready", resolve, { once: true }));
-  const { instance } = await instantiate(new URL("klp.wasm", siteBase).href, go.importObject);
+  const { instance } = await instantiate(url, response, go.importObject);
   const state = { exited: false };
   go.run(instance).then(() => {
     // main never returns; if the runtime dies anyway, widgets must say so

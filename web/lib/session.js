@@ -11,6 +11,12 @@
 
 export const SPEEDS = [0.25, 1, 4, 16];
 const PLAY_INTERVAL_MS = 100;
+// While time plays, re-renders are coalesced to at most one per animation
+// frame, and spaced so that they take at most this share of the time: a
+// machine with thousands of tasks takes tens of milliseconds to build,
+// send and show, and rendering it on every tick would leave the page no
+// time to draw frames or answer input.
+const PLAY_RENDER_SHARE = 0.1;
 
 export class Session extends EventTarget {
   /** @param api the klp facade; @param text scenario source (may throw) */
@@ -23,6 +29,10 @@ export class Session extends EventTarget {
     this.speed = 1;
     this.timer = 0;
     this._view = null;
+    this.hz = 0; // HZ of the last view
+    this.renderMs = 0; // what the last "change" took to handle
+    this.renderAt = 0; // when it started (performance.now())
+    this.changeQueued = 0; // a coalesced play change is scheduled (its token)
   }
 
   destroy() {
@@ -33,8 +43,40 @@ export class Session extends EventTarget {
 
   /** The current sim.View (parsed once per change). */
   view() {
-    if (!this._view) this._view = JSON.parse(this.api.view(this.id));
+    if (!this._view) {
+      this._view = this.api.viewPacked ? unpack(JSON.parse(this.api.viewPacked(this.id))) : JSON.parse(this.api.view(this.id));
+      this.hz = this._view.HZ;
+    }
     return this._view;
+  }
+
+  /**
+   * Tells listeners the state changed. While playing (coalesce), ticks only
+   * schedule one change for a later animation frame; any other change
+   * goes out at once and supersedes a scheduled one.
+   */
+  changed(rewind, coalesce = false) {
+    if (coalesce) {
+      if (this.changeQueued) return;
+      const token = (this.changeQueued = ++changeTokens);
+      const wait = this.renderAt + this.renderMs / PLAY_RENDER_SHARE - performance.now();
+      const fire = () => requestAnimationFrame(() => {
+        if (this.changeQueued !== token || !this.id) return;
+        this.emit(false);
+      });
+      if (wait > 1) setTimeout(fire, wait);
+      else fire();
+      return;
+    }
+    this.emit(rewind);
+  }
+
+  emit(rewind) {
+    this.changeQueued = 0;
+    const t = performance.now();
+    this.dispatchEvent(new CustomEvent("change", { detail: { rewind } }));
+    this.renderAt = t;
+    this.renderMs = performance.now() - t;
   }
 
   source() {
@@ -83,7 +125,7 @@ export class Session extends EventTarget {
     }
     this._view = null;
     this.dispatchEvent(new CustomEvent("exec", { detail: { line, output: res.output, error: res.error, from } }));
-    this.dispatchEvent(new CustomEvent("change", { detail: { rewind: false } }));
+    this.changed(false, from === "play");
     return res;
   }
 
@@ -98,7 +140,7 @@ export class Session extends EventTarget {
     this.dispatchEvent(new CustomEvent("exec", {
       detail: { line: "", output: [{ kind: "note", text: `timeline: back at step ${index}: ${h.labels[index] || "start"}` }], error: null, from: "timeline" },
     }));
-    this.dispatchEvent(new CustomEvent("change", { detail: { rewind: true } }));
+    this.changed(true);
   }
 
   undo() {
@@ -113,7 +155,7 @@ export class Session extends EventTarget {
   fork() {
     this.pause();
     this.api.fork(this.id);
-    this.dispatchEvent(new CustomEvent("change", { detail: { rewind: false } }));
+    this.changed(false);
   }
 
   // --- simulated time ----------------------------------------------------
@@ -134,7 +176,9 @@ export class Session extends EventTarget {
   play() {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      const hz = this.view().HZ || 250;
+      // HZ of the last view: building a view only for it would cost as
+      // much as a render
+      const hz = this.hz || this.view().HZ || 250;
       const n = Math.max(1, Math.round((hz * this.speed * PLAY_INTERVAL_MS) / 1000));
       try {
         this.exec(`tick ${n}`, { from: "play", checkpoint: false });
@@ -143,7 +187,7 @@ export class Session extends EventTarget {
         throw e;
       }
     }, PLAY_INTERVAL_MS);
-    this.dispatchEvent(new CustomEvent("change", { detail: { rewind: false } }));
+    this.changed(false);
   }
 
   pause() {
@@ -151,13 +195,29 @@ export class Session extends EventTarget {
     clearInterval(this.timer);
     this.timer = 0;
     this.api.checkpoint(this.id, "play");
-    this.dispatchEvent(new CustomEvent("change", { detail: { rewind: false } }));
+    this.changed(false);
   }
 
   togglePlay() {
     if (this.playing) this.pause();
     else this.play();
   }
+}
+
+let changeTokens = 0;
+
+/**
+ * unpack turns klp.viewPacked's JSON (each task's Stack as indexes into
+ * a shared Frames table) into the sim.View klp.view gives: tasks share
+ * the frame objects, and JSON.stringify of the result is the same text.
+ */
+export function unpack(v) {
+  const frames = v.Frames || [];
+  delete v.Frames;
+  for (const t of v.Tasks || []) {
+    if (t.Stack) t.Stack = t.Stack.map((i) => frames[i]);
+  }
+  return v;
 }
 
 function firstLine(s) {
