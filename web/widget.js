@@ -43,6 +43,27 @@ export function withProfile(text, profile) {
 
 let uid = 0;
 
+// Tier up the wasm's hot paths while the user reads (wasm-notes §4): once
+// per page, since widgets share one instance, and only after the first
+// paint, when the page is idle, because it holds the main thread for tens
+// of milliseconds.
+let warmupScheduled = false;
+function scheduleWarmup(api) {
+  if (warmupScheduled) return;
+  warmupScheduled = true;
+  const run = () => {
+    try {
+      api.warmup(2);
+    } catch {
+      // warm-up is an optimisation only
+    }
+  };
+  requestAnimationFrame(() => {
+    if (globalThis.requestIdleCallback) requestIdleCallback(run, { timeout: 2000 });
+    else setTimeout(run, 0);
+  });
+}
+
 export class KlpPlayground extends HTMLElement {
   static get observedAttributes() {
     return ["theme"];
@@ -187,14 +208,7 @@ export class KlpPlayground extends HTMLElement {
       }
     }
     this._styled.then(() => this._resolve(this));
-    // Tier up the wasm's hot paths while the user reads (wasm-notes §4).
-    setTimeout(() => {
-      try {
-        api.warmup(2);
-      } catch {
-        // warm-up is an optimisation only
-      }
-    }, 50);
+    scheduleWarmup(api);
   }
 
   // --- layout --------------------------------------------------------------

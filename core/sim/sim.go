@@ -175,6 +175,7 @@ type Sim struct {
 	readyEv  int
 
 	scratch []int32 // per-sweep lookup table; not part of the state
+	slowIdx []int32 // per-sweep list of tasks for the full check; ditto
 }
 
 // HZ reports CONFIG_HZ.
@@ -443,6 +444,7 @@ func (s *Sim) Clone() *Sim {
 	c.log = s.log[:len(s.log):len(s.log)]
 	c.events = s.events[:len(s.events):len(s.events)]
 	c.scratch = nil
+	c.slowIdx = nil
 	return &c
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -175,6 +176,36 @@ func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
 	return 0, ""
 }
 
+// fastSweep is the first pass of klp_try_complete_transition's loop over
+// the threads: it switches each task not yet in target whose stack is
+// reliable, not running and clean, records the indices of the first
+// len(first) it switched, and returns how many it switched and the indices
+// of the tasks the full check must look at. It is a function of its own so
+// that its loop keeps everything in registers.
+func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[12]int32, slow []int32) (int, []int32) {
+	n := 0
+	for i := range tasks {
+		t := &tasks[i]
+		if t.PatchState == target {
+			continue
+		}
+		if !reliable || t.Unreliable || t.State == Running || !cleanStack(t.Stack, table) {
+			slow = append(slow, int32(i))
+			continue
+		}
+		t.PatchPending = false
+		t.PatchState = target
+		if t.Blocked != "" {
+			t.Blocked = ""
+		}
+		if n < len(first) {
+			first[n] = int32(i)
+		}
+		n++
+	}
+	return n, slow
+}
+
 // cleanStack reports that no frame is in a checked range.
 func cleanStack(st []Frame, table []int32) bool {
 	for _, fr := range st {
@@ -259,36 +290,40 @@ func (s *Sim) tryCompleteTransition() {
 	complete := true
 	var switched []string
 	nsw, left := 0, 0
-	target, table := s.target, s.scratch
-	for i := range s.tasks {
+	// Two passes with the same outcome as one: the first, tight, switches
+	// every task the common case decides (a sleeping task whose reliable
+	// stack holds no checked function; it prints nothing); the second
+	// runs the full klp_try_switch_task, with its debug lines in task
+	// order, on the rest. No task's check depends on another's state.
+	var first [12]int32
+	nfast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, &first, s.slowIdx[:0])
+	s.slowIdx = slow[:0]
+	nsw += nfast
+	fast := first[:min(nfast, len(first))]
+	for _, i := range slow {
 		t := &s.tasks[i]
-		if t.PatchState == target {
-			continue
-		}
-		// The common case inlined: a sleeping task whose stack holds no
-		// checked function switches; anything else takes the full path
-		// (and prints its debug line).
-		if s.reliable && !t.Unreliable && t.State != Running && cleanStack(t.Stack, table) {
-			t.PatchPending = false
-			t.PatchState = target
-			if t.Blocked != "" {
-				t.Blocked = ""
-			}
-			nsw++
-			if len(switched) < 12 {
-				switched = append(switched, fmt.Sprintf("%s:%d", t.Comm, t.PID))
-			}
-			continue
-		}
 		was := t.PatchState
 		if !s.trySwitchTask(t, names, cpu, false) {
 			complete = false
 			left++
-		} else if was != t.PatchState {
-			nsw++
-			if len(switched) < 12 {
-				switched = append(switched, fmt.Sprintf("%s:%d", t.Comm, t.PID))
-			}
+			continue
+		}
+		if was == t.PatchState {
+			continue
+		}
+		nsw++
+		// the first 12 switched in task order, fast and slow merged
+		for len(fast) > 0 && fast[0] < i && len(switched) < 12 {
+			switched = append(switched, s.tasks[fast[0]].Comm+":"+strconv.Itoa(s.tasks[fast[0]].PID))
+			fast = fast[1:]
+		}
+		if len(switched) < 12 {
+			switched = append(switched, t.Comm+":"+strconv.Itoa(t.PID))
+		}
+	}
+	for _, i := range fast {
+		if len(switched) < 12 {
+			switched = append(switched, s.tasks[i].Comm+":"+strconv.Itoa(s.tasks[i].PID))
 		}
 	}
 	for c := range s.idle {
