@@ -307,6 +307,11 @@ func (s *Sim) printk(l Level, format string, args ...any) {
 	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: fmt.Sprintf(format, args...)})
 }
 
+// printText is printk of a line already formatted.
+func (s *Sim) printText(l Level, text string) {
+	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: text})
+}
+
 // klp prints with the livepatch pr_fmt prefix.
 func (s *Sim) klp(l Level, format string, args ...any) {
 	s.printk(l, "livepatch: "+format, args...)

@@ -206,7 +206,12 @@ func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[1
 	return n, slow
 }
 
-// cleanStack reports that no frame is in a checked range.
+// cleanStack reports that no frame is in a checked range. It is kept out
+// of line: inlined into the sweep's loop, the register allocator spills
+// the frame loop's pointer, count and table to memory on every frame,
+// which costs more than one call per task.
+//
+//go:noinline
 func cleanStack(st []Frame, table []int32) bool {
 	for _, fr := range st {
 		if table[fr.Code] >= 0 {
@@ -254,17 +259,23 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 	if s.prof.TaskCallFunc() {
 		stackFn = "klp_try_switch_task"
 	}
+	// "livepatch: %s: %s:%d %s", built by hand: a sweep prints one per
+	// blocked task, and fmt would be most of the sweep's slow path.
+	var why string
 	switch ret {
 	case EBUSY:
-		s.klp(LevelDebug, "%s: %s:%d is running", "klp_try_switch_task", t.Comm, t.PID)
-		t.Blocked = "is running"
+		stackFn, why = "klp_try_switch_task", "is running"
 	case EINVAL:
-		s.klp(LevelDebug, "%s: %s:%d has an unreliable stack", stackFn, t.Comm, t.PID)
-		t.Blocked = "has an unreliable stack"
+		why = "has an unreliable stack"
 	case EADDRINUSE:
-		s.klp(LevelDebug, "%s: %s:%d is sleeping on function %s", stackFn, t.Comm, t.PID, old)
-		t.Blocked = "is sleeping on function " + old
+		why = "is sleeping on function " + old
+	default:
+		return false
 	}
+	if t.Blocked != why {
+		t.Blocked = why
+	}
+	s.printText(LevelDebug, "livepatch: "+stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
 	return false
 }
 
