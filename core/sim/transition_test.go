@@ -1803,3 +1803,23 @@ func TestTaintNotice(t *testing.T) {
 		t.Fatalf("taint lines = %+v, want one notice for lp1", taint)
 	}
 }
+
+// TestCleanStack covers the unrolled frame scan: every stack length around
+// the unrolling, with the checked function at every position or nowhere.
+func TestCleanStack(t *testing.T) {
+	table := []int32{-1, -1, 0, -1} // code 2 is checked
+	for n := 0; n <= 9; n++ {
+		for hit := -1; hit < n; hit++ {
+			st := make([]Frame, n)
+			for i := range st {
+				st[i].Code = CodeID(i % 2) // unchecked codes 0 and 1
+			}
+			if hit >= 0 {
+				st[hit].Code = 2
+			}
+			if got, want := cleanStack(st, table), hit < 0; got != want {
+				t.Errorf("%d frames, checked function at %d: cleanStack = %v, want %v", n, hit, got, want)
+			}
+		}
+	}
+}
