@@ -462,7 +462,17 @@ func names(args []safejs.Value) (any, error) {
 		"funcs":    strs(funcs),
 		"modules":  strs(m.ModuleNames()),
 		"profiles": strs(sim.Presets()),
+		"expect":   strs(scenario.ExpectForms()),
+		"events":   strs(eventKinds()),
 	}, nil
+}
+
+func eventKinds() []string {
+	var out []string
+	for _, k := range sim.EventKinds() {
+		out = append(out, string(k))
+	}
+	return out
 }
 
 // ls(id, path) → [{name, dir}] of a simulated directory, or [] when the

@@ -170,11 +170,23 @@ test("completion data", () => {
   assert.ok(n.verbs.includes("insmod"));
   assert.ok(n.pids.includes(42));
   assert.ok(n.funcs.includes("cmdline_proc_show"));
+  assert.ok(n.verbs.includes("until") && n.events.includes("signal") && n.expect.includes("event"));
   const id2 = klp.create(sample.split("\n").slice(0, 10).join("\n"));
   const ents = klp.ls(id2, "/sys/kernel/livepatch/livepatch_sample");
   klp.destroy(id2);
   assert.ok(ents.some((e) => e.name === "enabled" && e.dir === false));
   assert.deepEqual(klp.ls(id, "/nonexistent"), []);
+  klp.destroy(id);
+});
+
+test("run until an event, through the scenario language", () => {
+  const id = klp.create(sample.split("\n").slice(0, 10).join("\n"));
+  const r = klp.exec(id, "until signal within=30");
+  assert.equal(r.error, null);
+  assert.ok(r.output.some((o) => o.kind === "note" && /^signal event after 14\.\d+s: cat:42 gets a fake signal/.test(o.text)), JSON.stringify(r.output));
+  assert.match(klp.source(id), /\nuntil signal within=30\n$/);
+  const bad = klp.exec(id, "until signl");
+  assert.match(bad.error, /unknown event kind "signl" \(did you mean "signal"\?\)/);
   klp.destroy(id);
 });
 

@@ -43,6 +43,16 @@ export function withProfile(text, profile) {
 
 let uid = 0;
 
+// The "Until…" menu: what to wait for, and the scenario line that does it.
+const UNTIL = [
+  ["a task switches", "until switch"],
+  ["a fake signal", "until signal"],
+  ["the next try-complete sweep", 'until step "klp_try_complete_transition"'],
+  ["the transition completes", 'until step "klp_complete_transition"'],
+  ["a callback runs", "until callback"],
+  ["a checker alarm", "until alarm"],
+];
+
 // Tier up the wasm's hot paths while the user reads (wasm-notes §4): once
 // per page, since widgets share one instance, and only after the first
 // paint, when the page is idle, because it holds the main thread for tens
@@ -235,12 +245,23 @@ export class KlpPlayground extends HTMLElement {
     this.redoBtn = h("button", { type: "button", onclick: () => this.session.redo(), title: "Forward one step (] or →)" }, "Redo ▶");
     this.forkBtn = h("button", { type: "button", onclick: () => this.session.fork(), title: "Drop the later steps and go on from here (f)" }, "Fork from here");
     this.timeLabel = h("span.timelabel", { "aria-live": "polite" });
+    // Runs time to the next event of a kind (the scenario's `until`); the
+    // choice goes back to the prompt so the same one can be picked again.
+    this.untilSel = h("select", { "aria-label": "Run until an event", title: "Run simulated time until the next event of a kind (at most 60 s)" },
+      h("option", { value: "" }, "Until…"),
+      UNTIL.map(([label, line]) => h("option", { value: line }, label)));
+    this.untilSel.addEventListener("change", () => {
+      const line = this.untilSel.value;
+      this.untilSel.value = "";
+      if (line) this.session.exec(line);
+    });
 
     const timebar = h("div.timebar", { role: "toolbar", "aria-label": "Simulated time" },
       h("div.group", null,
         h("button", { type: "button", onclick: () => this.step(), title: "Advance simulated time by one step (.)" }, "Step"),
         this.stepSel, this.playBtn, this.speedSel,
-        h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle")),
+        h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle"),
+        this.untilSel),
       h("div.group.timeline", null, this.undoBtn, this.slider, this.redoBtn, this.forkBtn, this.timeLabel));
 
     const restart = h("button", { type: "button", onclick: () => this.session.seek(0), title: "Back to the start of the scenario (later steps stay until you act)" }, "Restart");

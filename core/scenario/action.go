@@ -43,10 +43,13 @@ func (s *Session) action(st Stmt) ([]Out, error) {
 			}
 		}
 		if !m.RunUntilSettled(uint64(sec * float64(m.HZ()))) {
+			out = s.drain(out) // the note comes after what happened
 			name, _ := m.InTransition()
 			out = append(out, Out{Kind: "note", Text: fmt.Sprintf("transition of %s still in progress after %gs", name, sec)})
 		}
 		return out, nil
+	case "until":
+		return s.until(st, out)
 	case "cpu":
 		n, err := s.num(a[0])
 		if err != nil {
@@ -225,4 +228,60 @@ func parseSeconds(v string) (float64, bool) {
 		return 0, false
 	}
 	return sec, true
+}
+
+// until runs "until KIND [TEXT] [within=SECONDS]": time passes until an
+// event of that kind (whose text contains TEXT) happens, 60 s at most.
+func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
+	kind, err := s.eventKind(st.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	text, sec := "", 60.0
+	for _, x := range st.Args[1:] {
+		switch {
+		case x.Key == "within":
+			var ok bool
+			if sec, ok = parseSeconds(x.Val); !ok {
+				return nil, s.errf(x.Pos, "until: within= takes seconds (0..3600), got %q", x.Val)
+			}
+		case x.Key != "":
+			return nil, s.errf(x.Pos, "until: unknown option %s= (want within=SECONDS)", x.Key)
+		case text != "":
+			return nil, s.errf(x.Pos, "until takes one text to look for; quote it if it has spaces")
+		default:
+			text = x.Val
+		}
+	}
+	m := s.sim
+	start := m.Now()
+	e, ok := m.RunUntil(uint64(sec*float64(m.HZ())+0.5), func(e sim.Event) bool {
+		return e.Kind == kind && strings.Contains(e.Text, text)
+	})
+	what := string(kind)
+	if text != "" {
+		what += " " + strconv.Quote(text)
+	}
+	out = s.drain(out) // the note comes after what happened
+	if !ok {
+		return append(out, Out{Kind: "note", Text: fmt.Sprintf("no %s event within %gs", what, sec)}), nil
+	}
+	waited := float64(m.Now()-start) / 1e9
+	return append(out, Out{Kind: "note", Text: fmt.Sprintf("%s event after %.3fs: %s", kind, waited, e.Text)}), nil
+}
+
+// eventKind reads an event kind, suggesting the nearest on a typo.
+func (s *Session) eventKind(a Arg) (sim.EventKind, error) {
+	var names []string
+	for _, k := range sim.EventKinds() {
+		if string(k) == a.Val {
+			return k, nil
+		}
+		names = append(names, string(k))
+	}
+	msg := fmt.Sprintf("unknown event kind %q (want one of %s)", a.Val, strings.Join(names, ", "))
+	if n := nearest(a.Val, names); n != "" {
+		msg = fmt.Sprintf("unknown event kind %q (did you mean %q?)", a.Val, n)
+	}
+	return "", s.errf(a.Pos, "%s", msg)
 }

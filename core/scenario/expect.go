@@ -43,6 +43,9 @@ func (s *Session) expect(st Stmt) ([]Out, error) {
 
 var expectForms = []string{"log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error", "stack", "event", "no-event", "hazard", "no-hazard"}
 
+// ExpectForms lists the forms of expect and goal (for completion).
+func ExpectForms() []string { return append([]string(nil), expectForms...) }
+
 func (s *Session) validateExpect(st Stmt) error {
 	form := st.Args[0].Val
 	for _, f := range expectForms {
@@ -50,6 +53,11 @@ func (s *Session) validateExpect(st Stmt) error {
 			need := map[string]int{"log": 2, "no-log": 2, "log-contains": 2, "file": 3, "task": 2, "transition": 2, "error": 2, "stack": 4, "event": 2, "no-event": 2}[form]
 			if len(st.Args) < need {
 				return s.errf(st.Pos, "%s %s needs %d argument(s); see docs/scenario.md", st.Verb, form, need-1)
+			}
+			if form == "event" || form == "no-event" {
+				// a misspelt kind would never match, silently
+				_, err := s.eventKind(st.Args[1])
+				return err
 			}
 			return nil
 		}

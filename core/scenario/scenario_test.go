@@ -49,6 +49,7 @@ expect dmesg
 end
 echo -n "a b" > /tmp/x
 task 5 a stack= state=S
+until switch "cat:42" within=2.5
 `}
 	for i, src := range srcs {
 		sc, err := Parse("t", src)
@@ -82,11 +83,46 @@ func TestErrors(t *testing.T) {
 		{"cpus 2 nohz=1", `unknown option "nohz" (did you mean "nohz_full"?)`},
 		{"expect tansition none", `unknown expect form "tansition" (did you mean "transition"?)`},
 		{"task 1 a\ncall 1 nosuch", "f:2:8: call: no function nosuch"},
+		{"vmlinux a\nuntil signl", `f:2:7: unknown event kind "signl" (did you mean "signal"?)`},
+		{"vmlinux a\nuntil switch a b", "f:2:16: until takes one text to look for"},
+		{"vmlinux a\nuntil switch within=NaN", `f:2:14: until: within= takes seconds (0..3600), got "NaN"`},
+		{"vmlinux a\nuntil switch for=3", "f:2:14: until: unknown option for="},
+		{"vmlinux a\nexpect event swich", `f:2:14: unknown event kind "swich" (did you mean "switch"?)`},
+		{"vmlinux a\nsleep Inf", `sleep takes seconds (0..3600), got "Inf"`},
 	}
 	for _, c := range cases {
 		_, _, err := NewSession("f", c.src)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// TestUntil: "until KIND [TEXT] [within=S]" runs time to the first new
+// matching event and says when it came, or that none did.
+func TestUntil(t *testing.T) {
+	head := strings.Join(strings.Split(sample(t), "\n")[:10], "\n") // up to the insmod
+	cases := []struct{ line, note string }{
+		{"until signal", "signal event after 14.816s: cat:42 gets a fake signal and wakes"},
+		{`until step "klp_complete_transition" within=20`, "step event after 15.816s: klp_complete_transition"},
+		{"until callback within=20", "no callback event within 20s"},
+		{`until signal "bash" within=2.5`, `no signal "bash" event within 2.5s`},
+	}
+	for _, c := range cases {
+		s, _, err := NewSession("f", head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Exec(c.line)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		last := out[len(out)-1]
+		if last.Kind != "note" || !strings.HasPrefix(last.Text, c.note) {
+			t.Errorf("%s: last output %+v, want a note starting %q", c.line, last, c.note)
+		}
+		if !strings.HasSuffix(s.Source(), "\n"+c.line+"\n") {
+			t.Errorf("%s: not recorded in the source:\n%s", c.line, s.Source())
 		}
 	}
 }

@@ -96,6 +96,11 @@ const (
 	EvCall     EventKind = "call"     // the ftrace handler chose a version
 )
 
+// EventKinds lists every event kind (for validation and completion).
+func EventKinds() []EventKind {
+	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall}
+}
+
 // Event is something that happened, as data, for the UI and tests.
 type Event struct {
 	Seq   int

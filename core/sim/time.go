@@ -108,6 +108,31 @@ func (s *Sim) RunUntilSettled(limit uint64) bool {
 	return s.transition < 0
 }
 
+// RunUntil advances time until an event that match accepts happens, or
+// limit jiffies pass, and returns that event. Time jumps from one moment
+// where something can happen to the next (a jiffy with per-tick work, the
+// transition work), so a quiet stretch costs nothing; it stops at the end
+// of the jiffy in which the event happened.
+func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
+	end := s.jiffies + limit
+	seen := len(s.events)
+	for s.jiffies < end {
+		step := end - s.jiffies
+		if s.tickWork {
+			step = 1
+		} else if s.workDue >= 0 && uint64(s.workDue) > s.jiffies {
+			step = min(step, uint64(s.workDue)-s.jiffies)
+		}
+		s.Advance(step)
+		for ; seen < len(s.events); seen++ {
+			if match(s.events[seen]) {
+				return s.events[seen], true
+			}
+		}
+	}
+	return Event{}, false
+}
+
 // Uptime formats the simulated time since boot.
 func (s *Sim) Uptime() string {
 	n := s.Now()

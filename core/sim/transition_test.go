@@ -1823,3 +1823,49 @@ func TestCleanStack(t *testing.T) {
 		}
 	}
 }
+
+// TestRunUntil: time runs until the first new event of the kind asked
+// for and stops in the jiffy it happened; without one, until the limit.
+func TestRunUntil(t *testing.T) {
+	kind := func(k EventKind) func(Event) bool { return func(e Event) bool { return e.Kind == k } }
+	tests := []struct {
+		name      string
+		state     TaskState
+		match     func(Event) bool
+		limit     uint64 // jiffies (HZ=250)
+		found     bool
+		atSeconds float64 // simulated time at the stop, ±1 s
+	}{
+		{"fake signal after 15 retries", Interruptible, kind(EvSignal), 60 * 250, true, 15.8},
+		{"the switch it causes", Interruptible, func(e Event) bool { return e.Kind == EvSwitch && e.PID == 200 }, 60 * 250, true, 15.8},
+		{"none within the limit", Uninterruptible, kind(EvAlarm), 5 * 250, false, 5},
+		{"uninterruptible sleepers get no switch", Uninterruptible, func(e Event) bool { return e.Kind == EvSwitch && e.PID == 200 }, 40 * 250, false, 40},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t, "6.16")
+			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+			sleeper(t, s, 200, "cat", UserTask, tc.state, "cmdline_proc_show")
+			must(t, s.Insmod("lp"))
+			start := s.Now()
+			before := len(s.Events())
+			e, ok := s.RunUntil(tc.limit, tc.match)
+			if ok != tc.found {
+				t.Fatalf("found = %v, want %v (event %+v)", ok, tc.found, e)
+			}
+			at := float64(s.Now()-start) / 1e9
+			if at < tc.atSeconds-1 || at > tc.atSeconds+1 {
+				t.Fatalf("stopped after %.3f s, want about %.1f s", at, tc.atSeconds)
+			}
+			if !ok {
+				return
+			}
+			if !tc.match(e) || e.Seq < before {
+				t.Fatalf("returned %+v, which does not match or is older than the call", e)
+			}
+			if s.Now()-e.Time >= 1e9/250 {
+				t.Fatalf("event at %d ns, stopped at %d ns: more than a jiffy later", e.Time, s.Now())
+			}
+		})
+	}
+}

@@ -140,6 +140,30 @@ func TestFakeSignalUnblocks(t *testing.T) {
 	tb.waitText("", "t = 15.816 s")
 }
 
+// TestUntilEvent: the transition panel's "until fake signal" and the
+// timebar's Until… menu run time to the next event of a kind, and show the
+// line they equal in the console.
+func TestUntilEvent(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.waitText(transQ, "next automatic fake signal", "in 14.816 s")
+	tb.do(`(window.__ev = [], __t.pg().session.subscribe((evs) => __ev.push(...evs.map((e) => e.Kind + ":" + e.PID))), "")`)
+	tb.click(transQ, "until fake signal")
+	tb.waitJS(`__ev.includes("signal:42") && __ev.includes("switch:42")`, "subscribe to report task 42's fake signal and switch")
+	tb.waitText(consoleQ, "until signal", "signal event after 14.816s: cat:42 gets a fake signal and wakes")
+	tb.waitText(logQ, "livepatch: signaling remaining tasks")
+	tb.waitText(card(42), "patch_state 1 KLP_TRANSITION_PATCHED")
+	tb.waitText("", "t = 14.816 s")
+	tb.set(timeQ+` select[aria-label="Run until an event"]`, `until step "klp_complete_transition"`)
+	tb.waitText(consoleQ, `until step "klp_complete_transition"`, "step event after 1.000s: klp_complete_transition")
+	tb.waitText(transQ, "No transition in progress.")
+	tb.waitText("", "t = 15.816 s")
+	tb.waitJS(`__t.q('.timebar select[aria-label="Run until an event"]').value === ""`, "the Until… menu to go back to its prompt")
+	tb.set(timeQ+` select[aria-label="Run until an event"]`, "until alarm")
+	tb.waitText(consoleQ, "no alarm event within 60s")
+	tb.waitText("", "t = 75.816 s")
+}
+
 func TestReverse(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")

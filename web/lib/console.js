@@ -19,8 +19,6 @@ const SECOND_WORDS = {
   ls: ["-l", "/sys/kernel/livepatch/", "/proc/"],
   cat: ["/sys/kernel/livepatch/", "/proc/"],
   echo: ["1", "0", "-n"],
-  expect: ["log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error"],
-  goal: ["log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg"],
   arch: ["unreliable-stacks", "reliable-stacks"],
   hz: ["100", "250", "300", "1000"],
 };
@@ -300,9 +298,12 @@ export class Console {
       if (MOD_VERBS.has(verb)) return { cands: n.modules, prefix: word };
       if (verb === "kernel") return { cands: n.profiles, prefix: word };
       if (verb === "cpu") return { cands: this.session.view().CPUs.map((c) => String(c.ID)), prefix: word };
+      if (verb === "expect" || verb === "goal") return { cands: n.expect || [], prefix: word };
+      if (verb === "until") return { cands: n.events || [], prefix: word };
       if (SECOND_WORDS[verb]) return { cands: SECOND_WORDS[verb], prefix: word };
     }
     if (verb === "kill" && prev.length >= 2) return { cands: pids, prefix: word };
+    if (verb === "until") return { cands: ["within="], prefix: word };
     if (verb === "call" || verb === "vmlinux" || verb === "task" || verb === "idle") {
       const eq = word.lastIndexOf(">");
       if (word.startsWith("stack=") || eq >= 0) {
@@ -314,6 +315,7 @@ export class Console {
     if (prev.length === 2 && THIRD_WORDS[verb]) return { cands: THIRD_WORDS[verb], prefix: word };
     if (verb === "expect" || verb === "goal") {
       if (prev[1] === "task" && prev.length === 2) return { cands: pids, prefix: word };
+      if ((prev[1] === "event" || prev[1] === "no-event") && prev.length === 2) return { cands: n.events || [], prefix: word };
       if (prev[1] === "task") return { cands: ["patch_state=", "pending=", "state=", "switched"], prefix: word };
     }
     return { cands: [...n.funcs, ...pids], prefix: word };

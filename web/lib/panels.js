@@ -90,7 +90,7 @@ export class TransitionPanel {
         files.has("force") ? act(s, "force", `echo 1 > ${LP}/${t.Patch}/force`, { cls: "danger" }) : null,
         files.has("signal") ? act(s, "send fake signals", `echo 1 > ${LP}/${t.Patch}/signal`) : null,
         act(s, "settle", "settle"),
-        act(s, "wait 16 s", "sleep 16")));
+        t.NextSignal >= 0 ? act(s, "until fake signal", "until signal") : act(s, "wait 16 s", "sleep 16")));
   }
 
   meterId() {

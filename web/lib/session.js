@@ -108,6 +108,33 @@ export class Session extends EventTarget {
   }
 
   /**
+   * Calls fn(events, {rewind}) after every change with the simulator's
+   * events (sim.Event) that are new since the last call; when the timeline
+   * goes back, fn gets [] and rewind: true, and counting restarts there.
+   * Returns a function that unsubscribes.
+   */
+  subscribe(fn) {
+    const count = () => {
+      const last = this.events(0, 1);
+      return last.length ? last[0].Seq + 1 : 0;
+    };
+    let next = count();
+    const on = (e) => {
+      if (e.detail.rewind) {
+        next = count();
+        fn([], { rewind: true });
+        return;
+      }
+      const evs = this.events(next);
+      if (evs.length === 0) return;
+      next = evs[evs.length - 1].Seq + 1;
+      fn(evs, { rewind: false });
+    };
+    this.addEventListener("change", on);
+    return () => this.removeEventListener("change", on);
+  }
+
+  /**
    * Runs one line (or a block) of the scenario language.
    * opts.from: "console" | "ui" | "play"; opts.checkpoint (default true).
    */
