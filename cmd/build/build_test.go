@@ -200,14 +200,34 @@ func TestPrepareOutRefusesForeignDir(t *testing.T) {
 	if err := prepareOut(out); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "old.js"), nil, 0o644); err != nil {
+	if err := os.MkdirAll(filepath.Join(out, "lessons"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range []string{"old.js", "lessons/old.html"} {
+		if err := os.WriteFile(filepath.Join(out, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A running cmd/serve holds the directory open (os.Root): it must see
+	// the next build, so the directory is emptied, not replaced.
+	served, err := os.OpenRoot(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer served.Close()
 	if err := prepareOut(out); err != nil {
 		t.Fatalf("second build into our own dir: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "old.js")); err == nil {
-		t.Error("stale file survived")
+	for _, f := range []string{"old.js", "lessons"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("stale %s survived", f)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "new.js"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := served.Stat("new.js"); err != nil {
+		t.Errorf("a server started before the build does not see it: %v", err)
 	}
 }
 

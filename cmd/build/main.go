@@ -142,7 +142,7 @@ func build(o options) error {
 	return nil
 }
 
-// prepareOut empties out, refusing to touch a non-empty directory it did
+// prepareOut empties out (keeping the directory), refusing to touch a non-empty directory it did
 // not make (a mistyped -out must not delete someone's files).
 func prepareOut(out string) error {
 	ents, err := os.ReadDir(out)
@@ -154,8 +154,12 @@ func prepareOut(out string) error {
 		if _, err := os.Stat(filepath.Join(out, marker)); err != nil {
 			return fmt.Errorf("%s is not empty and was not made by cmd/build (no %s); remove it or pick another -out", out, marker)
 		}
-		if err := os.RemoveAll(out); err != nil {
-			return err
+		// Empty it but keep the directory itself: a running cmd/serve
+		// holds it open (os.Root) and serves the new build at once.
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(out, e.Name())); err != nil {
+				return err
+			}
 		}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
