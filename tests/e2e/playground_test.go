@@ -159,6 +159,11 @@ func TestUntilEvent(t *testing.T) {
 	tb.waitText(transQ, "No transition in progress.")
 	tb.waitText("", "t = 15.816 s")
 	tb.waitJS(`__t.q('.timebar select[aria-label="Run until an event"]').value === ""`, "the Until… menu to go back to its prompt")
+	// "u" focuses the menu, from the keyboard
+	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent("u")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`__t.root().activeElement === __t.q('.timebar select[aria-label="Run until an event"]')`, "u to focus the Until… menu")
 	tb.set(timeQ+` select[aria-label="Run until an event"]`, "until alarm")
 	tb.waitText(consoleQ, "no alarm event within 60s")
 	tb.waitText("", "t = 75.816 s")
