@@ -146,7 +146,7 @@ const SHORTCUTS = [
   ["Space or k", "play / pause simulated time"],
   [".", "step (advance by the step size)"],
   ["s", "settle: run until the transition ends"],
-  ["u", "focus the Until… menu: run time to the next event of a kind"],
+  ["u", "open the Until… menu: run time to the next event of a kind"],
   ["[ or ←", "back one step in the timeline (undo)"],
   ["] or →", "forward one step (redo)"],
   ["f", "fork from here (drop the later steps)"],
@@ -199,7 +199,7 @@ function onKey(e) {
     case "k": return run(() => s.togglePlay());
     case ".": return run(() => pg.step());
     case "s": return run(() => s.exec("settle"));
-    case "u": return run(() => pg.untilSel.focus());
+    case "u": return run(() => pg.openUntil());
     case "[": case "ArrowLeft": return run(() => s.undo());
     case "]": case "ArrowRight": return run(() => s.redo());
     case "f": return run(() => s.fork());

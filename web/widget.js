@@ -223,6 +223,18 @@ export class KlpPlayground extends HTMLElement {
 
   // --- layout --------------------------------------------------------------
 
+  /** Opens the Until… menu and focuses its first entry. */
+  openUntil() {
+    this.untilMenu.hidden = false;
+    this.untilBtn.setAttribute("aria-expanded", "true");
+    this.untilMenu.querySelector("button").focus();
+  }
+
+  closeUntil() {
+    this.untilMenu.hidden = true;
+    this.untilBtn.setAttribute("aria-expanded", "false");
+  }
+
   build() {
     const want = new Set(this.panels());
     this.errorBox = h("div.error", { role: "alert", hidden: true });
@@ -245,15 +257,37 @@ export class KlpPlayground extends HTMLElement {
     this.redoBtn = h("button", { type: "button", onclick: () => this.session.redo(), title: "Forward one step (] or →)" }, "Redo ▶");
     this.forkBtn = h("button", { type: "button", onclick: () => this.session.fork(), title: "Drop the later steps and go on from here (f)" }, "Fork from here");
     this.timeLabel = h("span.timelabel", { "aria-live": "polite" });
-    // Runs time to the next event of a kind (the scenario's `until`); the
-    // choice goes back to the prompt so the same one can be picked again.
-    this.untilSel = h("select", { "aria-label": "Run until an event", title: "Run simulated time until the next event of a kind (at most 60 s)" },
-      h("option", { value: "" }, "Until…"),
-      UNTIL.map(([label, line]) => h("option", { value: line }, label)));
-    this.untilSel.addEventListener("change", () => {
-      const line = this.untilSel.value;
-      this.untilSel.value = "";
-      if (line) this.session.exec(line);
+    // Runs time to the next event of a kind (the scenario's `until`). A
+    // disclosure of buttons rather than a <select>: arrow keys on a
+    // select would run one the moment they move over it.
+    const menuId = `klp-until-${++uid}`;
+    this.untilMenu = h("div.untilmenu", { id: menuId, role: "group", "aria-label": "Run until", hidden: true },
+      UNTIL.map(([label, line]) => h("button", {
+        type: "button",
+        title: line,
+        onclick: () => {
+          this.closeUntil();
+          this.session.exec(line);
+        },
+      }, label)));
+    this.untilBtn = h("button.disclose", {
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": menuId,
+      title: "Run simulated time until the next event of a kind, at most 60 s (u)",
+      onclick: () => (this.untilMenu.hidden ? this.openUntil() : this.closeUntil()),
+    }, "Until…");
+    this.untilMenu.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.stopPropagation();
+        this.closeUntil();
+        this.untilBtn.focus();
+      }
+    });
+    const until = h("div.until", null, this.untilBtn, this.untilMenu);
+    // Leaving the menu (Tab, a click elsewhere) closes it.
+    until.addEventListener("focusout", (e) => {
+      if (!until.contains(e.relatedTarget)) this.closeUntil();
     });
 
     const timebar = h("div.timebar", { role: "toolbar", "aria-label": "Simulated time" },
@@ -261,7 +295,7 @@ export class KlpPlayground extends HTMLElement {
         h("button", { type: "button", onclick: () => this.step(), title: "Advance simulated time by one step (.)" }, "Step"),
         this.stepSel, this.playBtn, this.speedSel,
         h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle"),
-        this.untilSel),
+        until),
       h("div.group.timeline", null, this.undoBtn, this.slider, this.redoBtn, this.forkBtn, this.timeLabel));
 
     const restart = h("button", { type: "button", onclick: () => this.session.seek(0), title: "Back to the start of the scenario (later steps stay until you act)" }, "Restart");

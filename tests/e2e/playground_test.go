@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const (
@@ -154,18 +155,25 @@ func TestUntilEvent(t *testing.T) {
 	tb.waitText(logQ, "livepatch: signaling remaining tasks")
 	tb.waitText(card(42), "patch_state 1 KLP_TRANSITION_PATCHED")
 	tb.waitText("", "t = 14.816 s")
-	tb.set(timeQ+` select[aria-label="Run until an event"]`, `until step "klp_complete_transition"`)
+	tb.click(timeQ, "Until…")
+	tb.waitJS(`!__t.q(".untilmenu").hidden && __t.root().activeElement === __t.q(".untilmenu button")`, "the Until… menu to open with its first entry focused")
+	tb.click(".untilmenu", "the transition completes")
 	tb.waitText(consoleQ, `until step "klp_complete_transition"`, "step event after 1.000s: klp_complete_transition")
 	tb.waitText(transQ, "No transition in progress.")
 	tb.waitText("", "t = 15.816 s")
-	tb.waitJS(`__t.q('.timebar select[aria-label="Run until an event"]').value === ""`, "the Until… menu to go back to its prompt")
-	// "u" focuses the menu, from the keyboard
+	tb.waitJS(`__t.q(".untilmenu").hidden`, "the Until… menu to close after a choice")
+	// "u" opens it from the keyboard, Escape closes it
 	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent("u")); err != nil {
 		t.Fatal(err)
 	}
-	tb.waitJS(`__t.root().activeElement === __t.q('.timebar select[aria-label="Run until an event"]')`, "u to focus the Until… menu")
-	tb.set(timeQ+` select[aria-label="Run until an event"]`, "until alarm")
-	tb.waitText(consoleQ, "no alarm event within 60s")
+	tb.waitJS(`!__t.q(".untilmenu").hidden`, "u to open the Until… menu")
+	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`__t.q(".untilmenu").hidden && __t.root().activeElement === __t.q(".until button.disclose")`, "Escape to close the menu and focus its button")
+	tb.click(timeQ, "Until…")
+	tb.click(".untilmenu", "a checker alarm")
+	tb.waitText(consoleQ, "until alarm", "no alarm event within 60s")
 	tb.waitText("", "t = 75.816 s")
 }
 
