@@ -120,7 +120,15 @@ func (s *Session) check(st Stmt) (bool, string) {
 			if name == "" {
 				return true, "no transition in progress"
 			}
-			return false, fmt.Sprintf("%s is still %s", name, dir(target))
+			// say who holds it, so a learner knows where to look
+			msg := fmt.Sprintf("%s is still %s", name, dir(target))
+			if who, n := m.Blockers(3); n > 0 {
+				msg += ": " + strings.Join(who, "; ")
+				if n > len(who) {
+					msg += fmt.Sprintf(" (and %d more)", n-len(who))
+				}
+			}
+			return false, msg
 		}
 		if name != modName(want) {
 			if name == "" {

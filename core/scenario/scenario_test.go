@@ -209,4 +209,27 @@ func TestGoalsExplain(t *testing.T) {
 	if len(g) != 1 || g[0].OK || !strings.Contains(g[0].Reason, "sleeping on function cmdline_proc_show") {
 		t.Fatalf("goal: %+v", g)
 	}
+	// "transition none" names who holds the transition, and why
+	cases := []struct{ extra, want string }{
+		{"", "livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; swapper/1:0 is running"},
+		{"task 43 bash state=D stack=do_syscall_64>ksys_read>vfs_read>seq_read>cmdline_proc_show>schedule\ntask 44 cat2 state=S stack=cmdline_proc_show\ntask 45 cat3 state=S stack=cmdline_proc_show\n",
+			"livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; bash:43 is sleeping on function cmdline_proc_show; cat2:44 is sleeping on function cmdline_proc_show (and 2 more)"},
+	}
+	for _, c := range cases {
+		src := strings.Replace(src, "insmod", c.extra+"insmod", 1)
+		s, _, err := NewSession("f", src+"\ngoal transition none\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := s.Goals(); len(g) != 1 || g[0].OK || g[0].Reason != c.want {
+			t.Errorf("goal transition none: %+v, want the reason %q", g, c.want)
+		}
+	}
+	s, _, err = NewSession("f", src+"\nsleep 16\ngoal transition none\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := s.Goals(); len(g) != 1 || !g[0].OK || g[0].Reason != "no transition in progress" {
+		t.Errorf("after the transition: %+v", g)
+	}
 }

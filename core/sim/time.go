@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Advance moves time forward by n jiffies, running whatever falls due: the
 // delayed klp_transition_work, idle loops kicked by wake_up_if_idle, and
@@ -89,6 +92,34 @@ func (s *Sim) InTransition() (string, int) {
 		return "", Idle
 	}
 	return s.patches[s.transition].Mod, s.target
+}
+
+// Blockers describes, as "comm:pid why", up to max of the tasks (idle tasks
+// last) that have not reached the target state of the transition in
+// progress, with why the last check failed, and how many there are in all.
+func (s *Sim) Blockers(max int) ([]string, int) {
+	if s.transition < 0 {
+		return nil, 0
+	}
+	var out []string
+	n := 0
+	for _, ts := range [][]Task{s.tasks, s.idle} {
+		for i := range ts {
+			t := &ts[i]
+			if t.PatchState == s.target {
+				continue
+			}
+			n++
+			if len(out) < max {
+				why := t.Blocked
+				if why == "" {
+					why = "has not been checked yet"
+				}
+				out = append(out, t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
+			}
+		}
+	}
+	return out, n
 }
 
 // NextWork returns the jiffy of the next klp_transition_work, or -1.
