@@ -309,7 +309,7 @@ func (s *Sim) Jiffies() uint64 { return s.jiffies }
 // --- log and events -------------------------------------------------------
 
 func (s *Sim) printk(l Level, format string, args ...any) {
-	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: fmt.Sprintf(format, args...)})
+	s.printText(l, fmt.Sprintf(format, args...))
 }
 
 // printText is printk of a line already formatted.

@@ -128,26 +128,34 @@ func (s *Sim) NextWork() int64 { return s.workDue }
 // RunUntilSettled advances until no transition is in progress, or until
 // limit jiffies have passed. It reports whether the transition ended.
 func (s *Sim) RunUntilSettled(limit uint64) bool {
-	end := s.jiffies + limit
-	for s.transition >= 0 && s.jiffies < end {
-		step := end - s.jiffies
-		if s.workDue >= 0 && uint64(s.workDue) > s.jiffies {
-			step = min(step, uint64(s.workDue)-s.jiffies)
-		}
-		s.Advance(step)
-	}
-	return s.transition < 0
+	return s.advanceUntil(limit, func() bool { return s.transition < 0 })
 }
 
 // RunUntil advances time until an event that match accepts happens, or
-// limit jiffies pass, and returns that event. Time jumps from one moment
-// where something can happen to the next (a jiffy with per-tick work, the
-// transition work), so a quiet stretch costs nothing; it stops at the end
-// of the jiffy in which the event happened.
+// limit jiffies pass, and returns that event. It stops at the end of the
+// jiffy in which the event happened.
 func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
-	end := s.jiffies + limit
 	seen := len(s.events)
-	for s.jiffies < end {
+	var hit Event
+	found := s.advanceUntil(limit, func() bool {
+		for ; seen < len(s.events); seen++ {
+			if match(s.events[seen]) {
+				hit = s.events[seen]
+				return true
+			}
+		}
+		return false
+	})
+	return hit, found
+}
+
+// advanceUntil moves time from one moment where something can happen to
+// the next (each jiffy with per-tick work, else the transition work), so
+// a quiet stretch costs nothing, until done holds or limit jiffies pass;
+// it reports done.
+func (s *Sim) advanceUntil(limit uint64, done func() bool) bool {
+	end := s.jiffies + limit
+	for !done() && s.jiffies < end {
 		step := end - s.jiffies
 		if s.tickWork {
 			step = 1
@@ -155,13 +163,8 @@ func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
 			step = min(step, uint64(s.workDue)-s.jiffies)
 		}
 		s.Advance(step)
-		for ; seen < len(s.events); seen++ {
-			if match(s.events[seen]) {
-				return s.events[seen], true
-			}
-		}
 	}
-	return Event{}, false
+	return done()
 }
 
 // Uptime formats the simulated time since boot.

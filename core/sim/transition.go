@@ -276,14 +276,10 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 		stackFn, why = "klp_try_switch_task", "is running"
 	case EINVAL:
 		why = "has an unreliable stack"
-	case EADDRINUSE:
+	default: // EADDRINUSE
 		why = "is sleeping on function " + old
-	default:
-		return false
 	}
-	if t.Blocked != why {
-		t.Blocked = why
-	}
+	t.Blocked = why
 	s.printText(LevelDebug, "livepatch: "+stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
 	return false
 }

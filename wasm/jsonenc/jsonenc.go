@@ -89,70 +89,15 @@ func view(dst []byte, v *sim.View, p *packer) []byte {
 	e.raw(`,"Seed":`)
 	e.uint(v.Seed)
 	e.raw(`,"CPUs":`)
-	if v.CPUs == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range v.CPUs {
-			if i > 0 {
-				e.raw(",")
-			}
-			e.cpu(&v.CPUs[i])
-		}
-		e.raw("]")
-	}
+	list(e, v.CPUs, e.cpu)
 	e.raw(`,"Tasks":`)
-	if v.Tasks == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range v.Tasks {
-			if i > 0 {
-				e.raw(",")
-			}
-			e.task(&v.Tasks[i], p)
-		}
-		e.raw("]")
-	}
+	list(e, v.Tasks, func(t *sim.TaskView) { e.task(t, p) })
 	e.raw(`,"Modules":`)
-	if v.Modules == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range v.Modules {
-			if i > 0 {
-				e.raw(",")
-			}
-			e.module(&v.Modules[i])
-		}
-		e.raw("]")
-	}
+	list(e, v.Modules, e.module)
 	e.raw(`,"Patches":`)
-	if v.Patches == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range v.Patches {
-			if i > 0 {
-				e.raw(",")
-			}
-			e.patch(&v.Patches[i])
-		}
-		e.raw("]")
-	}
+	list(e, v.Patches, e.patch)
 	e.raw(`,"FuncStacks":`)
-	if v.FuncStacks == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range v.FuncStacks {
-			if i > 0 {
-				e.raw(",")
-			}
-			e.funcStack(&v.FuncStacks[i])
-		}
-		e.raw("]")
-	}
+	list(e, v.FuncStacks, e.funcStack)
 	if t := v.Transition; t != nil {
 		e.raw(`,"Transition":{"Patch":`)
 		e.str(t.Patch)
@@ -189,16 +134,7 @@ func view(dst []byte, v *sim.View, p *packer) []byte {
 // Events appends the JSON array of evs to dst.
 func Events(dst []byte, evs []sim.Event) []byte {
 	e := enc(dst)
-	if evs == nil {
-		e.raw("null")
-		return []byte(*e)
-	}
-	e.raw("[")
-	for i := range evs {
-		ev := &evs[i]
-		if i > 0 {
-			e.raw(",")
-		}
+	list(e, evs, func(ev *sim.Event) {
 		e.raw(`{"Seq":`)
 		e.int(int64(ev.Seq))
 		e.raw(`,"Time":`)
@@ -224,24 +160,14 @@ func Events(dst []byte, evs []sim.Event) []byte {
 		e.raw(`,"Text":`)
 		e.str(ev.Text)
 		e.raw("}")
-	}
-	e.raw("]")
+	})
 	return []byte(*e)
 }
 
 // LogLines appends the JSON array of l to dst.
 func LogLines(dst []byte, l []LogLine) []byte {
 	e := enc(dst)
-	if l == nil {
-		e.raw("null")
-		return []byte(*e)
-	}
-	e.raw("[")
-	for i := range l {
-		x := &l[i]
-		if i > 0 {
-			e.raw(",")
-		}
+	list(e, l, func(x *LogLine) {
 		e.raw(`{"Seq":`)
 		e.int(int64(x.Seq))
 		e.raw(`,"Time":`)
@@ -253,8 +179,7 @@ func LogLines(dst []byte, l []LogLine) []byte {
 		e.raw(`,"Dmesg":`)
 		e.str(x.Dmesg)
 		e.raw("}")
-	}
-	e.raw("]")
+	})
 	return []byte(*e)
 }
 
@@ -265,25 +190,15 @@ func Goals(dst []byte, goals []scenario.GoalResult, failures int) []byte {
 	e.raw(`{"failures":`)
 	e.int(int64(failures))
 	e.raw(`,"goals":`)
-	if goals == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range goals {
-			g := &goals[i]
-			if i > 0 {
-				e.raw(",")
-			}
-			e.raw(`{"Goal":`)
-			e.str(g.Goal)
-			e.raw(`,"OK":`)
-			e.bool(g.OK)
-			e.raw(`,"Reason":`)
-			e.str(g.Reason)
-			e.raw("}")
-		}
-		e.raw("]")
-	}
+	list(e, goals, func(g *scenario.GoalResult) {
+		e.raw(`{"Goal":`)
+		e.str(g.Goal)
+		e.raw(`,"OK":`)
+		e.bool(g.OK)
+		e.raw(`,"Reason":`)
+		e.str(g.Reason)
+		e.raw("}")
+	})
 	e.raw("}")
 	return []byte(*e)
 }
@@ -374,21 +289,10 @@ func (e *encoder) task(t *sim.TaskView, p *packer) {
 		e.str(t.Blocked)
 	}
 	e.raw(`,"Stack":`)
-	if t.Stack == nil {
-		e.raw("null")
+	if p != nil {
+		list(e, t.Stack, func(f *sim.FrameView) { e.int(int64(p.ref(f))) })
 	} else {
-		e.raw("[")
-		for i := range t.Stack {
-			if i > 0 {
-				e.raw(",")
-			}
-			if p != nil {
-				e.int(int64(p.ref(&t.Stack[i])))
-			} else {
-				e.frame(&t.Stack[i])
-			}
-		}
-		e.raw("]")
+		list(e, t.Stack, e.frame)
 	}
 	e.raw("}")
 }
@@ -439,53 +343,33 @@ func (e *encoder) patch(p *sim.PatchView) {
 	e.raw(`,"StackOrder":`)
 	e.int(int64(p.StackOrder))
 	e.raw(`,"Objects":`)
-	if p.Objects == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range p.Objects {
-			o := &p.Objects[i]
-			if i > 0 {
-				e.raw(",")
-			}
-			e.raw(`{"Name":`)
-			e.str(o.Name)
-			e.raw(`,"Loaded":`)
-			e.bool(o.Loaded)
+	list(e, p.Objects, func(o *sim.ObjView) {
+		e.raw(`{"Name":`)
+		e.str(o.Name)
+		e.raw(`,"Loaded":`)
+		e.bool(o.Loaded)
+		e.raw(`,"Patched":`)
+		e.bool(o.Patched)
+		e.raw(`,"Dynamic":`)
+		e.bool(o.Dynamic)
+		e.raw(`,"Funcs":`)
+		list(e, o.Funcs, func(f *sim.FuncView) {
+			e.raw(`{"Old":`)
+			e.str(f.Old)
+			e.raw(`,"Sympos":`)
+			e.int(int64(f.Sympos))
+			e.raw(`,"New":`)
+			e.str(f.New)
+			e.raw(`,"Nop":`)
+			e.bool(f.Nop)
 			e.raw(`,"Patched":`)
-			e.bool(o.Patched)
-			e.raw(`,"Dynamic":`)
-			e.bool(o.Dynamic)
-			e.raw(`,"Funcs":`)
-			if o.Funcs == nil {
-				e.raw("null")
-			} else {
-				e.raw("[")
-				for j := range o.Funcs {
-					f := &o.Funcs[j]
-					if j > 0 {
-						e.raw(",")
-					}
-					e.raw(`{"Old":`)
-					e.str(f.Old)
-					e.raw(`,"Sympos":`)
-					e.int(int64(f.Sympos))
-					e.raw(`,"New":`)
-					e.str(f.New)
-					e.raw(`,"Nop":`)
-					e.bool(f.Nop)
-					e.raw(`,"Patched":`)
-					e.bool(f.Patched)
-					e.raw(`,"Transition":`)
-					e.bool(f.Transition)
-					e.raw("}")
-				}
-				e.raw("]")
-			}
+			e.bool(f.Patched)
+			e.raw(`,"Transition":`)
+			e.bool(f.Transition)
 			e.raw("}")
-		}
-		e.raw("]")
-	}
+		})
+		e.raw("}")
+	})
 	e.raw("}")
 }
 
@@ -495,27 +379,17 @@ func (e *encoder) funcStack(f *sim.FuncStackView) {
 	e.raw(`,"Object":`)
 	e.str(f.Object)
 	e.raw(`,"Entries":`)
-	if f.Entries == nil {
-		e.raw("null")
-	} else {
-		e.raw("[")
-		for i := range f.Entries {
-			x := &f.Entries[i]
-			if i > 0 {
-				e.raw(",")
-			}
-			e.raw(`{"Patch":`)
-			e.str(x.Patch)
-			e.raw(`,"New":`)
-			e.str(x.New)
-			e.raw(`,"Nop":`)
-			e.bool(x.Nop)
-			e.raw(`,"Transition":`)
-			e.bool(x.Transition)
-			e.raw("}")
-		}
-		e.raw("]")
-	}
+	list(e, f.Entries, func(x *sim.FuncStackEntry) {
+		e.raw(`{"Patch":`)
+		e.str(x.Patch)
+		e.raw(`,"New":`)
+		e.str(x.New)
+		e.raw(`,"Nop":`)
+		e.bool(x.Nop)
+		e.raw(`,"Transition":`)
+		e.bool(x.Transition)
+		e.raw("}")
+	})
 	e.raw("}")
 }
 
@@ -548,16 +422,22 @@ func (e *encoder) bool(v bool) {
 }
 
 func (e *encoder) strs(l []string) {
-	if l == nil {
+	list(e, l, func(s *string) { e.str(*s) })
+}
+
+// list writes xs as a JSON array, item writing each element, or null for
+// a nil slice, as encoding/json does.
+func list[T any](e *encoder, xs []T, item func(*T)) {
+	if xs == nil {
 		e.raw("null")
 		return
 	}
 	e.raw("[")
-	for i, s := range l {
+	for i := range xs {
 		if i > 0 {
 			e.raw(",")
 		}
-		e.str(s)
+		item(&xs[i])
 	}
 	e.raw("]")
 }

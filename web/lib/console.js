@@ -3,7 +3,7 @@
 // ↑/↓ walk the history, Tab completes verbs, pids, functions, modules and
 // paths, Enter runs, Shift+Enter adds a line (for livepatch blocks).
 
-import { h } from "./dom.js";
+import { appendCapped, h } from "./dom.js";
 
 const MAX_ENTRIES = 2000; // transcript lines kept in the DOM
 // Kernel log lines shown per play tick. A sweep over thousands of tasks
@@ -115,32 +115,9 @@ export class Console {
     return el;
   }
 
-  /**
-   * Appends lines in one DOM write, drops the oldest beyond MAX_ENTRIES,
-   * and scrolls to the end once per frame: a sweep over thousands of
-   * tasks prints thousands of lines, and reading scrollHeight after each
-   * one forced a layout per line.
-   */
+  /** Appends lines to the transcript (see appendCapped). */
   add(nodes) {
-    if (nodes.length === 0) return;
-    if (nodes.length > MAX_ENTRIES) nodes = nodes.slice(nodes.length - MAX_ENTRIES);
-    const frag = document.createDocumentFragment();
-    frag.append(...nodes);
-    this.out.appendChild(frag);
-    const extra = this.out.childElementCount - MAX_ENTRIES;
-    if (extra > 0) {
-      const r = document.createRange();
-      r.setStartBefore(this.out.firstElementChild);
-      r.setEndAfter(this.out.children[extra - 1]);
-      r.deleteContents();
-    }
-    if (!this.scrollPending) {
-      this.scrollPending = true;
-      requestAnimationFrame(() => {
-        this.scrollPending = false;
-        this.out.scrollTop = this.out.scrollHeight;
-      });
-    }
+    appendCapped(this.out, nodes, MAX_ENTRIES);
   }
 
   record({ line, output, error, from }) {

@@ -84,6 +84,37 @@ export function reconcile(el, nodes) {
   }
 }
 
+/**
+ * Appends nodes to a scrolling log, keeps only its last max children
+ * (removed in one range, not one by one) and, if follow, scrolls to the
+ * end at the next animation frame — once per frame, when
+ * the layout is computed anyway, however many lines arrive. The console
+ * and the kernel log panel use it: a sweep over thousands of tasks prints
+ * thousands of lines at once.
+ */
+export function appendCapped(el, nodes, max, follow = true) {
+  if (nodes.length === 0) return;
+  if (nodes.length > max) nodes = nodes.slice(nodes.length - max);
+  const frag = document.createDocumentFragment();
+  frag.append(...nodes);
+  el.appendChild(frag);
+  const extra = el.childElementCount - max;
+  if (extra > 0) {
+    const r = document.createRange();
+    r.setStartBefore(el.firstElementChild);
+    r.setEndAfter(el.children[extra - 1]);
+    r.deleteContents();
+  }
+  if (!follow || scrollPending.has(el)) return;
+  scrollPending.add(el);
+  requestAnimationFrame(() => {
+    scrollPending.delete(el);
+    el.scrollTop = el.scrollHeight;
+  });
+}
+
+const scrollPending = new WeakSet();
+
 /** Formats nanoseconds since boot as seconds with 3 decimals. */
 export function secs(ns) {
   return (ns / 1e9).toFixed(3);

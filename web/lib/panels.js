@@ -6,7 +6,7 @@
 // Meaning is never carried by colour alone: every coloured thing (frame
 // roles, states, flags) also says what it is in text.
 
-import { h, replace, reconcile, secs } from "./dom.js";
+import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
 
 const LP = "/sys/kernel/livepatch";
 const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
@@ -418,29 +418,10 @@ export class LogPanel {
       if (this.next === 0) this.note.textContent = "The kernel log is empty.";
       return;
     }
-    const frag = document.createDocumentFragment();
-    for (const l of lines) {
-      frag.appendChild(h("div", { class: `line lvl-${l.Level}` }, h("span.lvl", null, `<${l.Level}> `), l.Dmesg));
-    }
-    this.out.appendChild(frag);
+    appendCapped(this.out, lines.map((l) => h("div", { class: `line lvl-${l.Level}` }, h("span.lvl", null, `<${l.Level}> `), l.Dmesg)),
+      MAX_LOG, this.atEnd || rewind);
     this.next = lines[lines.length - 1].Seq + 1;
-    const extra = this.out.childElementCount - MAX_LOG;
-    if (extra > 0) {
-      const r = document.createRange();
-      r.setStartBefore(this.out.firstElementChild);
-      r.setEndAfter(this.out.children[extra - 1]);
-      r.deleteContents();
-    }
     this.note.textContent = `${this.next} lines` + (this.next > MAX_LOG ? ` (the last ${MAX_LOG} shown)` : "");
-    if ((this.atEnd || rewind) && !this.scrollPending) {
-      // once per frame, when the layout is computed anyway
-      this.scrollPending = true;
-      requestAnimationFrame(() => {
-        this.scrollPending = false;
-        this.out.scrollTop = this.out.scrollHeight;
-        this.atEnd = true;
-      });
-    }
   }
 }
 

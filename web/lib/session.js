@@ -44,7 +44,7 @@ export class Session extends EventTarget {
   /** The current sim.View (parsed once per change). */
   view() {
     if (!this._view) {
-      this._view = this.api.viewPacked ? unpack(JSON.parse(this.api.viewPacked(this.id))) : JSON.parse(this.api.view(this.id));
+      this._view = unpack(JSON.parse(this.api.viewPacked(this.id)));
       this.hz = this._view.HZ;
     }
     return this._view;
