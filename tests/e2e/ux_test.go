@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,6 +28,8 @@ func TestBuilderInsmodFailsWhereItWas(t *testing.T) {
 	tb.click(".builder", "Declare and insmod")
 	tb.waitText(".builder p.action-error", "could not insert module livepatch-fix: Device or resource busy")
 	tb.waitText(consoleQ, "taken back: livepatch livepatch-fix")
+	eval[bool](tb, `(__t.q(".builder p.action-error").scrollIntoView({block: "center"}), true)`)
+	shot(tb, "builder-error")
 	if src := eval[string](tb, `__t.pg().source()`); strings.Contains(src, "livepatch-fix") {
 		t.Errorf("the failed insmod left its declaration in the session:\n%s", src)
 	}
@@ -175,4 +179,69 @@ func TestProfileSwitchKeepsTimeline(t *testing.T) {
 	tb.set(`select[aria-label="Kernel profile"]`, "4.16")
 	tb.waitText("div.error", "Kernel 4.16 stops the timeline at step", "atomic replace needs kernel 5.1")
 	tb.waitText("", "t = 2.000 s")
+}
+
+// smallTargetsJS lists the page's interactive elements (in the document
+// and the widget's shadow root) smaller than 24×24 CSS px, the WCAG 2.2
+// minimum target size. Links inside running text are exempt, as WCAG
+// exempts them; hidden elements have no box.
+const smallTargetsJS = `(() => {
+  const sel = "button, select, input:not([type=hidden]), textarea, summary, a[href], label.filebtn, [role=button], [tabindex]:not([tabindex='-1'])";
+  const all = [...document.querySelectorAll(sel), ...__t.root().querySelectorAll(sel)];
+  const out = [];
+  for (const e of all) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (e.matches(".visually-hidden, .sr-only")) continue;
+    if (e.tagName === "A" && e.closest("p, li, td, dd") && !e.matches(".navlink")) continue;
+    if (r.width < 24 || r.height < 24) {
+      out.push(e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") + " " +
+        JSON.stringify((e.getAttribute("aria-label") || e.textContent || e.type || "").trim().slice(0, 30)) + " " + Math.round(r.width) + "×" + Math.round(r.height));
+    }
+  }
+  return out;
+})()`
+
+// TestPhoneTargets: at 390 px wide every control of the page is at least
+// 24 px each way, with every disclosure open, in light and dark.
+func TestPhoneTargets(t *testing.T) {
+	for _, scheme := range []string{"light", "dark"} {
+		t.Run(scheme, func(t *testing.T) {
+			tb := newTab(t)
+			if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+				t.Fatal(err)
+			}
+			emulateScheme(tb, scheme)
+			tb.open(siteURL + "/")
+			tb.click(tasksQ, "Spawn task")
+			tb.click(patchesQ, "New livepatch…")
+			tb.click(card(43), "Act on 43")
+			tb.click(timeQ, "Until…")
+			tb.waitJS(`__t.q("form.fork")`, "the task's actions")
+			if small := eval[[]string](tb, smallTargetsJS); len(small) > 0 {
+				t.Errorf("%d controls smaller than 24×24 px at 390 px wide:\n\t%s", len(small), strings.Join(small, "\n\t"))
+			}
+			for _, at := range []string{"form.fork", "details.builder", ".timebar"} {
+				eval[bool](tb, fmt.Sprintf(`(__t.q(%s).scrollIntoView({block: "center"}), true)`, jsString(at)))
+				shot(tb, "phone-"+scheme+"-"+strings.Trim(at, "."))
+			}
+		})
+	}
+}
+
+// shot saves what the viewport shows as $KLP_SHOTS/name.png, for a
+// person to look at; without KLP_SHOTS it does nothing.
+func shot(tb *tab, name string) {
+	tb.t.Helper()
+	dir := os.Getenv("KLP_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
 }
