@@ -53,7 +53,7 @@ insmod lp
 		{"echo 1 > /sys/kernel/livepatch/l", "p/", "/sys/kernel/livepatch/lp/"},
 		{"cat /proc/4", "2/", "/proc/42/"},
 		{"cat /nonexistent/x", "", ""},
-		{"ps 4", "2 ", "42"},            // no rule: functions and pids
+		{"ps 4", "2 ", "42"},               // no rule: functions and pids
 		{"insmod lp\nrmmod l", "p ", "lp"}, // the caret's line only
 		{"bogus z", "", ""},
 	}
