@@ -100,7 +100,7 @@ func cNone(*completer, string) []string { return []string{} }
 
 func cProfiles(*completer, string) []string { return sim.Presets() }
 
-func cEvents(*completer, string) []string { return eventKindNames() }
+func cEvents(*completer, string) []string { return EventKinds() }
 
 func cPIDs(c *completer, _ string) []string {
 	m := c.s.sim
@@ -203,7 +203,8 @@ func (c *completer) paths(w string) ([]string, string) {
 	return out, w
 }
 
-func eventKindNames() []string {
+// EventKinds lists the event kinds by name (for completion and pickers).
+func EventKinds() []string {
 	var out []string
 	for _, k := range sim.EventKinds() {
 		out = append(out, string(k))
