@@ -44,3 +44,29 @@ func TestReplaceKeepsLaterPatches(t *testing.T) {
 		t.Errorf("%d consistency alarms", s.Alarms())
 	}
 }
+
+// rmmod of a target module is refused while a task runs a livepatch's
+// replacement of one of its functions, as it is while the module's own
+// code is on a stack: unloading would unpatch the function under the task.
+func TestRmmodRefusedUnderRunningReplacement(t *testing.T) {
+	for _, prof := range []string{"4.12", "5.1", "6.16"} {
+		t.Run(prof, func(t *testing.T) {
+			s := newSim(t, prof)
+			addMods(t, s, targetMod("tmod", "tmod_a", "tmod_b"), lp("lpa", obj("tmod", "lpa", "tmod_a")))
+			must(t, s.Insmod("tmod"))
+			must(t, s.Insmod("lpa"))
+			settle(t, s)
+			k := spawn(t, s, TaskSpec{PID: 300, Comm: "kbusy", Kind: Kthread, State: Runnable, Stack: frames("kthread", "worker_thread")})
+			must(t, s.Call(k, "tmod_a", 0))
+			if tk, _ := s.Task(k); s.code[tk.Stack[len(tk.Stack)-1].Code].Name != "lpa_tmod_a" {
+				t.Fatalf("the call runs %s, want lpa_tmod_a", s.code[tk.Stack[len(tk.Stack)-1].Code].Name)
+			}
+			wantErrno(t, "rmmod tmod under lpa_tmod_a", s.Rmmod("tmod"), EBUSY)
+			must(t, s.Return(k))
+			wantErrno(t, "rmmod tmod once it returned", s.Rmmod("tmod"), 0)
+			if s.Alarms() != 0 {
+				t.Errorf("%d consistency alarms", s.Alarms())
+			}
+		})
+	}
+}
