@@ -376,10 +376,7 @@ func (s *Sim) patchModuleInit(mi int) error {
 			s.klp(LevelWarn, "The livepatch transition may never complete.")
 		} else {
 			s.klp(LevelErr, "This architecture doesn't have support for the livepatch consistency model.")
-			if s.prof.at(5, 1) {
-				return EOPNOTSUPP
-			}
-			return ENOSYS
+			return s.prof.NoConsistencyErrno()
 		}
 	}
 	spec := m.Spec.Patch
