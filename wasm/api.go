@@ -38,6 +38,7 @@ func handlers() map[string]handler {
 		"destroy":       destroy,
 		"startOutput":   startOutput,
 		"exec":          exec,
+		"execAll":       execAll,
 		"view":          view,
 		"viewPacked":    viewPacked,
 		"events":        events,
@@ -224,6 +225,44 @@ func exec(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return run(in, line, keep)
+}
+
+// maxLines bounds execAll's list of inputs.
+const maxLines = 1000
+
+// execAll(id, lines) → {results: [{output, error}], note: string}: the
+// lines as one action, all applied or none (scenario.Timeline.ExecAll);
+// note says what was taken back, "" when nothing was.
+func execAll(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	v := arg(args, 1)
+	n := -1
+	if v.Type() == safejs.TypeObject {
+		if l, err := v.Length(); err == nil {
+			n = l
+		}
+	}
+	if n < 0 || n > maxLines {
+		return nil, argErrorf("lines must be an array of at most %d strings", maxLines)
+	}
+	lines := make([]string, n)
+	for i := range lines {
+		x, err := v.Index(i)
+		if err != nil {
+			return nil, argErrorf("lines[%d]: %v", i, err)
+		}
+		if lines[i], err = str([]safejs.Value{x}, 0, fmt.Sprintf("lines[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	res, note, err := in.ExecAll(lines)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSON(jsonenc.Results(nil, res, note))
 }
 
 // tick and settle are shorthands for the statements, so that time passing

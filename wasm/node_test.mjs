@@ -84,7 +84,7 @@ test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
   for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
-    "complete", "nextPid", "withProfile", "panels", "compactSource"]) {
+    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource"]) {
     assert.equal(typeof raw[f], "function", f);
   }
 });
@@ -188,6 +188,22 @@ test("exec checkpoints what it applied; the bridge carries the core's timeline",
   assert.deepEqual([h.pos, h.count, h.labels], [1, 2, ["start", "tick 3 …"]]);
   assert.ok(klp.compactSource(id).endsWith("tick 8\n"), klp.compactSource(id));
   assert.throws(() => klp.exec(id, "tick", "yes"), TypeError);
+  klp.destroy(id);
+});
+
+test("execAll: all or nothing", () => {
+  const id = klp.create(sample);
+  klp.checkpoint(id, "start");
+  const src = klp.source(id);
+  const r = klp.execAll(id, ["task 77 x", "insmod nosuch"]);
+  assert.equal(r.results.length, 2);
+  assert.equal(r.results[0].error, null);
+  assert.match(r.note, /^taken back: task 77 x/);
+  assert.equal(klp.source(id), src);
+  assert.equal(klp.execAll(id, ["task 77 x", "tick 1"]).note, "");
+  assert.deepEqual(klp.history(id).labels, ["start", "task 77 x; tick 1"]);
+  assert.throws(() => klp.execAll(id, "tick"), TypeError);
+  assert.throws(() => klp.execAll(id, [1]), TypeError);
   klp.destroy(id);
 });
 

@@ -71,6 +71,63 @@ func (t *Timeline) Exec(text string, checkpoint bool) (out []Out, err error) {
 	return out, err
 }
 
+// Result is what one input printed, and its scenario error.
+type Result struct {
+	Out []Out
+	Err error
+}
+
+// failed tells whether a result counts as a failure for ExecAll: a
+// scenario error, or a command that complained (insmod refused).
+func (r Result) failed() bool {
+	if r.Err != nil {
+		return true
+	}
+	for _, o := range r.Out {
+		if o.Kind == "stderr" {
+			return true
+		}
+	}
+	return false
+}
+
+// ExecAll runs inputs as one action: all of them, or none. When one fails,
+// the rest are not run and the session goes back to the checkpoint it was
+// at (its later checkpoints stay, as the action never happened), so a
+// form whose second step fails leaves nothing of its first behind (a
+// livepatch declared for an insmod that failed would be "declared twice"
+// on the next try). One checkpoint records a whole action that applied
+// something. note says what was taken back, "" when nothing was. A panic
+// in the simulator ends it with an *InternalError.
+func (t *Timeline) ExecAll(inputs []string) (res []Result, note string, err error) {
+	pos, before := t.pos, len(t.cur.src)
+	for _, in := range inputs {
+		out, e := t.Exec(in, false)
+		if _, ok := e.(*InternalError); ok {
+			return res, "", e
+		}
+		res = append(res, Result{out, e})
+		if res[len(res)-1].failed() {
+			break
+		}
+	}
+	changed := len(t.cur.src) != before
+	switch {
+	case len(res) > 0 && res[len(res)-1].failed():
+		if changed && pos >= 0 {
+			_ = t.Seek(pos)
+			note = fmt.Sprintf("taken back: %s (a later step failed)", firstLine(inputs[0]))
+		}
+	case changed:
+		labels := make([]string, len(inputs))
+		for i, in := range inputs {
+			labels[i] = firstLine(in)
+		}
+		t.Checkpoint(strings.Join(labels, "; "))
+	}
+	return res, note, nil
+}
+
 // firstLine labels a checkpoint: the input's first line, "…" when there
 // are more.
 func firstLine(s string) string {

@@ -142,3 +142,39 @@ func TestNextPID(t *testing.T) {
 		}
 	}
 }
+
+func TestExecAll(t *testing.T) {
+	tl, err := NewTimeline("t", timelineScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.Checkpoint("start")
+	start := tl.Session().Source()
+	decl := "livepatch lp2\n  object vmlinux\n    func vfs_read -> lp2_vfs_read\nend"
+	cases := []struct {
+		name    string
+		inputs  []string
+		results int
+		note    string
+		hist    []string
+		source  string // "" : unchanged since start
+	}{
+		// the second step fails: the first is taken back
+		{"taken back", []string{decl, "insmod nosuch"}, 2, "taken back: livepatch lp2 … (a later step failed)", []string{"start"}, ""},
+		// the first step fails: nothing ran, nothing to take back
+		{"first fails", []string{"call 999 x", "tick 1"}, 1, "", []string{"start"}, ""},
+		{"all applied", []string{decl, "insmod lp2"}, 2, "", []string{"start", "livepatch lp2 …; insmod lp2"}, "insmod lp2\n"},
+	}
+	for _, c := range cases {
+		res, note, err := tl.ExecAll(c.inputs)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(res) != c.results || note != c.note || !reflect.DeepEqual(tl.History().Labels, c.hist) {
+			t.Errorf("%s: %d results, note %q, history %q", c.name, len(res), note, tl.History().Labels)
+		}
+		if got := tl.Session().Source(); !strings.HasPrefix(got, start) || !strings.HasSuffix(got, c.source) || (c.source == "") != (got == start) {
+			t.Errorf("%s: source\n%s", c.name, got)
+		}
+	}
+}

@@ -166,38 +166,28 @@ export class Session extends EventTarget {
   }
 
   /**
-   * Runs lines as one action: all of them, or none. If one fails, the
-   * machine goes back to the checkpoint it was at (the console keeps what
-   * ran and says so), so a form whose second step fails leaves nothing of
-   * its first behind (a livepatch declared for an insmod that failed
-   * would be "declared twice" on the next try). One checkpoint records
-   * the whole action. Returns the failing result, or the last one.
+   * Runs lines as one action: all of them, or none (the core's
+   * Timeline.ExecAll): if one fails, the machine goes back to the
+   * checkpoint it was at and the console keeps what ran and says so, so a
+   * form whose second step fails leaves nothing of its first behind. One
+   * checkpoint records the whole action. Returns the failing result, or
+   * the last one.
    */
   execAll(lines, opts = {}) {
     this.pause();
-    const pos = this.history().pos;
-    const before = this.api.source(this.id);
-    let res = null;
-    for (const line of lines) {
-      res = this.exec(line, { ...opts, checkpoint: false });
-      if (failure(res)) break;
+    const from = opts.from || "ui";
+    const { results, note } = this.api.execAll(this.id, lines);
+    this._view = null;
+    results.forEach((res, i) => {
+      this.dispatchEvent(new CustomEvent("exec", { detail: { line: lines[i], output: res.output, error: res.error, from } }));
+    });
+    if (note) {
+      this.dispatchEvent(new CustomEvent("exec", {
+        detail: { line: "", output: [{ kind: "note", text: note }], error: null, from: "timeline" },
+      }));
     }
-    if (failure(res)) {
-      if (this.api.source(this.id) !== before) {
-        // Back to the checkpoint: its later checkpoints stay, as the
-        // action never happened.
-        this.api.seek(this.id, pos);
-        this._view = null;
-        this.dispatchEvent(new CustomEvent("exec", {
-          detail: { line: "", output: [{ kind: "note", text: `taken back: ${firstLine(lines[0])} (a later step failed)` }], error: null, from: "timeline" },
-        }));
-        this.changed(true);
-      }
-    } else if (this.api.source(this.id) !== before) {
-      this.api.checkpoint(this.id, lines.map(firstLine).join("; "));
-      this.changed(false);
-    }
-    return res;
+    this.changed(Boolean(note));
+    return results[results.length - 1] || null;
   }
 
   // --- timeline ---------------------------------------------------------
