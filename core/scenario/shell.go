@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -73,7 +74,7 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	a := st.Args
 	name := modName(a[0].Val)
-	if !contains(m.ModuleNames(), name) {
+	if !slices.Contains(m.ModuleNames(), name) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile())), nil
 		}
@@ -181,15 +182,6 @@ func (s *Session) sleep(st Stmt, out []Out) ([]Out, error) {
 	}
 	s.sim.AdvanceSeconds(sec)
 	return out, nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
