@@ -153,6 +153,27 @@ func cFrames(c *completer, word string) []string {
 	return out
 }
 
+// keyed offers option words and key= names, and after a key's '=' its
+// values (key=value); other words come from rest.
+func keyed(rest source, values map[string][]string, opts ...string) source {
+	return func(c *completer, word string) []string {
+		if k, _, ok := strings.Cut(word, "="); ok {
+			if vals, ok := values[k]; ok {
+				out := make([]string, len(vals))
+				for i, v := range vals {
+					out[i] = k + "=" + v
+				}
+				return out
+			}
+		}
+		out := append([]string(nil), opts...)
+		if rest != nil {
+			out = append(out, rest(c, word)...)
+		}
+		return out
+	}
+}
+
 // completeExpect completes expect and goal: the form, then what the form
 // takes.
 func completeExpect(c *completer, a []string, word string) []string {
