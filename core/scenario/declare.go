@@ -37,6 +37,8 @@ func (s *Session) declare(st Stmt) error {
 				spec.InitLog = append(spec.InitLog, a.Val)
 			case "exit":
 				spec.ExitLog = append(spec.ExitLog, a.Val)
+			case "uses":
+				spec.Uses = append(spec.Uses, strings.Split(a.Val, ",")...)
 			case "init-error":
 				e, ok := sim.ParseErrno(a.Val)
 				if !ok {
@@ -48,7 +50,7 @@ func (s *Session) declare(st Stmt) error {
 					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
 					continue
 				}
-				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME")
+				return s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME")
 			}
 		}
 		if err := m.AddModule(spec); err != nil {

@@ -81,11 +81,17 @@ func (s *Session) shell(st Stmt) ([]Out, error) {
 		if m.ModuleState(name) == sim.ModUnloaded {
 			return fail(sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name))
 		}
+		// kmod's rmmod checks holders and the refcount itself and then
+		// fails with EBUSY without calling delete_module (which would
+		// return EAGAIN).
+		if h := m.Holders(name); len(h) > 0 {
+			return fail(sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use by: %s", name, strings.Join(h, " ")))
+		}
+		if m.ModuleRefcnt(name) != 0 {
+			return fail(sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name))
+		}
 		if err := m.Rmmod(name); err != nil {
 			e := asErrno(err)
-			if e == sim.EBUSY {
-				return fail(e, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name))
-			}
 			return fail(e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error()))
 		}
 	case "echo":

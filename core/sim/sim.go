@@ -180,6 +180,7 @@ type Module struct {
 	KlpAlive bool
 	Base     uint64
 	Params   []string // current values, parallel to Spec.Params
+	Deps     []int    // modules it holds for Spec.Uses (ref_module), by index
 }
 
 // Sim is the simulated kernel. Its zero value is not usable; call New.
@@ -479,6 +480,7 @@ func (s *Sim) Clone() *Sim {
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
 		m.Params = append([]string(nil), m.Params...)
+		m.Deps = append([]int(nil), m.Deps...)
 		c.mods[i] = m // Spec is immutable after AddModule
 	}
 	c.patches = make([]Patch, len(s.patches))

@@ -165,9 +165,13 @@ func (s *Sim) checkedRange(r FuncRef) CodeID {
 	return f.OldCode
 }
 
+// maxStackEntries is MAX_STACK_ENTRIES: klp_check_stack saves at most
+// this many entries, and a reliable walk that finds more fails (-EINVAL).
+const maxStackEntries = 100
+
 // checkStack is klp_check_stack with the table built by buildCheckTable.
 func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
-	if t.Unreliable {
+	if t.Unreliable || len(t.Stack) > maxStackEntries {
 		return EINVAL, ""
 	}
 	best := int32(-1)
@@ -195,7 +199,7 @@ func fastSweep(tasks []Task, target int, table []int32, reliable bool, done []ui
 		if t.PatchState == target {
 			continue
 		}
-		if !reliable || t.Unreliable || t.State == Running || !cleanStack(t.Stack, table) {
+		if !reliable || t.Unreliable || t.State == Running || len(t.Stack) > maxStackEntries || !cleanStack(t.Stack, table) {
 			slow = append(slow, int32(i))
 			continue
 		}
