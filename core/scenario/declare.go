@@ -13,8 +13,8 @@ import (
 var declareVerbs = []Verb{
 	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
 		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
-	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME=DEFAULT]`, Run: (*Session).module,
-		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (an int, or a bool when the default is Y or N)"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME=DEFAULT] [uses=f3,f4]`, Run: (*Session).module,
+		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (an int, or a bool when the default is Y or N); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded"},
 	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
 		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
@@ -53,6 +53,8 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 			spec.InitLog = append(spec.InitLog, a.Val)
 		case "exit":
 			spec.ExitLog = append(spec.ExitLog, a.Val)
+		case "uses":
+			spec.Uses = append(spec.Uses, strings.Split(a.Val, ",")...)
 		case "init-error":
 			e, ok := sim.ParseErrno(a.Val)
 			if !ok {
@@ -64,7 +66,7 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
 				continue
 			}
-			return nil, s.unknownKey(a, "init", "exit", "init-error", "param.NAME")
+			return nil, s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME")
 		}
 	}
 	if err := s.sim.AddModule(spec); err != nil {

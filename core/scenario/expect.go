@@ -346,7 +346,7 @@ func (s *Session) checkEvent(a []Arg) (bool, string) {
 	}
 	var hit string
 	for _, e := range s.sim.Events() {
-		if e.Kind == kind && strings.Contains(e.Text, text) {
+		if e.Kind == kind && e.Matches(text) {
 			hit = e.Text
 			break
 		}

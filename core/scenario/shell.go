@@ -104,11 +104,17 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	if m.ModuleState(name) == sim.ModUnloaded {
 		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
 	}
+	// kmod's rmmod checks holders and the refcount itself and then
+	// fails with EBUSY without calling delete_module (which would
+	// return EAGAIN).
+	if h := m.Holders(name); len(h) > 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use by: %s", name, strings.Join(h, " "))), nil
+	}
+	if m.ModuleRefcnt(name) != 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
+	}
 	if err := m.Rmmod(name); err != nil {
 		e := asErrno(err)
-		if e == sim.EBUSY {
-			return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
-		}
 		return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error())), nil
 	}
 	return out, nil

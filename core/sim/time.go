@@ -48,7 +48,7 @@ func (s *Sim) tick() {
 		if cpu.Curr == 0 {
 			if cpu.Kicked {
 				cpu.Kicked = false
-				s.updatePatchState(&s.idle[c], "idle loop after wake_up_if_idle")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after wake_up_if_idle")
 			}
 			continue
 		}
@@ -59,7 +59,7 @@ func (s *Sim) tick() {
 		}
 		t := s.task(cpu.Curr)
 		if t != nil && !t.InKernel && t.PatchPending {
-			s.updatePatchState(t, "return to user mode after the timer interrupt")
+			s.updatePatchState(t, ReasonKernelExit, "return to user mode after the timer interrupt")
 		}
 	}
 }
@@ -76,7 +76,7 @@ func (s *Sim) transitionWork() {
 		for c := range s.cpus {
 			cpu := &s.cpus[c]
 			if cpu.Online && cpu.Curr == 0 && !cpu.NohzFull {
-				s.updatePatchState(&s.idle[c], "idle loop after a housekeeping wakeup")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after a housekeeping wakeup")
 			}
 		}
 	}
