@@ -143,12 +143,13 @@ type Sim struct {
 	bootJif uint64
 
 	cpus    []CPU
-	tasks   []Task // for_each_process_thread order
-	pidIdx  map[int]int
-	idle    []Task // one per possible CPU
+	tasks   []Task    // for_each_process_thread order
+	tidx    taskIndex // finds a task by pid
+	idle    []Task    // one per possible CPU
 	nextPID int
 
 	code     []Code
+	syms     symtab // index of the live code by object and name
 	nextBase uint64
 
 	mods    []Module
@@ -227,7 +228,7 @@ func New(cfg Config) (*Sim, error) {
 		reliable:   !cfg.NoReliableStacks,
 		seed:       cfg.Seed,
 		rng:        cfg.Seed,
-		pidIdx:     map[int]int{},
+		tidx:       newTaskIndex(),
 		opsByCode:  map[CodeID]int{},
 		warned:     map[string]bool{},
 		transition: -1,
@@ -284,15 +285,14 @@ func checkFuncDecl(f FuncDecl) error {
 func align16(n uint64) uint64 { return (n + 15) &^ 15 }
 
 func (s *Sim) addCode(c Code) CodeID {
-	pos := 1
-	for i := range s.code {
-		if !s.code[i].Dead && s.code[i].Obj == c.Obj && s.code[i].Name == c.Name {
-			pos++
-		}
+	c.Sympos = len(s.syms.ids(c.Obj, c.Name)) + 1
+	if c.Obj == "vmlinux" {
+		s.syms.vmlinuxEnd = max(s.syms.vmlinuxEnd, c.Addr+align16(c.Size))
 	}
-	c.Sympos = pos
 	s.code = append(s.code, c)
-	return CodeID(len(s.code) - 1)
+	id := CodeID(len(s.code) - 1)
+	s.syms.add(&s.code[id], id)
+	return id
 }
 
 // Code returns the code table entry.
@@ -418,11 +418,9 @@ func (s *Sim) Clone() *Sim {
 	for i := range s.idle {
 		c.idle[i] = s.idle[i].clone()
 	}
-	c.pidIdx = make(map[int]int, len(s.pidIdx))
-	for k, v := range s.pidIdx {
-		c.pidIdx[k] = v
-	}
+	c.tidx = s.tidx.clone()
 	c.code = append([]Code(nil), s.code...)
+	c.syms = s.syms.clone()
 	c.mods = make([]Module, len(s.mods))
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
@@ -467,19 +465,10 @@ func (t Task) clone() Task {
 // --- lookups -----------------------------------------------------------------
 
 func (s *Sim) task(pid int) *Task {
-	if i, ok := s.pidIdx[pid]; ok {
+	if i := s.findTask(pid); i >= 0 {
 		return &s.tasks[i]
 	}
 	return nil
-}
-
-func (s *Sim) reindex() {
-	for k := range s.pidIdx {
-		delete(s.pidIdx, k)
-	}
-	for i := range s.tasks {
-		s.pidIdx[s.tasks[i].PID] = i
-	}
 }
 
 func (s *Sim) module(name string) *Module {
@@ -504,10 +493,9 @@ func (s *Sim) objLoaded(name string) bool {
 // It returns the code, how many matches exist, and an error text.
 func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
 	var found []CodeID
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && c.Obj == obj && c.Name == name && c.ForPatch == "" {
-			found = append(found, CodeID(i))
+	for _, id := range s.syms.ids(obj, name) {
+		if s.code[id].ForPatch == "" {
+			found = append(found, id)
 		}
 	}
 	if len(found) == 0 {
