@@ -76,7 +76,7 @@ func stripStamp(l sim.LogLine) string { return l.Text }
 func (s *Session) check(st Stmt) (bool, string) {
 	m := s.sim
 	a := st.Args
-	log := m.Log()[min(s.mark, len(m.Log())):]
+	log := s.logSince(s.mark)
 	switch a[0].Val {
 	case "log", "no-log", "log-contains":
 		want := a[1].Val

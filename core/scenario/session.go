@@ -24,7 +24,7 @@ type Session struct {
 	sim      *sim.Sim
 	src      []string // statements applied so far, printed
 	lastErr  sim.Errno
-	mark     int // log sequence number of the last dmesg -C
+	mark     int // Seq of the first log record after the last dmesg -C
 	goals    []Stmt
 	failures int
 }
@@ -119,6 +119,11 @@ func (s *Session) drain(out []Out) []Out {
 		return out
 	}
 	r := s.sim.Ready()
+	if r.LogDropped > 0 {
+		// What a console prints when the ring overwrote records it had
+		// not printed yet (console_prepend_dropped).
+		out = append(out, Out{Kind: "log", Text: fmt.Sprintf("** %d printk messages dropped **", r.LogDropped), Level: sim.LevelWarn.String()})
+	}
 	for _, l := range r.Log {
 		out = append(out, Out{Kind: "log", Text: l.Dmesg(), Level: l.Level.String()})
 	}
