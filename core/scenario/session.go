@@ -27,16 +27,23 @@ type Session struct {
 	mark     int // Seq of the first log record after the last dmesg -C
 	goals    []Stmt
 	failures int
+	budget   Budget // see budget.go
+	used     Usage
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
 // kept: the error names file, line and column.
 func NewSession(file, src string) (*Session, []Out, error) {
+	return NewSessionBudget(file, src, DefaultBudget())
+}
+
+// NewSessionBudget is NewSession with a budget other than DefaultBudget.
+func NewSessionBudget(file, src string, b Budget) (*Session, []Out, error) {
 	sc, err := Parse(file, src)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Session{file: file}
+	s := &Session{file: file, budget: b.withDefaults()}
 	var out []Out
 	for _, st := range sc.Stmts {
 		o, err := s.Apply(st)
@@ -104,6 +111,7 @@ func (s *Session) ensure(pos Pos) error {
 		p, _ := sim.ParseProfile(sim.DefaultProfile)
 		s.cfg.Profile = p
 	}
+	s.cfg.LogBufLen, s.cfg.MaxEvents = s.budget.LogBufLen, s.budget.Events
 	m, err := sim.New(s.cfg)
 	if err != nil {
 		return s.errf(pos, "%v", err)
@@ -132,10 +140,15 @@ func (s *Session) drain(out []Out) []Out {
 
 // Apply runs one statement.
 func (s *Session) Apply(st Stmt) ([]Out, error) {
+	used, err := s.charge(st)
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.apply(st)
 	out = s.drain(out)
 	if err == nil {
 		s.src = append(s.src, st.String())
+		s.used = used
 	}
 	return out, err
 }
