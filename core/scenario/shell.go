@@ -296,7 +296,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 			if x.Val == "-c" {
 				out = s.printLog(out, maxLevel)
 			}
-			s.mark = len(s.sim.Log())
+			s.mark = s.sim.LogBase() + len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
 			l, ok := sim.ParseLevel(st.Args[i+1].Val)
@@ -313,10 +313,17 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
-	for _, l := range s.sim.Log()[s.mark:] {
+	for _, l := range s.logSince(s.mark) {
 		if l.Level <= maxLevel {
 			out = append(out, Out{Kind: "stdout", Text: l.Dmesg()})
 		}
 	}
 	return out
+}
+
+// logSince returns the log records from Seq seq on that the ring still
+// holds.
+func (s *Session) logSince(seq int) []sim.LogLine {
+	log, base := s.sim.Log(), s.sim.LogBase()
+	return log[min(max(seq-base, 0), len(log)):]
 }
