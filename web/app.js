@@ -4,7 +4,6 @@
 
 import "./widget.js";
 import { decode, fragmentValue, linkFor } from "./lib/share.js";
-import { compactSource } from "./lib/session.js";
 import { download } from "./lib/dom.js";
 
 const pg = document.getElementById("pg");
@@ -103,13 +102,13 @@ let syncedHref = ""; // and its URL (to tell our own entries from pasted links)
 let exampleSrc = ""; // the last example's text as loaded: anything else is work
 
 function synced(href) {
-  syncedSrc = compactSource(pg.source());
+  syncedSrc = pg.shareSource();
   syncedHref = href;
 }
 
 /** Stores the current state in a new history entry, if it changed. */
 async function pushState() {
-  const src = compactSource(pg.source());
+  const src = pg.shareSource();
   if (src === syncedSrc) return;
   let href = location.pathname + location.search;
   try {
@@ -169,11 +168,11 @@ status.after(undoLoad);
 
 async function chooseExample(file) {
   clearTimeout(urlTimer);
-  const hadWork = pg.session && compactSource(pg.source()) !== exampleSrc;
+  const hadWork = pg.session && pg.shareSource() !== exampleSrc;
   await pushState(); // the work, as its own entry
   await loadExample(file);
   await pushState();
-  exampleSrc = compactSource(pg.source());
+  exampleSrc = pg.shareSource();
   undoLoad.hidden = !hadWork;
   if (hadWork) say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}. Your previous session is one step Back.`);
 }
@@ -181,14 +180,14 @@ async function chooseExample(file) {
 async function share() {
   let href;
   try {
-    href = await linkFor(compactSource(pg.source()));
+    href = await linkFor(pg.shareSource());
   } catch (e) {
     showBanner(`No link for this session: ${e.message}`);
     return;
   }
   clearTimeout(urlTimer);
   if (href !== location.href) {
-    history.pushState({ src: compactSource(pg.source()) }, "", href);
+    history.pushState({ src: pg.shareSource() }, "", href);
     synced(location.href);
   }
   shareOut.value = href;

@@ -84,6 +84,32 @@ func TestConsoleRunsShellCommands(t *testing.T) {
 		return ta.value === "cat /sys/kernel/livepatch/livepatch_sample/transition " ? "" : "completed to " + JSON.stringify(ta.value); })()`)
 }
 
+// The console's Tab completion comes from the core (klp.complete): typed
+// keys, as a person presses them.
+func TestConsoleCompletesThroughThePage(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.do(`(() => { __t.q("textarea.cmd").focus(); return ""; })()`)
+	press := func(keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	value := `__t.q("textarea.cmd").value`
+	press("wak", kb.Tab, "42", kb.Tab) // tasks 42 and 43
+	tb.waitJS(value+` === "wake 42 "`, "wak⇥42⇥ to complete to wake 42")
+	// an ambiguous word lists the candidates in the transcript
+	tb.do(`(() => { const ta = __t.q("textarea.cmd"); ta.value = ""; return ""; })()`)
+	press("sys", kb.Tab)
+	tb.waitJS(value+` === "sys"`, "sys⇥ to stay as it is")
+	tb.waitText(consoleQ, "syscall  sysret")
+	press("c", kb.Tab, "42", kb.Enter)
+	tb.waitJS(`[...__t.root().querySelectorAll(".transcript .line")].some((l) => l.innerText === "syscall 42")`, "the completed line to run")
+}
+
 func TestBuildPatchStack(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")

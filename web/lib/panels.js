@@ -170,8 +170,7 @@ export class TasksPanel {
       h("form", {
         onsubmit: (e) => {
           e.preventDefault();
-          const v = s.view();
-          const pid = Math.max(99, ...v.Tasks.map((t) => t.PID)) + 1;
+          const pid = s.nextPid();
           const c = comm.value.trim().replace(/\s+/g, "_") || "task";
           let line = `task ${pid} ${c}`;
           if (state.value === "user") line += " user";
