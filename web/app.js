@@ -68,12 +68,21 @@ async function loadExample(file) {
   say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}`);
 }
 
+/**
+ * Parses and prices text from outside (a link, a file) against the
+ * scenario budget before any of it runs; throws what is wrong and where.
+ */
+function vet(text) {
+  pg.api.cost(text);
+  return text;
+}
+
 /** Opens what the URL asks for: a share link, or the default example. */
 async function open() {
   const frag = fragmentValue(location.hash);
   if (frag) {
     try {
-      const text = await decode(frag);
+      const text = vet(await decode(frag));
       pg.load(text);
       say("Opened the session from the link.");
       examples.value = "";
@@ -138,7 +147,7 @@ async function restore(state) {
   syncedHref = location.href;
   let text = state && typeof state.src === "string" ? state.src : "";
   try {
-    if (!text && fragmentValue(location.hash)) text = await decode(fragmentValue(location.hash));
+    if (!text && fragmentValue(location.hash)) text = vet(await decode(fragmentValue(location.hash)));
     const fresh = !text; // the entry the user arrived on: the default example
     if (fresh) text = await fetchExample(exampleList[0]?.file || "default.klp");
     pg.load(text);

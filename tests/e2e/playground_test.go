@@ -341,6 +341,8 @@ func TestHostileLinks(t *testing.T) {
 		{"long bomb", `"v1." + "7f".repeat(700 << 10)`, "too long"},
 		{"long noise", `"v1." + btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(60000))).repeat(13)).replace(/[+/=]/g, "A")`, "too long"},
 		{"bad scenario", deflateLink("cpus 2\nfrobnicate 7\n"), "frobnicate"},
+		// priced before it runs: refused at once, none of its tasks made
+		{"over budget", deflateLink("vmlinux a b c\n" + strings.Repeat("spawn-random 100000\n", 5)), "tasks limit"},
 		{"binary", deflateLink("\xff\xfe\xfd"), "not UTF-8"},
 		{"bad UTF-8", deflateLink("task 1 \xc0\xaf\n"), "not UTF-8"},
 		{"script markup", deflateLink(`task 1 "<img src=x onerror=alert(1)>"` + "\n<script>alert(1)</script>\n"), "could not be opened"},
