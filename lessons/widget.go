@@ -56,7 +56,7 @@ func (n *Widget) Dump(source []byte, level int) {
 // Panels the widget script (web/widget.js) knows, and "all". A block picks
 // some with ```scenario panels=console,tasks; the lesson's front matter
 // sets the default.
-var knownPanels = []string{"cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console", "all"}
+var knownPanels = []string{"timeline", "cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console", "all"}
 
 // DefaultPanels is what a scenario block shows when neither its info
 // string nor the lesson says otherwise.

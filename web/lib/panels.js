@@ -7,6 +7,7 @@
 // roles, states, flags) also says what it is in text.
 
 import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
+import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
 const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
@@ -243,7 +244,7 @@ export class TasksPanel {
         t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
       flags.length ? h("div.flags", null, flags) : null,
       t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
-      this.stack(t),
+      this.stack(view, t),
       t.Kind === "idle" ? null : h("button.disclose", {
         type: "button",
         "aria-expanded": String(open),
@@ -257,9 +258,10 @@ export class TasksPanel {
       open ? this.actions(t, key) : null);
   }
 
-  stack(t) {
+  stack(view, t) {
     if (!t.Stack || t.Stack.length === 0) return h("p.nostack", null, "no kernel stack");
-    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f) => h("li", { class: `frame role-${f.Role}` },
+    const stop = checkedFrame(view, t);
+    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f, i) => h("li", { class: `frame role-${f.Role}${i === stop ? " checked" : ""}`, title: i === stop ? "the stack check stops here" : false },
       h("span.role", null, f.Role), " ",
       h("code", null, f.Text),
       f.Patch ? h("span.by", null, ` from ${f.Patch}`) : null,
@@ -306,11 +308,13 @@ export class PatchesPanel {
     this.session = session;
     this.list = h("ul.patches-list");
     this.mods = h("div.modules");
-    this.el = panel("patches", "Livepatches", this.list, this.mods, builder ? builder.el : null);
+    this.drawn = h("div.pstack", { "aria-hidden": "false" });
+    this.el = panel("patches", "Livepatches", this.drawn, this.list, this.mods, builder ? builder.el : null);
   }
 
   update(view) {
     const s = this.session;
+    drawPatchStack(this.drawn, view);
     const patches = view.Patches || [];
     replace(this.list, patches.length === 0
       ? h("li.none", null, "No livepatch loaded.")
@@ -361,10 +365,13 @@ export class FuncStacksPanel {
   constructor(session) {
     this.session = session;
     this.list = h("ul.funcstacks-list");
-    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.list);
+    this.drawn = h("div.fstacks");
+    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.drawn,
+      h("details.aslist", null, h("summary", null, "as a list"), this.list));
   }
 
   update(view) {
+    drawFuncStacks(this.drawn, view);
     const fs = view.FuncStacks || [];
     replace(this.list, fs.length === 0
       ? h("li.none", null, "No function is patched: no ftrace handler is attached.")
