@@ -156,6 +156,17 @@ func TestTimelineManyTasks(t *testing.T) {
 	if n := tb.count(tlQ + " g.lane.task"); n > 80 {
 		t.Errorf("%d task lanes drawn: only those on screen should be", n)
 	}
+	// the task list is virtual: only the cards on screen exist, and
+	// scrolling it builds the next ones
+	if n := tb.count("li.task"); n == 0 || n > 120 {
+		t.Errorf("%d task cards built for 2002 tasks", n)
+	}
+	tb.do(`(() => { const s = __t.q(".tasks-scroll"); s.scrollTop = s.scrollHeight / 2; return ""; })()`)
+	tb.waitJS(`[...__t.root().querySelectorAll("li.task")].some((c) => Number(c.dataset.pid) > 400)`, "cards further down after scrolling")
+	if n := tb.count("li.task"); n > 120 {
+		t.Errorf("%d task cards after scrolling", n)
+	}
+	tb.shot(".panel.tasks", "tasklist-virtual")
 	// scrolling the lanes draws the next ones
 	tb.do(`(() => { const s = __t.q(".tl-scroll"); s.scrollTop = 16 * 1000; s.dispatchEvent(new Event("scroll")); return ""; })()`)
 	tb.waitJS(`[...__t.root().querySelectorAll("`+tlQ+` g.lane.task")].some((g) => Number(g.dataset.pid) > 900)`, "lanes further down after scrolling")

@@ -10,7 +10,11 @@ import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
 import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
-const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
+// Up to this many matching tasks every card is built; beyond it the list
+// is virtual: only the cards in (and near) the scrolled-to part exist, with
+// padding standing in for the rest.
+const ALL_CARDS = 60;
+const OVERSCAN_ROWS = 3;
 
 function panel(cls, title, ...rest) {
   const id = `klp-h-${cls}-${Math.random().toString(36).slice(2, 8)}`;
@@ -152,8 +156,18 @@ export class TasksPanel {
     this.filter.addEventListener("input", () => this.update(this.session.view()));
     this.summary = h("p.summary");
     this.list = h("ul.tasks-list");
+    this.scroller = h("div.tasks-scroll", null, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.scrollQueued || !this.virtual) return;
+      this.scrollQueued = true;
+      requestAnimationFrame(() => {
+        this.scrollQueued = false;
+        this.update(this.session.view());
+      });
+    }, { passive: true });
+    this.cardH = 150; // measured mean card height (px), for the virtual list
     this.spawn = this.spawnForm();
-    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.list);
+    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.scroller);
     this.open = new Set(); // tasks whose actions are shown
     this.cards = new Map(); // key → {sig, el}: the card of each task as last built
   }
@@ -205,12 +219,13 @@ export class TasksPanel {
     const pending = view.Tasks.filter((t) => t.Pending).length;
     const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
     this.summary.textContent = `${plural(users.length, "task")} + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
-      (shown.length > MAX_TASKS ? `; showing ${MAX_TASKS} of ${shown.length} (use the filter)` : q ? `; ${shown.length} match` : "");
+      (q ? `; ${shown.length} match` : "");
+    const win = this.window(shown.length);
     // Cards are rebuilt only when their task changed: while time plays,
     // most tasks stay as they were, and building DOM is the slow part.
     const names = JSON.stringify(view.StateNames);
     const next = new Map();
-    const nodes = shown.slice(0, MAX_TASKS).map((t) => {
+    const nodes = shown.slice(win.from, win.to).map((t) => {
       const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
       const sig = JSON.stringify(t) + names + (this.open.has(key) ? "+" : "-");
       let c = this.cards.get(key);
@@ -220,6 +235,33 @@ export class TasksPanel {
     });
     this.cards = next;
     reconcile(this.list, nodes);
+    this.list.style.paddingTop = `${win.padTop}px`;
+    this.list.style.paddingBottom = `${win.padBottom}px`;
+    if (this.virtual && nodes.length) {
+      // learn the real card height (rows of cols cards) for the padding
+      const rows = Math.ceil(nodes.length / win.cols);
+      const h = (this.list.scrollHeight - win.padTop - win.padBottom) / rows;
+      if (h > 20) this.cardH = this.cardH * 0.5 + h * 0.5;
+    }
+  }
+
+  /**
+   * Which cards to build: all of them for a short list; for a long one the
+   * rows on screen (cards are laid out in cols columns of about cardH px)
+   * plus a few, with padding for the rows before and after.
+   */
+  window(n) {
+    this.virtual = n > ALL_CARDS;
+    this.el.classList.toggle("virtual", this.virtual);
+    if (!this.virtual) return { from: 0, to: n, padTop: 0, padBottom: 0, cols: 1 };
+    // the columns the CSS grid made (auto-fill)
+    const cols = Math.max(1, getComputedStyle(this.list).gridTemplateColumns.split(" ").filter(Boolean).length);
+    const rows = Math.ceil(n / cols);
+    const top = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight || 600;
+    const r0 = Math.max(0, Math.floor(top / this.cardH) - OVERSCAN_ROWS);
+    const r1 = Math.min(rows, Math.ceil((top + height) / this.cardH) + OVERSCAN_ROWS);
+    return { from: r0 * cols, to: Math.min(n, r1 * cols), padTop: r0 * this.cardH, padBottom: (rows - r1) * this.cardH, cols };
   }
 
   card(view, t, key) {
