@@ -274,5 +274,5 @@ func WithProfile(src, profile string) string {
 // Panels are the views a widget can show (web/widget.js builds them; a
 // lesson's scenario block picks some).
 func Panels() []string {
-	return []string{"cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"}
+	return []string{"timeline", "cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"}
 }
