@@ -117,8 +117,18 @@ function synced(href) {
   syncedHref = href;
 }
 
-/** Stores the current state in a new history entry, if it changed. */
-async function pushState() {
+/**
+ * Stores the current state in a new history entry, if it changed. Calls
+ * run one after another (the link is made asynchronously), so entries
+ * keep their order and one state is pushed once.
+ */
+let pushing = Promise.resolve();
+function pushState() {
+  pushing = pushing.then(pushNow, pushNow);
+  return pushing;
+}
+
+async function pushNow() {
   const src = pg.shareSource();
   if (src === syncedSrc) return;
   let href = location.pathname + location.search;
