@@ -12,6 +12,8 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Config describes the simulated machine.
@@ -115,6 +117,55 @@ type Event struct {
 	Patch string `json:",omitempty"`
 	Func  string `json:",omitempty"`
 	Text  string
+	// Switch types a switch event: the patch_state change and its cause.
+	Switch *Switch `json:",omitempty"`
+}
+
+// SwitchReason names the switch point that changed a task's patch_state.
+type SwitchReason string
+
+// Switch reasons. A reversal changes no patch_state (only the pending flags
+// and the target), so it has none.
+const (
+	ReasonStackCheck SwitchReason = "stack check" // klp_try_switch_task: the transition work or a scheduler hook
+	ReasonKernelExit SwitchReason = "kernel exit" // exit to user mode (a syscall, the tick, a signal)
+	ReasonFakeSignal SwitchReason = "fake signal" // the kernel exit a fake signal caused
+	ReasonIdle       SwitchReason = "idle"        // the idle loop, or an offline CPU's idle task
+	ReasonForce      SwitchReason = "force"       // klp_force_transition
+	ReasonFork       SwitchReason = "fork"        // klp_copy_process
+	ReasonComplete   SwitchReason = "complete"    // klp_complete_transition: back to IDLE
+)
+
+// Switch is the typed part of a switch event. One event stands for one
+// task (Event.PID; idle tasks by Event.CPU) or, for the mass switches, for
+// many: PIDs lists the threads one completion attempt switched, and a
+// complete event with no PIDs moved every task.
+type Switch struct {
+	From, To int
+	Reason   SwitchReason
+	PIDs     []int `json:",omitempty"`
+}
+
+// Matches reports whether the event concerns text: its text contains it,
+// or, for a switch event that lists PIDs, text names ("comm:pid" or "pid")
+// one of them. `until switch "cat:42"` and `expect event` use it.
+func (e Event) Matches(text string) bool {
+	if strings.Contains(e.Text, text) {
+		return true
+	}
+	if e.Switch == nil || text == "" {
+		return false
+	}
+	pid, err := strconv.Atoi(text[strings.LastIndexByte(text, ':')+1:])
+	if err != nil {
+		return false
+	}
+	for _, p := range e.Switch.PIDs {
+		if p == pid {
+			return true
+		}
+	}
+	return false
 }
 
 // Ready is what happened since the last call to Sim.Ready.
@@ -137,6 +188,7 @@ type Module struct {
 	KlpAlive bool
 	Base     uint64
 	Params   []string // current values, parallel to Spec.Params
+	Deps     []int    // modules it holds for Spec.Uses (ref_module), by index
 }
 
 // Sim is the simulated kernel. Its zero value is not usable; call New.
@@ -189,8 +241,9 @@ type Sim struct {
 	readyLog int // Seq of the next record Ready returns
 	readyEv  int // Seq of the next event Ready returns
 
-	scratch []int32 // per-sweep lookup table; not part of the state
-	slowIdx []int32 // per-sweep list of tasks for the full check; ditto
+	scratch []int32  // per-sweep lookup table; not part of the state
+	slowIdx []int32  // per-sweep list of tasks for the full check; ditto
+	fastIdx []uint64 // per-sweep list of tasks the first pass switched; ditto
 }
 
 // HZ reports CONFIG_HZ.
@@ -433,6 +486,7 @@ func (s *Sim) Clone() *Sim {
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
 		m.Params = append([]string(nil), m.Params...)
+		m.Deps = append([]int(nil), m.Deps...)
 		c.mods[i] = m // Spec is immutable after AddModule
 	}
 	c.patches = make([]Patch, len(s.patches))
@@ -461,6 +515,7 @@ func (s *Sim) Clone() *Sim {
 	c.events = s.events[:len(s.events):len(s.events)]
 	c.scratch = nil
 	c.slowIdx = nil
+	c.fastIdx = nil
 	return &c
 }
 

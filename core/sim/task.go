@@ -439,8 +439,10 @@ func (s *Sim) selfSwitch(t *Task, how string) {
 		return
 	}
 	names := s.buildCheckTable()
+	was := t.PatchState
 	if s.trySwitchTask(t, names, t.CPU, true) {
-		s.event(Event{Kind: EvSwitch, PID: t.PID, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+		s.event(Event{Kind: EvSwitch, PID: t.PID, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how),
+			Switch: &Switch{From: was, To: t.PatchState, Reason: ReasonStackCheck}})
 	}
 }
 
@@ -455,7 +457,7 @@ func (s *Sim) leaveCPU(t *Task) {
 	t.CPU = -1
 	if c >= 0 && s.cpus[c].Curr == t.PID {
 		s.cpus[c].Curr = 0
-		s.updatePatchState(&s.idle[c], "idle loop")
+		s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop")
 	}
 }
 
@@ -548,9 +550,13 @@ func (s *Sim) SyscallExit(pid int) error {
 // exitToUser is the exit_to_user_mode loop: the switch point, signal
 // delivery (fake signals deliver nothing), and a pending stop.
 func (s *Sim) exitToUser(t *Task, how string) {
+	why := ReasonKernelExit
+	if t.SigPending {
+		why = ReasonFakeSignal // real signals (SIGSTOP, SIGCONT) set no flag here
+	}
 	t.InKernel = false
 	if s.prof.SwitchBeforeSignal() {
-		s.updatePatchState(t, how)
+		s.updatePatchState(t, why, how)
 	}
 	t.SigPending = false
 	if t.StopPending {
@@ -562,7 +568,7 @@ func (s *Sim) exitToUser(t *Task, how string) {
 		return
 	}
 	if !s.prof.SwitchBeforeSignal() {
-		s.updatePatchState(t, how)
+		s.updatePatchState(t, why, how)
 	}
 	if t.State == Running {
 		s.tickWork = true
@@ -675,6 +681,9 @@ func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
 	}
 	s.copyProcess(c, s.task(pid))
 	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, pid, comm, cpid, c.PatchState, c.PatchPending)})
+	if c.PatchState != Idle {
+		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
+	}
 	return cpid, nil
 }
 

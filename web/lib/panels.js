@@ -7,9 +7,15 @@
 // roles, states, flags) also says what it is in text.
 
 import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
+import { ActionError } from "./notice.js";
+import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
-const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
+// Up to this many matching tasks every card is built; beyond it the list
+// is virtual: only the cards in (and near) the scrolled-to part exist, with
+// padding standing in for the rest.
+const ALL_CARDS = 60;
+const OVERSCAN_ROWS = 3;
 
 function panel(cls, title, ...rest) {
   const id = `klp-h-${cls}-${Math.random().toString(36).slice(2, 8)}`;
@@ -151,8 +157,18 @@ export class TasksPanel {
     this.filter.addEventListener("input", () => this.update(this.session.view()));
     this.summary = h("p.summary");
     this.list = h("ul.tasks-list");
+    this.scroller = h("div.tasks-scroll", null, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.scrollQueued || !this.virtual) return;
+      this.scrollQueued = true;
+      requestAnimationFrame(() => {
+        this.scrollQueued = false;
+        this.update(this.session.view());
+      });
+    }, { passive: true });
+    this.cardH = 150; // measured mean card height (px), for the virtual list
     this.spawn = this.spawnForm();
-    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.list);
+    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.scroller);
     this.open = new Set(); // tasks whose actions are shown
     this.cards = new Map(); // key → {sig, el}: the card of each task as last built
   }
@@ -164,21 +180,21 @@ export class TasksPanel {
       h("option", { value: "S" }, "sleeping (S)"), h("option", { value: "D" }, "disk sleep (D)"),
       h("option", { value: "runnable" }, "runnable"), h("option", { value: "user" }, "user space"));
     const stack = h("input", { type: "text", size: "24", placeholder: "stack: a>b>c (outermost first)", "aria-label": "New task: kernel stack, outermost first, > means calls" });
+    const err = new ActionError();
     const form = h("details.spawn", null, h("summary", null, "Spawn task"),
       h("form", {
         onsubmit: (e) => {
           e.preventDefault();
-          const v = s.view();
-          const pid = Math.max(99, ...v.Tasks.map((t) => t.PID)) + 1;
+          const pid = s.nextPid();
           const c = comm.value.trim().replace(/\s+/g, "_") || "task";
           let line = `task ${pid} ${c}`;
           if (state.value === "user") line += " user";
           else line += ` state=${state.value}`;
           const st = stack.value.trim().replace(/\s+/g, "");
           if (st && state.value !== "user") line += ` stack=${st}`;
-          s.exec(line);
+          err.report(s.exec(line));
         },
-      }, comm, state, stack, h("button", { type: "submit" }, "Spawn")));
+      }, comm, state, stack, h("button", { type: "submit" }, "Spawn"), err.el));
     stack.addEventListener("focus", () => {
       // Offer function names as the user types a stack.
       const id = `klp-funcs-${Math.random().toString(36).slice(2, 8)}`;
@@ -204,12 +220,13 @@ export class TasksPanel {
     const pending = view.Tasks.filter((t) => t.Pending).length;
     const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
     this.summary.textContent = `${plural(users.length, "task")} + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
-      (shown.length > MAX_TASKS ? `; showing ${MAX_TASKS} of ${shown.length} (use the filter)` : q ? `; ${shown.length} match` : "");
+      (q ? `; ${shown.length} match` : "");
+    const win = this.window(shown.length);
     // Cards are rebuilt only when their task changed: while time plays,
     // most tasks stay as they were, and building DOM is the slow part.
     const names = JSON.stringify(view.StateNames);
     const next = new Map();
-    const nodes = shown.slice(0, MAX_TASKS).map((t) => {
+    const nodes = shown.slice(win.from, win.to).map((t) => {
       const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
       const sig = JSON.stringify(t) + names + (this.open.has(key) ? "+" : "-");
       let c = this.cards.get(key);
@@ -219,6 +236,33 @@ export class TasksPanel {
     });
     this.cards = next;
     reconcile(this.list, nodes);
+    this.list.style.paddingTop = `${win.padTop}px`;
+    this.list.style.paddingBottom = `${win.padBottom}px`;
+    if (this.virtual && nodes.length) {
+      // learn the real card height (rows of cols cards) for the padding
+      const rows = Math.ceil(nodes.length / win.cols);
+      const h = (this.list.scrollHeight - win.padTop - win.padBottom) / rows;
+      if (h > 20) this.cardH = this.cardH * 0.5 + h * 0.5;
+    }
+  }
+
+  /**
+   * Which cards to build: all of them for a short list; for a long one the
+   * rows on screen (cards are laid out in cols columns of about cardH px)
+   * plus a few, with padding for the rows before and after.
+   */
+  window(n) {
+    this.virtual = n > ALL_CARDS;
+    this.el.classList.toggle("virtual", this.virtual);
+    if (!this.virtual) return { from: 0, to: n, padTop: 0, padBottom: 0, cols: 1 };
+    // the columns the CSS grid made (auto-fill)
+    const cols = Math.max(1, getComputedStyle(this.list).gridTemplateColumns.split(" ").filter(Boolean).length);
+    const rows = Math.ceil(n / cols);
+    const top = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight || 600;
+    const r0 = Math.max(0, Math.floor(top / this.cardH) - OVERSCAN_ROWS);
+    const r1 = Math.min(rows, Math.ceil((top + height) / this.cardH) + OVERSCAN_ROWS);
+    return { from: r0 * cols, to: Math.min(n, r1 * cols), padTop: r0 * this.cardH, padBottom: (rows - r1) * this.cardH, cols };
   }
 
   card(view, t, key) {
@@ -243,7 +287,7 @@ export class TasksPanel {
         t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
       flags.length ? h("div.flags", null, flags) : null,
       t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
-      this.stack(t),
+      this.stack(view, t),
       t.Kind === "idle" ? null : h("button.disclose", {
         type: "button",
         "aria-expanded": String(open),
@@ -257,9 +301,10 @@ export class TasksPanel {
       open ? this.actions(t, key) : null);
   }
 
-  stack(t) {
+  stack(view, t) {
     if (!t.Stack || t.Stack.length === 0) return h("p.nostack", null, "no kernel stack");
-    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f) => h("li", { class: `frame role-${f.Role}` },
+    const stop = checkedFrame(view, t);
+    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f, i) => h("li", { class: `frame role-${f.Role}${i === stop ? " checked" : ""}`, title: i === stop ? "the stack check stops here" : false },
       h("span.role", null, f.Role), " ",
       h("code", null, f.Text),
       f.Patch ? h("span.by", null, ` from ${f.Patch}`) : null,
@@ -270,9 +315,9 @@ export class TasksPanel {
     const s = this.session;
     const p = t.PID;
     const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
+    const err = new ActionError();
     const box = h("div.acts", null,
       h("div.buttons", null,
-        act(s, "fork", `fork ${p}`, { key: `fork:${key}` }),
         act(s, "SIGSTOP", `kill -STOP ${p}`, { key: `stop:${key}` }),
         act(s, "SIGCONT", `kill -CONT ${p}`, { key: `cont:${key}` }),
         act(s, "block (S)", `block ${p}`, { key: `block:${key}` }),
@@ -282,13 +327,15 @@ export class TasksPanel {
         act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
         act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
         act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
+      this.forkForm(t, key, err),
       h("form.call", {
         onsubmit: (e) => {
           e.preventDefault();
           const f = call.value.trim();
-          if (f) s.exec(`call ${p} ${f}`);
+          if (f) err.report(s.exec(`call ${p} ${f}`));
         },
-      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")));
+      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")),
+      err.el);
     call.addEventListener("focus", () => {
       if (call.getAttribute("list")) return;
       const id = `klp-fn-${key}-${Math.random().toString(36).slice(2, 6)}`;
@@ -296,6 +343,29 @@ export class TasksPanel {
       call.setAttribute("list", id);
     }, { once: true });
     return box;
+  }
+
+  /**
+   * fork, with the child's pid and name when the user gives them (a lesson
+   * may ask for a particular pid); empty fields let the kernel choose.
+   */
+  forkForm(t, key, err) {
+    const p = t.PID;
+    const child = h("input", { type: "number", min: "1", step: "1", placeholder: "next", class: "pid", "aria-label": `Child pid for a fork of ${p} (empty: the next free pid)`, "data-focus": `forkpid:${key}` });
+    const comm = h("input", { type: "text", size: "8", placeholder: t.Comm, "aria-label": `Child command name for a fork of ${p} (empty: ${t.Comm})`, "data-focus": `forkcomm:${key}` });
+    const thread = h("input", { type: "checkbox", "aria-label": `Fork of ${p} is a thread (same thread group)`, "data-focus": `forkthr:${key}` });
+    return h("form.fork", {
+      onsubmit: (e) => {
+        e.preventDefault();
+        let line = `fork ${p}`;
+        if (child.value.trim()) line += ` child=${child.value.trim()}`;
+        const c = comm.value.trim().replace(/\s+/g, "_");
+        if (c) line += ` comm=${c}`;
+        if (thread.checked) line += " thread";
+        err.report(this.session.exec(line));
+      },
+    }, h("button", { type: "submit", title: `runs: fork ${p} [child=PID] [comm=NAME] [thread]`, "data-focus": `fork:${key}` }, "fork"),
+    h("label", null, " as pid ", child), h("label", null, " comm ", comm), h("label", null, thread, " thread"));
   }
 }
 
@@ -306,11 +376,13 @@ export class PatchesPanel {
     this.session = session;
     this.list = h("ul.patches-list");
     this.mods = h("div.modules");
-    this.el = panel("patches", "Livepatches", this.list, this.mods, builder ? builder.el : null);
+    this.drawn = h("div.pstack", { "aria-hidden": "false" });
+    this.el = panel("patches", "Livepatches", this.drawn, this.list, this.mods, builder ? builder.el : null);
   }
 
   update(view) {
     const s = this.session;
+    drawPatchStack(this.drawn, view);
     const patches = view.Patches || [];
     replace(this.list, patches.length === 0
       ? h("li.none", null, "No livepatch loaded.")
@@ -361,10 +433,13 @@ export class FuncStacksPanel {
   constructor(session) {
     this.session = session;
     this.list = h("ul.funcstacks-list");
-    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.list);
+    this.drawn = h("div.fstacks");
+    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.drawn,
+      h("details.aslist", null, h("summary", null, "as a list"), this.list));
   }
 
   update(view) {
+    drawFuncStacks(this.drawn, view);
     const fs = view.FuncStacks || [];
     replace(this.list, fs.length === 0
       ? h("li.none", null, "No function is patched: no ftrace handler is attached.")
