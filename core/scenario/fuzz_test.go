@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"encoding/json"
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -105,9 +107,11 @@ func FuzzExec(f *testing.F) {
 }
 
 // stateOf is what two equal sessions share: source, log and view.
-func stateOf(s *Session) string {
+func stateOf(s *Session) string { return s.Source() + logAndView(s) }
+
+// logAndView is the session's kernel log and view.
+func logAndView(s *Session) string {
 	var b strings.Builder
-	b.WriteString(s.Source())
 	for _, l := range s.Sim().Log() {
 		b.WriteString(l.Dmesg() + "\n")
 	}
@@ -117,4 +121,60 @@ func stateOf(s *Session) string {
 	}
 	b.Write(v)
 	return b.String()
+}
+
+// FuzzTimeline drives the bridge's session calls natively: each input
+// line is console input, or @c (checkpoint), @f (fork), @s N (seek). The
+// timeline stays consistent, the session keeps answering, and the share
+// source (CompactSource) replays to the same state.
+func FuzzTimeline(f *testing.F) {
+	const start = "vmlinux f g h\nlivepatch p\n object vmlinux\n  func f -> f2\nend\ntask 1 a state=D stack=g>f\ntask 2 b cpu=0\n"
+	for _, s := range []string{"insmod p\n@c\ntick 100\ntick 200\n@c\n@s 0\nwake 1\n@f\ntick 5", "@c\n@c\n@s 1\n@s 0\ninsmod p\nsettle 5", "fork 2 thread\n@c\nexit 1\n@s 0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, input string) {
+		if len(input) > 2000 {
+			return
+		}
+		withinLimits(t, "Timeline", func() {
+			tl, err := NewTimeline("base", start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(input, "\n") {
+				switch {
+				case line == "@c":
+					tl.Checkpoint(line)
+				case line == "@f":
+					tl.Fork()
+				case strings.HasPrefix(line, "@s "):
+					n, _ := strconv.Atoi(line[3:])
+					_ = tl.Seek(n)
+				default:
+					if _, err := tl.Exec(line, false); err != nil {
+						var ie *InternalError
+						if errors.As(err, &ie) {
+							t.Fatalf("%q: %v", line, err)
+						}
+					}
+				}
+				h := tl.History()
+				if h.Count != len(h.Labels) || h.Pos < -1 || h.Pos >= max(h.Count, 0) && h.Count > 0 || h.Count > MaxCheckpoints {
+					t.Fatalf("after %q: history %+v", line, h)
+				}
+			}
+			cur := tl.Session()
+			if cur.Used().Steps > fuzzBudget.Steps*4 {
+				return
+			}
+			again, _, err := NewSession("link", cur.CompactSource())
+			if err != nil {
+				t.Fatalf("the share source does not run: %v\n%q", err, cur.CompactSource())
+			}
+			// CompactSource merges ticks, so only the sources differ.
+			if x, y := logAndView(cur), logAndView(again); x != y {
+				t.Fatalf("the share source replays to another state:\n%s\n---\n%s", x, y)
+			}
+		})
+	})
 }
