@@ -57,6 +57,7 @@ func handlers() map[string]handler {
 		"complete":      complete,
 		"nextPid":       nextPid,
 		"withProfile":   withProfile,
+		"cost":          cost,
 		"panels":        panels,
 		"profiles":      profiles,
 		"warmup":        warmup,
@@ -158,6 +159,26 @@ func create(args []safejs.Value) (any, error) {
 	nextID++
 	instances[id] = tl
 	return id, nil
+}
+
+// cost(text) → {Tasks, Frames, Funcs, Modules, Steps, Seconds,
+// MaxStmtSeconds}: what the scenario would use of the default budget,
+// priced without running it (scenario.Cost), so that a share link over
+// budget is refused before any of it runs. A scenario that does not parse
+// or passes a limit is an Error naming the line and the limit.
+func cost(args []safejs.Value) (any, error) {
+	text, err := str(args, 0, "scenario text")
+	if err != nil {
+		return nil, err
+	}
+	u, err := scenario.Cost("", text, scenario.DefaultBudget())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"Tasks": u.Tasks, "Frames": u.Frames, "Funcs": u.Funcs, "Modules": u.Modules, "Steps": u.Steps,
+		"Seconds": u.Seconds, "MaxStmtSeconds": u.MaxStmtSeconds,
+	}, nil
 }
 
 // startOutput(id) → [{kind, text, level}]: what running the scenario given
