@@ -52,7 +52,9 @@ func (a Arg) String() string {
 	if a.Key != "" && v == "" && !a.Quoted {
 		return a.Key + "="
 	}
-	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
+	// A bare \r before the line end would read back as a CRLF line end
+	// and vanish, so a word holding one is quoted.
+	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"\r") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
 		v = quote(v)
 	}
 	if a.Key != "" {

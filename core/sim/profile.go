@@ -193,7 +193,7 @@ func (p Profile) Differences() []string {
 		d = append(d, "no system states (klp_state, v5.5)")
 	}
 	if !p.TaskCallFunc() {
-		d = append(d, "per-task debug lines come from klp_check_stack; idle CPUs are not kicked (wake_up_if_idle, v5.16)")
+		d = append(d, "unreliable-stack and sleeping-on-function lines come from klp_check_stack; idle CPUs are not kicked (wake_up_if_idle, v5.16)")
 	}
 	if !p.PatchedAttr() {
 		d = append(d, "no <object>/patched attribute (v6.1)")

@@ -371,10 +371,14 @@ func (s *Sim) tryCompleteTransition() {
 	if !p.Enabled {
 		s.freePatch(pi, true)
 	} else if p.Replace {
+		// klp_free_replaced_patches_async: the patches listed before
+		// the replace patch; one enabled after it (possible once the
+		// replace patch's disable was reversed) stays.
 		for _, x := range append([]int(nil), s.list...) {
-			if x != pi {
-				s.freePatch(x, true)
+			if x == pi {
+				break
 			}
+			s.freePatch(x, true)
 		}
 	}
 }

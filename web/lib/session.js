@@ -156,6 +156,41 @@ export class Session extends EventTarget {
     return res;
   }
 
+  /**
+   * Runs lines as one action: all of them, or none. If one fails, the
+   * machine goes back to the checkpoint it was at (the console keeps what
+   * ran and says so), so a form whose second step fails leaves nothing of
+   * its first behind (a livepatch declared for an insmod that failed
+   * would be "declared twice" on the next try). One checkpoint records
+   * the whole action. Returns the failing result, or the last one.
+   */
+  execAll(lines, opts = {}) {
+    this.pause();
+    const pos = this.history().pos;
+    const before = this.api.source(this.id);
+    let res = null;
+    for (const line of lines) {
+      res = this.exec(line, { ...opts, checkpoint: false });
+      if (failure(res)) break;
+    }
+    if (failure(res)) {
+      if (this.api.source(this.id) !== before) {
+        // Back to the checkpoint: its later checkpoints stay, as the
+        // action never happened.
+        this.api.seek(this.id, pos);
+        this._view = null;
+        this.dispatchEvent(new CustomEvent("exec", {
+          detail: { line: "", output: [{ kind: "note", text: `taken back: ${firstLine(lines[0])} (a later step failed)` }], error: null, from: "timeline" },
+        }));
+        this.changed(true);
+      }
+    } else if (this.api.source(this.id) !== before) {
+      this.api.checkpoint(this.id, lines.map(firstLine).join("; "));
+      this.changed(false);
+    }
+    return res;
+  }
+
   // --- timeline ---------------------------------------------------------
 
   seek(index) {
@@ -232,6 +267,17 @@ export class Session extends EventTarget {
 }
 
 let changeTokens = 0;
+
+/**
+ * What went wrong in an exec result, or "": a scenario error, or what a
+ * shell command printed on stderr (a failing insmod or echo is not a
+ * scenario error: it is recorded and prints the same on replay).
+ */
+export function failure(res) {
+  if (!res) return "";
+  if (res.error) return res.error;
+  return (res.output || []).filter((o) => o.kind === "stderr").map((o) => o.text).join("\n");
+}
 
 /**
  * unpack turns klp.viewPacked's JSON (each task's Stack as indexes into
