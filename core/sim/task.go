@@ -382,9 +382,9 @@ func (s *Sim) mustRun(t *Task, what string) error {
 	}
 }
 
-// Call makes a task call a function: the ftrace handler picks the version
+// call makes a task call a function: the ftrace handler picks the version
 // for a patched function, and a frame is pushed.
-func (s *Sim) Call(pid int, fn string, off uint64) error {
+func (s *Sim) call(pid int, fn string, off uint64) error {
 	t, err := s.actor(pid, "call")
 	if err != nil {
 		return err
@@ -425,8 +425,8 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 	s.checkMix(t)
 }
 
-// Return pops the innermost frame.
-func (s *Sim) Return(pid int) error {
+// doReturn pops the innermost frame.
+func (s *Sim) doReturn(pid int) error {
 	t, err := s.actor(pid, "return")
 	if err != nil {
 		return err
@@ -441,10 +441,10 @@ func (s *Sim) Return(pid int) error {
 	return nil
 }
 
-// Sleep puts a task to sleep where it is: interruptible (S) or not (D),
+// sleep puts a task to sleep where it is: interruptible (S) or not (D),
 // optionally freezable (TASK_FREEZABLE, which the v6.16 __schedule hook
 // looks at).
-func (s *Sim) Sleep(pid int, uninterruptible, freezable bool) error {
+func (s *Sim) sleep(pid int, uninterruptible, freezable bool) error {
 	t, err := s.actor(pid, "sleep")
 	if err != nil {
 		return err
@@ -496,8 +496,8 @@ func (s *Sim) leaveCPU(t *Task) {
 	}
 }
 
-// Wake makes a sleeping task runnable.
-func (s *Sim) Wake(pid int) error {
+// wake makes a sleeping task runnable.
+func (s *Sim) wake(pid int) error {
 	t, err := s.actor(pid, "wake")
 	if err != nil {
 		return err
@@ -515,8 +515,8 @@ func (s *Sim) wakeTask(t *Task) {
 	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d woken", t.Comm, t.PID)})
 }
 
-// Run puts a runnable task on a CPU, preempting whatever ran there.
-func (s *Sim) Run(pid, cpu int) error {
+// runOn puts a runnable task on a CPU, preempting whatever ran there.
+func (s *Sim) runOn(pid, cpu int) error {
 	t, err := s.actor(pid, "run")
 	if err != nil {
 		return err
@@ -547,8 +547,8 @@ func (s *Sim) Run(pid, cpu int) error {
 	return nil
 }
 
-// SyscallEnter enters the kernel from user mode.
-func (s *Sim) SyscallEnter(pid int) error {
+// syscallEnter enters the kernel from user mode.
+func (s *Sim) syscallEnter(pid int) error {
 	t, err := s.actor(pid, "syscall")
 	if err != nil {
 		return err
@@ -563,9 +563,9 @@ func (s *Sim) SyscallEnter(pid int) error {
 	return nil
 }
 
-// SyscallExit returns all the way to user mode: every frame returns, and
+// syscallExit returns all the way to user mode: every frame returns, and
 // the exit path runs klp_update_patch_state.
-func (s *Sim) SyscallExit(pid int) error {
+func (s *Sim) syscallExit(pid int) error {
 	t, err := s.actor(pid, "sysret")
 	if err != nil {
 		return err
@@ -669,9 +669,9 @@ func (s *Sim) restartSyscall(t *Task) {
 	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d restarts its syscall and sleeps again", t.Comm, t.PID)})
 }
 
-// CondResched is a cond_resched() call by a running kernel task; from v6.4
+// condResched is a cond_resched() call by a running kernel task; from v6.4
 // to v6.15 it tries to switch the caller.
-func (s *Sim) CondResched(pid int) error {
+func (s *Sim) condResched(pid int) error {
 	t, err := s.actor(pid, "cond_resched")
 	if err != nil {
 		return err
@@ -722,8 +722,8 @@ func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
 	return cpid, nil
 }
 
-// Exit ends a task.
-func (s *Sim) Exit(pid int) error {
+// exit ends a task.
+func (s *Sim) exit(pid int) error {
 	t, err := s.actor(pid, "exit")
 	if err != nil {
 		return err
@@ -736,8 +736,8 @@ func (s *Sim) Exit(pid int) error {
 	return nil
 }
 
-// Kill sends STOP, CONT or KILL.
-func (s *Sim) Kill(pid int, sig string) error {
+// kill sends STOP, CONT or KILL.
+func (s *Sim) kill(pid int, sig string) error {
 	t, err := s.actor(pid, "kill")
 	if err != nil {
 		return err
@@ -782,9 +782,9 @@ func (s *Sim) Kill(pid int, sig string) error {
 	return nil
 }
 
-// Trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
+// trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
 // does not wake a traced task.
-func (s *Sim) Trace(pid int, on bool) error {
+func (s *Sim) trace(pid int, on bool) error {
 	t, err := s.actor(pid, "ptrace")
 	if err != nil {
 		return err
@@ -809,8 +809,8 @@ func (s *Sim) Trace(pid int, on bool) error {
 	return nil
 }
 
-// SetUnreliable marks a task's stack as one the unwinder cannot trust.
-func (s *Sim) SetUnreliable(pid int, on bool) error {
+// setUnreliable marks a task's stack as one the unwinder cannot trust.
+func (s *Sim) setUnreliable(pid int, on bool) error {
 	t, err := s.actor(pid, "unreliable")
 	if err != nil {
 		return err
@@ -819,8 +819,8 @@ func (s *Sim) SetUnreliable(pid int, on bool) error {
 	return nil
 }
 
-// SetNoRCU marks a task as running where RCU is not watching.
-func (s *Sim) SetNoRCU(pid int, on bool) error {
+// setNoRCU marks a task as running where RCU is not watching.
+func (s *Sim) setNoRCU(pid int, on bool) error {
 	t, err := s.actor(pid, "norcu")
 	if err != nil {
 		return err
@@ -829,8 +829,8 @@ func (s *Sim) SetNoRCU(pid int, on bool) error {
 	return nil
 }
 
-// SetCPUOnline brings a CPU up or down (CPU hotplug).
-func (s *Sim) SetCPUOnline(cpu int, on bool) error {
+// setCPUOnline brings a CPU up or down (CPU hotplug).
+func (s *Sim) setCPUOnline(cpu int, on bool) error {
 	if cpu < 0 || cpu >= len(s.cpus) {
 		return ENOENT
 	}
