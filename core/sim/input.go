@@ -45,6 +45,15 @@ type (
 	SyscallExit  struct{ PID int }
 	// CondResched: a running kernel task calls cond_resched().
 	CondResched struct{ PID int }
+	// ForkBegin is fork up to dup_task_struct (the child's thread flags
+	// copied); ForkFinish is klp_copy_process and the child joining the
+	// task list. Other inputs may come in between (the pre-6.1 race).
+	ForkBegin struct {
+		PID, Child int
+		Comm       string
+		Thread     bool
+	}
+	ForkFinish struct{ Child int }
 	// Exit: the task exits.
 	Exit struct{ PID int }
 	// Kill sends STOP, CONT, KILL, TERM or INT.
@@ -103,6 +112,8 @@ func (SyscallEnter) input()   {}
 func (SyscallExit) input()    {}
 func (CondResched) input()    {}
 func (Exit) input()           {}
+func (ForkBegin) input()      {}
+func (ForkFinish) input()     {}
 func (Kill) input()           {}
 func (Trace) input()          {}
 func (SetUnreliable) input()  {}
@@ -145,6 +156,11 @@ func (s *Sim) Step(in Input) error {
 		return s.condResched(in.PID)
 	case Exit:
 		return s.exit(in.PID)
+	case ForkBegin:
+		_, err := s.forkBegin(in)
+		return err
+	case ForkFinish:
+		return s.forkFinish(in.Child)
 	case Kill:
 		return s.kill(in.PID, in.Sig)
 	case Trace:
@@ -197,6 +213,9 @@ type Next struct {
 // tick.
 func (s *Sim) Pending() []Next {
 	var out []Next
+	for _, f := range s.forking {
+		out = append(out, Next{s.jiffies, ForkFinish{Child: f.Child}, fmt.Sprintf("copy_process of %d goes on: klp_copy_process, then the task list", f.Child)})
+	}
 	if s.tickWork {
 		for c := range s.cpus {
 			if cpu := &s.cpus[c]; cpu.Online && cpu.Curr == 0 && cpu.Kicked && s.idle[c].PatchPending {

@@ -689,37 +689,100 @@ func (s *Sim) condResched(pid int) error {
 }
 
 // Fork creates a child of pid (a thread if thread is set) with
-// klp_copy_process semantics. It returns the child's pid.
+// klp_copy_process semantics, in one go: dup_task_struct and
+// klp_copy_process with nothing in between, as in the typical case. It
+// returns the child's pid.
 func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
-	p, err := s.actor(pid, "fork")
+	cpid, err := s.forkBegin(ForkBegin{PID: pid, Child: childPID, Comm: comm, Thread: thread})
+	if err != nil {
+		return 0, err
+	}
+	return cpid, s.Step(ForkFinish{Child: cpid})
+}
+
+// forking is a child between dup_task_struct and klp_copy_process: not
+// yet on the task list, so no transition sees it.
+type forking struct {
+	Parent, Child, TGID int
+	Comm                string
+	Pending             bool // TIF_PATCH_PENDING as dup_task_struct copied it
+}
+
+// forkBegin is copy_process up to dup_task_struct: the child's thread
+// flags, TIF_PATCH_PENDING among them, are a copy of the parent's now.
+func (s *Sim) forkBegin(in ForkBegin) (int, error) {
+	p, err := s.actor(in.PID, "fork")
 	if err != nil {
 		return 0, err
 	}
 	if err := s.mustRun(p, "fork"); err != nil {
 		return 0, err
 	}
+	comm := in.Comm
 	if comm == "" {
 		comm = p.Comm
 	}
-	tgid := 0
-	if thread {
-		tgid = p.TGID
+	cpid := in.Child
+	if cpid == 0 {
+		cpid = s.allocPID()
+		for s.forkingIdx(cpid) >= 0 {
+			cpid = s.allocPID()
+		}
+	}
+	if s.task(cpid) != nil || s.forkingIdx(cpid) >= 0 {
+		return 0, fmt.Errorf("fork: pid %d already exists", cpid)
+	}
+	f := forking{Parent: in.PID, Child: cpid, Comm: comm, Pending: p.PatchPending}
+	if in.Thread {
+		f.TGID = p.TGID
+	}
+	s.forking = append(s.forking, f)
+	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))})
+	return cpid, nil
+}
+
+func (s *Sim) forkingIdx(child int) int {
+	for i, f := range s.forking {
+		if f.Child == child {
+			return i
+		}
+	}
+	return -1
+}
+
+// forkFinish is the rest of copy_process: klp_copy_process, then the
+// child joins the task list (both under tasklist_lock).
+func (s *Sim) forkFinish(child int) error {
+	i := s.forkingIdx(child)
+	if i < 0 {
+		return fmt.Errorf("fork: no fork of pid %d in progress", child)
+	}
+	f := s.forking[i]
+	s.forking = append(s.forking[:i], s.forking[i+1:]...)
+	p := s.task(f.Parent)
+	if p == nil {
+		return fmt.Errorf("fork: parent %d exited; the fork of %d fails", f.Parent, child)
 	}
 	parent := *p
-	cpid, err := s.Spawn(TaskSpec{PID: childPID, TGID: tgid, Comm: comm, Kind: parent.Kind, State: Runnable, Parent: pid})
+	cpid, err := s.Spawn(TaskSpec{PID: child, TGID: f.TGID, Comm: f.Comm, Kind: parent.Kind, State: Runnable, Parent: f.Parent})
 	if err != nil {
-		return 0, fmt.Errorf("fork: %v", err)
+		return fmt.Errorf("fork: %v", err)
 	}
 	c := s.task(cpid)
 	if c.TGID == 0 {
 		c.TGID = cpid
 	}
-	s.copyProcess(c, s.task(pid))
-	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, pid, comm, cpid, c.PatchState, c.PatchPending)})
+	s.copyProcess(c, s.task(f.Parent))
+	if !s.prof.CopyProcessSyncsFlag() {
+		// Before 747f7a290117 (v6.1) klp_copy_process copied only
+		// patch_state: the flag is still what dup_task_struct copied.
+		c.PatchPending = f.Pending
+	}
+	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)})
 	if c.PatchState != Idle {
 		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
 	}
-	return cpid, nil
+	return nil
 }
 
 // exit ends a task.
