@@ -10,7 +10,7 @@
 //
 // Attributes: scenario-src (URL, relative to the page), or the scenario as
 // a child <template>/<pre>/<code> or plain text; profile (kernel profile
-// to run it under); panels (comma list of cpus, transition, alarms, tasks,
+// to run it under); panels (comma list of timeline, cpus, transition, alarms, tasks,
 // patches, funcstacks, log, console, goals; default all); history-key
 // (localStorage key for the console history); theme (auto|light|dark);
 // manual (build the UI but wait for the page to call load()).
@@ -27,19 +27,9 @@ import { Console } from "./lib/console.js";
 import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
 import { enhance } from "./lib/lessons.js";
+import { Timeline } from "./lib/timeline.js";
 
-export const ALL_PANELS = ["cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"];
 const MAX_SCENARIO = 1 << 20;
-
-/** Replaces (or adds) the kernel line of a scenario. */
-export function withProfile(text, profile) {
-  if (!profile) return text;
-  const lines = text.split("\n");
-  const i = lines.findIndex((l) => /^\s*kernel\s/.test(l));
-  if (i >= 0) lines[i] = `kernel ${profile}`;
-  else lines.unshift(`kernel ${profile}`);
-  return lines.join("\n");
-}
 
 let uid = 0;
 
@@ -158,7 +148,8 @@ export class KlpPlayground extends HTMLElement {
 
   panels() {
     const p = (this.getAttribute("panels") || "all").split(",").map((x) => x.trim()).filter(Boolean);
-    return p.includes("all") ? ALL_PANELS : ALL_PANELS.filter((x) => p.includes(x));
+    const all = this.api.panels();
+    return p.includes("all") ? all : all.filter((x) => p.includes(x));
   }
 
   /** The scenario given in the markup (static fallback text). */
@@ -210,7 +201,7 @@ export class KlpPlayground extends HTMLElement {
       // The manual attribute leaves the first load() to the page (the
       // playground page picks a share link or an example first).
       try {
-        this.load(withProfile(text, this.getAttribute("profile")), { quiet: true });
+        this.load(this.withProfile(text, this.getAttribute("profile")), { quiet: true });
       } catch (e) {
         this.showError(e.message);
         this._reject(e);
@@ -345,6 +336,7 @@ export class KlpPlayground extends HTMLElement {
     const add = (name, p) => {
       if (want.has(name)) list.push(p);
     };
+    add("timeline", new Timeline(s));
     add("cpus", new CPUsPanel(s));
     add("transition", new TransitionPanel(s));
     add("alarms", new AlarmsPanel(s));
@@ -354,9 +346,13 @@ export class KlpPlayground extends HTMLElement {
     add("funcstacks", new FuncStacksPanel(s));
     add("log", new LogPanel(s));
     this.views = list;
-    const els = list.map((p) => p.el);
-    if (want.has("console")) els.push(this.console.el);
-    this.grid.replaceChildren(...els);
+    // The console and the log go in a side pane that stays in view
+    // however long the rest grows (stacked below it on narrow widgets).
+    const side = list.filter((p) => p instanceof LogPanel).map((p) => p.el);
+    if (want.has("console")) side.push(this.console.el);
+    const main = list.filter((p) => !(p instanceof LogPanel)).map((p) => p.el);
+    this.grid.classList.toggle("split", side.length > 0 && main.length > 0);
+    this.grid.replaceChildren(h("div.main", null, main), side.length ? h("div.side", null, side) : null);
   }
 
   // --- sessions --------------------------------------------------------------
@@ -392,10 +388,20 @@ export class KlpPlayground extends HTMLElement {
     return this.session ? this.session.source() : "";
   }
 
+  /** The source a share link carries (runs of ticks merged). */
+  shareSource() {
+    return this.session ? this.session.shareSource() : "";
+  }
+
+  /** The scenario with its kernel line set to profile (none: as it is). */
+  withProfile(text, profile) {
+    return profile ? this.api.withProfile(text, profile) : text;
+  }
+
   setProfile(p) {
     const old = this.session.view().Profile;
     try {
-      this.load(withProfile(this.source(), p));
+      this.load(this.withProfile(this.source(), p));
       this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile`);
     } catch (e) {
       this.profileSel.value = old;

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -341,12 +342,9 @@ func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
 
 // eventKind reads an event kind, suggesting the nearest on a typo.
 func (s *Session) eventKind(a Arg) (sim.EventKind, error) {
-	var names []string
-	for _, k := range sim.EventKinds() {
-		if string(k) == a.Val {
-			return k, nil
-		}
-		names = append(names, string(k))
+	names := EventKinds()
+	if slices.Contains(names, a.Val) {
+		return sim.EventKind(a.Val), nil
 	}
 	msg := fmt.Sprintf("unknown event kind %q (want one of %s)", a.Val, strings.Join(names, ", "))
 	if n := nearest(a.Val, names); n != "" {

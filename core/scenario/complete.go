@@ -100,7 +100,7 @@ func cNone(*completer, string) []string { return []string{} }
 
 func cProfiles(*completer, string) []string { return sim.Presets() }
 
-func cEvents(*completer, string) []string { return eventKindNames() }
+func cEvents(*completer, string) []string { return EventKinds() }
 
 func cPIDs(c *completer, _ string) []string {
 	m := c.s.sim
@@ -153,6 +153,27 @@ func cFrames(c *completer, word string) []string {
 	return out
 }
 
+// keyed offers option words and key= names, and after a key's '=' its
+// values (key=value); other words come from rest.
+func keyed(rest source, values map[string][]string, opts ...string) source {
+	return func(c *completer, word string) []string {
+		if k, _, ok := strings.Cut(word, "="); ok {
+			if vals, ok := values[k]; ok {
+				out := make([]string, len(vals))
+				for i, v := range vals {
+					out[i] = k + "=" + v
+				}
+				return out
+			}
+		}
+		out := append([]string(nil), opts...)
+		if rest != nil {
+			out = append(out, rest(c, word)...)
+		}
+		return out
+	}
+}
+
 // completeExpect completes expect and goal: the form, then what the form
 // takes.
 func completeExpect(c *completer, a []string, word string) []string {
@@ -203,7 +224,8 @@ func (c *completer) paths(w string) ([]string, string) {
 	return out, w
 }
 
-func eventKindNames() []string {
+// EventKinds lists the event kinds by name (for completion and pickers).
+func EventKinds() []string {
 	var out []string
 	for _, k := range sim.EventKinds() {
 		out = append(out, string(k))

@@ -50,7 +50,8 @@ var expectForms = []expectForm{
 	{Name: "log-contains", Min: 1, Usage: `expect log-contains "TEXT"`, Doc: "some line contains TEXT"},
 	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"`, Doc: "the file reads VALUE (trailing newline ignored)"},
 	{Name: "task", Min: 1, Usage: "expect task PID [patch_state=N] [pending=0|1] [state=S] [switched]", Doc: "the task matches",
-		Complete: args(words("patch_state=", "pending=", "state=", "switched"), cPIDs)},
+		Complete: args(keyed(nil, map[string][]string{"patch_state": {"-1", "0", "1"}, "pending": {"0", "1"}, "state": stateNames()},
+			"patch_state=", "pending=", "state=", "switched"), cPIDs)},
 	{Name: "transition", Min: 1, Usage: "expect transition none` / `expect transition PATCH [patching|unpatching]"},
 	{Name: "alarm", Usage: "expect alarm` / `expect no-alarm` / `expect warning` / `expect no-warning", Doc: "consistency-checker alarms, WARN_ON_ONCE"},
 	{Name: "no-alarm"},
@@ -60,10 +61,23 @@ var expectForms = []expectForm{
 	{Name: "error", Min: 1, Usage: "expect error ERRNO", Doc: "the previous command failed with that errno"},
 	{Name: "stack", Min: 3, Usage: "expect stack PID has|lacks FUNC", Doc: "some frame of the task runs FUNC (the code's own name, e.g. `livepatch_cmdline_proc_show`)"},
 	{Name: "event", Min: 1, Usage: `expect event KIND ["TEXT"]` + "` / `expect no-event …", Complete: args(nil, cEvents),
-		Doc: "an event of that kind (`switch`, `signal`, `task`, `func`, `callback`, `module`, `sync`, `warning`, `alarm`, `hazard`, `call`, `step`) whose text contains TEXT happened"},
+		Doc: "an event of that kind (" + eventKindsDoc() + ") whose text contains TEXT happened"},
 	{Name: "no-event", Min: 1, Complete: args(nil, cEvents)},
 	{Name: "hazard", Usage: "expect hazard` / `expect no-hazard", Doc: "the RFC what-if found a handler running where RCU is not watching"},
 	{Name: "no-hazard"},
+}
+
+// eventKindsDoc lists sim's event kinds as the docs show them, so a new
+// kind is documented where it is declared.
+func eventKindsDoc() string {
+	var b strings.Builder
+	for i, k := range sim.EventKinds() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + string(k) + "`")
+	}
+	return b.String()
 }
 
 // ExpectForms lists the forms of expect and goal (for completion).
@@ -118,7 +132,7 @@ func (s *Session) validateExpect(st Stmt) error {
 func (s *Session) check(st Stmt) (bool, string) {
 	m := s.sim
 	a := st.Args
-	log := m.Log()[min(s.mark, len(m.Log())):]
+	log := s.logSince(s.mark)
 	switch a[0].Val {
 	case "log", "no-log", "log-contains":
 		want := a[1].Val

@@ -170,7 +170,7 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 	switch {
 	case st.Verb == "livepatch":
 		return p.livepatchBlock(st)
-	case (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted:
+	case st.isDmesgBlock():
 		for p.i < len(p.lines) {
 			raw := p.lines[p.i]
 			p.i++
@@ -187,6 +187,12 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 		return Stmt{}, false
 	}
 	return st, true
+}
+
+// isDmesgBlock tells an "expect dmesg" or "goal dmesg" block, whose lines
+// follow up to "end".
+func (st Stmt) isDmesgBlock() bool {
+	return (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted
 }
 
 var livepatchLines = []string{"object", "func", "callback", "state", "param", "end"}

@@ -29,7 +29,7 @@ func (st Stmt) String() string {
 		}
 		b.WriteString("\nend")
 	}
-	if len(st.Text) > 0 || ((st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted) {
+	if len(st.Text) > 0 || st.isDmesgBlock() {
 		for _, t := range st.Text {
 			b.WriteString("\n  " + t)
 		}

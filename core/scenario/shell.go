@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -73,7 +74,7 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	a := st.Args
 	name := modName(a[0].Val)
-	if !contains(m.ModuleNames(), name) {
+	if !slices.Contains(m.ModuleNames(), name) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile())), nil
 		}
@@ -103,8 +104,9 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	if m.ModuleState(name) == sim.ModUnloaded {
 		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
 	}
-	// kmod's rmmod checks holders and the refcount itself and fails with
-	// EBUSY without calling delete_module (which would return EAGAIN).
+	// kmod's rmmod checks holders and the refcount itself and then
+	// fails with EBUSY without calling delete_module (which would
+	// return EAGAIN).
 	if h := m.Holders(name); len(h) > 0 {
 		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use by: %s", name, strings.Join(h, " "))), nil
 	}
@@ -186,15 +188,6 @@ func (s *Session) sleep(st Stmt, out []Out) ([]Out, error) {
 	}
 	s.sim.AdvanceSeconds(sec)
 	return out, nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
@@ -303,7 +296,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 			if x.Val == "-c" {
 				out = s.printLog(out, maxLevel)
 			}
-			s.mark = len(s.sim.Log())
+			s.mark = s.sim.LogBase() + len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
 			l, ok := sim.ParseLevel(st.Args[i+1].Val)
@@ -320,10 +313,17 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
-	for _, l := range s.sim.Log()[s.mark:] {
+	for _, l := range s.logSince(s.mark) {
 		if l.Level <= maxLevel {
 			out = append(out, Out{Kind: "stdout", Text: l.Dmesg()})
 		}
 	}
 	return out
+}
+
+// logSince returns the log records from Seq seq on that the ring still
+// holds.
+func (s *Session) logSince(seq int) []sim.LogLine {
+	log, base := s.sim.Log(), s.sim.LogBase()
+	return log[min(max(seq-base, 0), len(log)):]
 }

@@ -147,10 +147,8 @@ func (s *Sim) insmod(name string) error {
 }
 
 func (s *Sim) findCodeIn(obj, name string) CodeID {
-	for i := range s.code {
-		if !s.code[i].Dead && s.code[i].Obj == obj && s.code[i].Name == name {
-			return CodeID(i)
-		}
+	if ids := s.syms.ids(obj, name); len(ids) > 0 {
+		return ids[0]
 	}
 	return NoCode
 }
@@ -240,6 +238,7 @@ func (s *Sim) unloadCode(mi int) {
 	m.Deps = m.Deps[:0]
 	for _, id := range m.Code {
 		s.code[id].Dead = true
+		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
 	}
 	m.Code = m.Code[:0]
 	m.State = ModUnloaded
@@ -546,19 +545,20 @@ func (s *Sim) initPatch(mi int) int {
 					p.Objs = append(p.Objs, Obj{Name: oo.Name, Dynamic: true})
 					no = &p.Objs[len(p.Objs)-1]
 				}
+				// klp_find_func per function, with a set instead of a
+				// scan, so a patch of many functions adds nops in
+				// linear time.
+				have := make(map[FuncSpec]bool, len(no.Funcs))
+				for _, nf := range no.Funcs {
+					have[FuncSpec{Old: nf.Old, Sympos: nf.Sympos}] = true
+				}
 				for _, of := range oo.Funcs {
-					if of.Discarded {
+					k := FuncSpec{Old: of.Old, Sympos: of.Sympos}
+					if of.Discarded || have[k] {
 						continue
 					}
-					dup := false
-					for _, nf := range no.Funcs {
-						if nf.Old == of.Old && nf.Sympos == of.Sympos {
-							dup = true
-						}
-					}
-					if !dup {
-						no.Funcs = append(no.Funcs, Func{Old: of.Old, Sympos: of.Sympos, New: of.Old, Nop: true, OldCode: NoCode, NewCode: NoCode})
-					}
+					have[k] = true
+					no.Funcs = append(no.Funcs, Func{Old: of.Old, Sympos: of.Sympos, New: of.Old, Nop: true, OldCode: NoCode, NewCode: NoCode})
 				}
 			}
 		}

@@ -19,6 +19,9 @@ type Config struct {
 	Seed             uint64
 	// Vmlinux lists the kernel's functions (in link order).
 	Vmlinux []FuncDecl
+	// LogBufLen is log_buf_len in bytes (DefaultLogBufLen if 0);
+	// MaxEvents bounds the event history (DefaultMaxEvents if 0).
+	LogBufLen, MaxEvents int
 }
 
 // Level is a printk log level.
@@ -86,11 +89,12 @@ const (
 	EvAlarm    EventKind = "alarm"    // the consistency checker caught a mix
 	EvHazard   EventKind = "hazard"   // what-if hazard (RFC)
 	EvCall     EventKind = "call"     // the ftrace handler chose a version
+	EvLog      EventKind = "log"      // the kernel log ring buffer wrapped
 )
 
 // EventKinds lists every event kind (for validation and completion).
 func EventKinds() []EventKind {
-	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall}
+	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall, EvLog}
 }
 
 // Event is something that happened, as data, for the UI and tests.
@@ -158,6 +162,10 @@ func (e Event) Matches(text string) bool {
 type Ready struct {
 	Log    []LogLine
 	Events []Event
+	// LogDropped and EventsDropped count what the rings overwrote
+	// before this reader saw it (a console prints
+	// "** N printk messages dropped **" before the next line).
+	LogDropped, EventsDropped int
 }
 
 // Module is a module known to the simulator, loaded or not.
@@ -185,13 +193,14 @@ type Sim struct {
 	bootJif uint64
 
 	cpus    []CPU
-	tasks   []Task // for_each_process_thread order
-	pidIdx  map[int]int
-	idle    []Task // one per possible CPU
+	tasks   []Task    // for_each_process_thread order
+	tidx    taskIndex // finds a task by pid
+	idle    []Task    // one per possible CPU
 	nextPID int
 	forking []forking // children between dup_task_struct and klp_copy_process
 
 	code     []Code
+	syms     symtab // index of the live code by object and name
 	nextBase uint64
 
 	mods    []Module
@@ -217,10 +226,11 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
-	log      []LogLine
-	events   []Event
-	readyLog int
-	readyEv  int
+	log      []LogLine // the kernel log ring: the newest records
+	events   []Event   // the newest events
+	ring     logRing
+	readyLog int // Seq of the next record Ready returns
+	readyEv  int // Seq of the next event Ready returns
 
 	scratch []int32  // per-sweep lookup table; not part of the state
 	slowIdx []int32  // per-sweep list of tasks for the full check; ditto
@@ -271,7 +281,7 @@ func New(cfg Config) (*Sim, error) {
 		reliable:   !cfg.NoReliableStacks,
 		seed:       cfg.Seed,
 		rng:        cfg.Seed,
-		pidIdx:     map[int]int{},
+		tidx:       newTaskIndex(),
 		opsByCode:  map[CodeID]int{},
 		warned:     map[string]bool{},
 		transition: -1,
@@ -279,6 +289,7 @@ func New(cfg Config) (*Sim, error) {
 		workDue:    -1,
 		nextPID:    100,
 		nextBase:   moduleBase,
+		ring:       newLogRing(cfg.LogBufLen, cfg.MaxEvents),
 	}
 	s.jiffies = initialJiffies(cfg.HZ)
 	s.bootJif = s.jiffies
@@ -328,15 +339,14 @@ func checkFuncDecl(f FuncDecl) error {
 func align16(n uint64) uint64 { return (n + 15) &^ 15 }
 
 func (s *Sim) addCode(c Code) CodeID {
-	pos := 1
-	for i := range s.code {
-		if !s.code[i].Dead && s.code[i].Obj == c.Obj && s.code[i].Name == c.Name {
-			pos++
-		}
+	c.Sympos = len(s.syms.ids(c.Obj, c.Name)) + 1
+	if c.Obj == "vmlinux" {
+		s.syms.vmlinuxEnd = max(s.syms.vmlinuxEnd, c.Addr+align16(c.Size))
 	}
-	c.Sympos = pos
 	s.code = append(s.code, c)
-	return CodeID(len(s.code) - 1)
+	id := CodeID(len(s.code) - 1)
+	s.syms.add(&s.code[id], id)
+	return id
 }
 
 // Code returns the code table entry.
@@ -358,7 +368,7 @@ func (s *Sim) printk(l Level, format string, args ...any) {
 
 // printText is printk of a line already formatted.
 func (s *Sim) printText(l Level, text string) {
-	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: text})
+	s.appendLog(LogLine{Time: s.Now(), Level: l, Text: text})
 }
 
 // klp prints with the livepatch pr_fmt prefix.
@@ -367,9 +377,8 @@ func (s *Sim) klp(l Level, format string, args ...any) {
 }
 
 func (s *Sim) event(e Event) {
-	e.Seq = len(s.events)
 	e.Time = s.Now()
-	s.events = append(s.events, e)
+	s.appendEvent(e)
 }
 
 func (s *Sim) step(format string, args ...any) {
@@ -393,6 +402,7 @@ var warnLines = map[string]int{
 // entry goes to the log and an event is recorded; never a Go panic.
 func (s *Sim) warnOnce(site, file, fn string, pid int) {
 	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: "WARN_ON_ONCE: " + site})
+	s.ring.warnings++
 	if s.warned[site] {
 		return
 	}
@@ -406,27 +416,25 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 
 // Ready returns the log lines and events since the previous call.
 func (s *Sim) Ready() Ready {
-	r := Ready{Log: s.log[s.readyLog:len(s.log):len(s.log)], Events: s.events[s.readyEv:len(s.events):len(s.events)]}
-	s.readyLog, s.readyEv = len(s.log), len(s.events)
+	lb, eb := s.ring.logBase, s.ring.evBase
+	r := Ready{LogDropped: max(0, lb-s.readyLog), EventsDropped: max(0, eb-s.readyEv)}
+	from, efrom := max(s.readyLog, lb)-lb, max(s.readyEv, eb)-eb
+	r.Log = s.log[from:len(s.log):len(s.log)]
+	r.Events = s.events[efrom:len(s.events):len(s.events)]
+	s.readyLog, s.readyEv = lb+len(s.log), eb+len(s.events)
 	return r
 }
 
-// Log returns the whole kernel log so far.
+// Log returns the kernel log: every record still in the ring buffer
+// (all of them until it wraps; see LogBase).
 func (s *Sim) Log() []LogLine { return s.log[:len(s.log):len(s.log)] }
 
-// Events returns every event so far.
+// Events returns the events kept: every one until DefaultMaxEvents (or
+// Config.MaxEvents) is reached, then the newest (see EventBase).
 func (s *Sim) Events() []Event { return s.events[:len(s.events):len(s.events)] }
 
 // Warnings counts WARN_ON_ONCE hits; Alarms consistency-checker alarms.
-func (s *Sim) Warnings() int {
-	n := 0
-	for _, e := range s.events {
-		if e.Kind == EvWarning {
-			n++
-		}
-	}
-	return n
-}
+func (s *Sim) Warnings() int { return s.ring.warnings }
 
 // Alarms counts consistency-checker alarms so far.
 func (s *Sim) Alarms() int { return s.alarms }
@@ -462,12 +470,10 @@ func (s *Sim) Clone() *Sim {
 	for i := range s.idle {
 		c.idle[i] = s.idle[i].clone()
 	}
-	c.pidIdx = make(map[int]int, len(s.pidIdx))
-	for k, v := range s.pidIdx {
-		c.pidIdx[k] = v
-	}
+	c.tidx = s.tidx.clone()
 	c.forking = append([]forking(nil), s.forking...)
 	c.code = append([]Code(nil), s.code...)
+	c.syms = s.syms.clone()
 	c.mods = make([]Module, len(s.mods))
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
@@ -514,19 +520,10 @@ func (t Task) clone() Task {
 // --- lookups -----------------------------------------------------------------
 
 func (s *Sim) task(pid int) *Task {
-	if i, ok := s.pidIdx[pid]; ok {
+	if i := s.findTask(pid); i >= 0 {
 		return &s.tasks[i]
 	}
 	return nil
-}
-
-func (s *Sim) reindex() {
-	for k := range s.pidIdx {
-		delete(s.pidIdx, k)
-	}
-	for i := range s.tasks {
-		s.pidIdx[s.tasks[i].PID] = i
-	}
 }
 
 func (s *Sim) module(name string) *Module {
@@ -551,10 +548,9 @@ func (s *Sim) objLoaded(name string) bool {
 // It returns the code, how many matches exist, and an error text.
 func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
 	var found []CodeID
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && c.Obj == obj && c.Name == name && c.ForPatch == "" {
-			found = append(found, CodeID(i))
+	for _, id := range s.syms.ids(obj, name) {
+		if s.code[id].ForPatch == "" {
+			found = append(found, id)
 		}
 	}
 	if len(found) == 0 {

@@ -61,18 +61,11 @@ func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
 		}
 		name, pos = n, v
 	}
-	var objs []string
-	for i := range s.code {
-		c := &s.code[i]
-		if c.Dead || c.Name != name || (obj != "" && c.Obj != obj) {
-			continue
-		}
-		dup := false
-		for _, o := range objs {
-			dup = dup || o == c.Obj
-		}
-		if !dup {
-			objs = append(objs, c.Obj)
+	objs := s.syms.objs[name]
+	if obj != "" {
+		objs = nil
+		if len(s.syms.ids(obj, name)) > 0 {
+			objs = []string{obj}
 		}
 	}
 	if len(objs) == 0 {
@@ -85,13 +78,7 @@ func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
 		return SymRef{}, NoCode, fmt.Errorf("function %s exists in %s: write object:function", name, strings.Join(objs, " and "))
 	}
 	obj = objs[0]
-	var ids []CodeID
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && c.Name == name && c.Obj == obj {
-			ids = append(ids, CodeID(i))
-		}
-	}
+	ids := s.syms.ids(obj, name)
 	if pos == 0 && len(ids) > 1 {
 		return SymRef{}, NoCode, fmt.Errorf("%s has %d functions named %s: add ,sympos (e.g. %s,1)", obj, len(ids), name, name)
 	}
@@ -301,28 +288,6 @@ func (s *Sim) allocPID() int {
 	}
 	s.nextPID++
 	return s.nextPID - 1
-}
-
-// insertTask keeps for_each_process_thread order: a thread goes after the
-// last thread of its group.
-func (s *Sim) insertTask(t Task) {
-	if t.TGID != t.PID {
-		last := -1
-		for i := range s.tasks {
-			if s.tasks[i].TGID == t.TGID {
-				last = i
-			}
-		}
-		if last >= 0 && last < len(s.tasks)-1 {
-			s.tasks = append(s.tasks, Task{})
-			copy(s.tasks[last+2:], s.tasks[last+1:])
-			s.tasks[last+1] = t
-			s.reindex()
-			return
-		}
-	}
-	s.tasks = append(s.tasks, t)
-	s.pidIdx[t.PID] = len(s.tasks) - 1
 }
 
 // SetIdleStack sets the kernel stack of a CPU's idle task.
@@ -793,9 +758,7 @@ func (s *Sim) exit(pid int) error {
 	}
 	s.leaveCPU(t)
 	s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d exits", t.Comm, pid)})
-	i := s.pidIdx[pid]
-	s.tasks = append(s.tasks[:i:i], s.tasks[i+1:]...)
-	s.reindex()
+	s.removeTask(s.findTask(pid))
 	return nil
 }
 

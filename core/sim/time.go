@@ -133,12 +133,12 @@ func (s *Sim) RunUntilSettled(limit uint64) bool {
 // limit jiffies pass, and returns that event. It stops at the end of the
 // jiffy in which the event happened.
 func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
-	seen := len(s.events)
+	seen := s.ring.evBase + len(s.events) // a Seq: the ring may move
 	var hit Event
 	found := s.advanceUntil(limit, func() bool {
-		for ; seen < len(s.events); seen++ {
-			if match(s.events[seen]) {
-				hit = s.events[seen]
+		for seen = max(seen, s.ring.evBase); seen < s.ring.evBase+len(s.events); seen++ {
+			if e := s.events[seen-s.ring.evBase]; match(e) {
+				hit = e
 				return true
 			}
 		}

@@ -84,6 +84,32 @@ func TestConsoleRunsShellCommands(t *testing.T) {
 		return ta.value === "cat /sys/kernel/livepatch/livepatch_sample/transition " ? "" : "completed to " + JSON.stringify(ta.value); })()`)
 }
 
+// The console's Tab completion comes from the core (klp.complete): typed
+// keys, as a person presses them.
+func TestConsoleCompletesThroughThePage(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.do(`(() => { __t.q("textarea.cmd").focus(); return ""; })()`)
+	press := func(keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	value := `__t.q("textarea.cmd").value`
+	press("wak", kb.Tab, "42", kb.Tab) // tasks 42 and 43
+	tb.waitJS(value+` === "wake 42 "`, "wak⇥42⇥ to complete to wake 42")
+	// an ambiguous word lists the candidates in the transcript
+	tb.do(`(() => { const ta = __t.q("textarea.cmd"); ta.value = ""; return ""; })()`)
+	press("sys", kb.Tab)
+	tb.waitJS(value+` === "sys"`, "sys⇥ to stay as it is")
+	tb.waitText(consoleQ, "syscall  sysret")
+	press("c", kb.Tab, "42", kb.Enter)
+	tb.waitJS(`[...__t.root().querySelectorAll(".transcript .line")].some((l) => l.innerText === "syscall 42")`, "the completed line to run")
+}
+
 func TestBuildPatchStack(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")
@@ -368,7 +394,7 @@ func TestPhoneWidthStacksPanels(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.open(siteURL + "/")
-	lefts := eval[[]float64](tb, `[...__t.root().querySelectorAll(".grid > .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left))`)
+	lefts := eval[[]float64](tb, `[...__t.root().querySelectorAll(".grid .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left))`)
 	for _, l := range lefts {
 		if l != lefts[0] {
 			t.Errorf("panels are not stacked at phone width: left edges %v", lefts)
@@ -390,7 +416,7 @@ func TestWidgetsShareOneWasm(t *testing.T) {
 	a := `document.getElementById("a").shadowRoot`
 	b := `document.getElementById("b").shadowRoot`
 	// panels attribute: a has tasks, goals and console only
-	if n := eval[int](tb, a+`.querySelectorAll(".grid > .panel").length`); n != 3 {
+	if n := eval[int](tb, a+`.querySelectorAll(".grid .panel").length`); n != 3 {
 		t.Errorf("widget a has %d panels, want 3 (goals, tasks, console)", n)
 	}
 	if s := eval[string](tb, a+`.querySelector(".panel.goals").innerText`); !strings.Contains(s, "✓ done: transition none") || !strings.Contains(s, "○ not yet: task 7 state=D") {
