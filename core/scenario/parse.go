@@ -65,7 +65,7 @@ type Script struct {
 var verbs = map[string]int{
 	"kernel": 1, "cpus": 1, "hz": 1, "seed": 1, "arch": 1, "vmlinux": 1, "module": 1,
 	"livepatch": 1, "task": 2, "idle": 2,
-	"insmod": 1, "modprobe": 1, "rmmod": 1, "echo": 0, "cat": 1, "ls": 0, "dmesg": 0, "ps": 0, "kill": 2, "sleep": 1,
+	"insmod": 1, "modprobe": 1, "rmmod": 1, "echo": 0, "cat": 1, "ls": 0, "dmesg": 0, "ps": 0, "kill": 2, "sleep": 1, "sysctl": 1,
 	"call": 2, "ret": 1, "block": 1, "wake": 1, "run": 2, "syscall": 1, "sysret": 1, "fork": 1, "exit": 1,
 	"cond_resched": 1, "ptrace": 2, "unreliable": 2, "norcu": 2, "cpu": 2, "tick": 0, "settle": 0, "until": 1,
 	"spawn-random": 1, "expect": 1, "goal": 1,

@@ -9,7 +9,7 @@ import (
 	"github.com/klp-playground/klp/core/sim"
 )
 
-var shellVerbs = map[string]bool{"insmod": true, "modprobe": true, "rmmod": true, "echo": true, "cat": true, "ls": true, "dmesg": true, "ps": true, "kill": true, "sleep": true}
+var shellVerbs = map[string]bool{"insmod": true, "modprobe": true, "rmmod": true, "echo": true, "cat": true, "ls": true, "dmesg": true, "ps": true, "kill": true, "sleep": true, "sysctl": true}
 
 func isShell(v string) bool { return shellVerbs[v] }
 
@@ -144,6 +144,8 @@ func (s *Session) shell(st Stmt) ([]Out, error) {
 				return nil, s.errf(a[0].Pos, "%v", err)
 			}
 		}
+	case "sysctl":
+		return s.sysctl(st, out)
 	case "sleep":
 		sec, ok := parseSeconds(a[0].Val)
 		if !ok {
@@ -268,6 +270,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 			if x.Val == "-c" {
 				out = s.printLog(out, maxLevel)
 			}
+			s.sim.DmesgClear()
 			s.mark = len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
@@ -285,7 +288,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
-	for _, l := range s.sim.Log()[s.mark:] {
+	for _, l := range s.sim.Dmesg() {
 		if l.Level <= maxLevel {
 			out = append(out, Out{Kind: "stdout", Text: l.Dmesg()})
 		}

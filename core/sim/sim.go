@@ -174,6 +174,9 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
+	dd   ddState   // dynamic debug flags (dyndbg.go)
+	kmsg kmsgState // dmesg -C and /dev/kmsg (kmsg.go)
+
 	log      []LogLine
 	events   []Event
 	readyLog int

@@ -1,0 +1,62 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+)
+
+// sysctl, /dev/kmsg and dmesg -C/-c as a shell user sees them.
+func TestSysctlKmsgDmesg(t *testing.T) {
+	s, _, err := NewSession("f", "vmlinux cmdline_proc_show/0x30 schedule\nlivepatch lp\n  object vmlinux\n    func cmdline_proc_show -> livepatch_cmdline_proc_show\nend\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		line           string
+		stdout, stderr string
+	}{
+		{"sysctl kernel.ftrace_enabled", "kernel.ftrace_enabled = 1", ""},
+		{"sysctl --values kernel.ftrace_enabled", "1", ""},
+		{"sysctl kernel.ftrace_enabled=0", "kernel.ftrace_enabled = 0", ""},
+		{"sysctl -q kernel.ftrace_enabled=1", "", ""},
+		{"sysctl kernel.nosuch", "", "sysctl: cannot stat /proc/sys/kernel/nosuch: No such file or directory"},
+		{"insmod lp.ko", "", ""},
+		{"sysctl -q kernel.ftrace_enabled=0", "", `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`},
+		{"sysctl -n kernel.ftrace_enabled", "1", ""},
+		{"dmesg -C", "", ""},
+		{`echo "<6>% rmmod lp" > /dev/kmsg`, "", ""},
+		{"dmesg -c", "% rmmod lp", ""},
+		{"dmesg", "", ""},
+		{`echo "after" > /dev/kmsg`, "", ""},
+		{"dmesg", "after", ""},
+		{"dmesg -C", "", ""},
+		{"dmesg", "", ""},
+		{`echo "func klp_init_transition =_" > /proc/dynamic_debug/control`, "", ""},
+		{`echo "funk x +p" > /proc/dynamic_debug/control`, "", "bash: echo: write error: Invalid argument"},
+	} {
+		out, err := s.Exec(c.line)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		var stdout, stderr []string
+		for _, o := range out {
+			switch o.Kind {
+			case "stdout":
+				stdout = append(stdout, o.Text)
+			case "stderr":
+				stderr = append(stderr, o.Text)
+			}
+		}
+		// dmesg lines carry a timestamp; compare what follows it.
+		got := strings.Join(stdout, "\n")
+		if i := strings.Index(got, "] "); strings.HasPrefix(c.line, "dmesg") && i >= 0 {
+			got = got[i+2:]
+		}
+		if got != c.stdout || strings.Join(stderr, "\n") != c.stderr {
+			t.Errorf("%s: stdout %q stderr %q, want %q and %q", c.line, got, stderr, c.stdout, c.stderr)
+		}
+	}
+	if _, err := s.Exec("sysctl -x kernel.ftrace_enabled"); err == nil || !strings.Contains(err.Error(), "sysctl takes") {
+		t.Errorf("a bad option must be a scenario error naming sysctl, got %v", err)
+	}
+}

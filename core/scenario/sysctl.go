@@ -1,0 +1,68 @@
+package scenario
+
+import (
+	"fmt"
+	"github.com/klp-playground/klp/core/sim"
+	"strings"
+)
+
+// sysctl is procps's sysctl over /proc/sys: `sysctl [-q] [-n|--values]
+// KEY[=VALUE]…`. Its messages are procps's.
+func (s *Session) sysctl(st Stmt, out []Out) ([]Out, error) {
+	quiet, values := false, false
+	var keys []Arg
+	for _, x := range st.Args {
+		switch {
+		case x.Key == "" && (x.Val == "-q" || x.Val == "--quiet"):
+			quiet = true
+		case x.Key == "" && (x.Val == "-n" || x.Val == "--values"):
+			values = true
+		case x.Key == "" && strings.HasPrefix(x.Val, "-"):
+			return nil, s.errf(x.Pos, "sysctl takes -q, -n/--values and KEY or KEY=VALUE, got %q", x.Val)
+		default:
+			keys = append(keys, x)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, s.errf(st.Pos, "sysctl: no variables specified")
+	}
+	for _, x := range keys {
+		key, val, write := x.Val, "", false
+		if x.Key != "" {
+			key, val, write = x.Key, x.Val, true
+		}
+		file := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		if !write {
+			data, err := s.sim.ReadFile(file)
+			if err != nil {
+				s.lastErr = asErrno(err)
+				out = append(out, Out{Kind: "stderr", Text: fmt.Sprintf("sysctl: cannot stat %s: %s", file, asErrno(err).Error())})
+				continue
+			}
+			out = append(out, Out{Kind: "stdout", Text: sysctlLine(key, strings.TrimSuffix(data, "\n"), values)})
+			continue
+		}
+		if err := s.sim.WriteFile(file, val+"\n"); err != nil {
+			e := asErrno(err)
+			s.lastErr = e
+			out = s.drain(out)
+			if e == sim.ENOENT {
+				out = append(out, Out{Kind: "stderr", Text: fmt.Sprintf("sysctl: cannot stat %s: %s", file, e.Error())})
+			} else {
+				out = append(out, Out{Kind: "stderr", Text: fmt.Sprintf("sysctl: setting key \"%s\": %s", key, e.Error())})
+			}
+			continue
+		}
+		if !quiet {
+			out = append(out, Out{Kind: "stdout", Text: sysctlLine(key, val, values)})
+		}
+	}
+	return out, nil
+}
+
+func sysctlLine(key, val string, values bool) string {
+	if values {
+		return val
+	}
+	return key + " = " + val
+}
