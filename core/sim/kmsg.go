@@ -58,8 +58,8 @@ func (s *Sim) Dmesg() []LogLine {
 }
 
 // ifaceFile serves the files of the kernel interfaces outside livepatch's
-// sysfs: /dev/kmsg and the dynamic debug control file. nil if p is none
-// of them.
+// sysfs: /dev/kmsg, the dynamic debug control file and the function
+// tracer's files. nil if p is none of them.
 func (s *Sim) ifaceFile(p string) *node {
 	switch p {
 	case "/dev/kmsg":
@@ -67,7 +67,7 @@ func (s *Sim) ifaceFile(p string) *node {
 	case "/proc/dynamic_debug/control", "/sys/kernel/debug/dynamic_debug/control":
 		return s.ddNode()
 	}
-	return nil
+	return s.tracerFile(p)
 }
 
 // kmsgRead is what a reader of /dev/kmsg gets: every record, from the

@@ -174,8 +174,9 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
-	dd   ddState   // dynamic debug flags (dyndbg.go)
-	kmsg kmsgState // dmesg -C and /dev/kmsg (kmsg.go)
+	dd     ddState     // dynamic debug flags (dyndbg.go)
+	kmsg   kmsgState   // dmesg -C and /dev/kmsg (kmsg.go)
+	tracer tracerState // the function tracer (tracer.go)
 
 	log      []LogLine
 	events   []Event

@@ -71,7 +71,7 @@ var expectedCases = map[string]int{
 	"test-callbacks": 11,
 	"test-state":     4,
 	"test-sysfs":     5,
-	"test-ftrace":    1,
+	"test-ftrace":    3,
 }
 
 func TestSelftests(t *testing.T) {
@@ -319,6 +319,7 @@ var (
 	reGrep   = regexp.MustCompile(`^grep\s+'live patched'\s+(\S+)\s+>\s+/dev/kmsg$`)
 	reCount  = regexp.MustCompile(`^nmods\s+([0-9]+)$`)
 	reGone   = regexp.MustCompile(`^loop_until\s+!\s+-e\s+(\S+)$`)
+	reTraced = regexp.MustCompile(`^grep\s+-Fwq\s+"([^"]+)"$`)
 )
 
 // check runs a harness check written as an annotation and returns its
@@ -383,6 +384,17 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 			if err := sess.Sim().WriteFile("/dev/kmsg", got+"\n"); err != nil {
 				problems = append(problems, err.Error())
 			}
+		}
+	case st.Verb == "cat" && reTraced.MatchString(note):
+		// check_traced_functions: grep -Fwq "$function" trace || die
+		fn := reTraced.FindStringSubmatch(note)[1]
+		word := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(fn) + `($|[^A-Za-z0-9_])`)
+		found := false
+		for _, l := range stdout {
+			found = found || (!strings.HasPrefix(l, "#") && word.MatchString(l))
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("Function (%s) did not appear in the trace", fn))
 		}
 	default:
 		problems = append(problems, fmt.Sprintf("annotation %q does not apply to %q", note, st.Verb))
