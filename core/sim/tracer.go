@@ -124,7 +124,8 @@ func (s *Sim) traceCall(t *Task, orig, run CodeID) {
 		}
 		ns := s.Now()
 		tr.buf = append(tr.buf, fmt.Sprintf("%16s-%-7d [%03d] ..... %5d.%06d: %s <-%s", t.Comm, t.PID, max(t.CPU, 0), ns/1e9, (ns%1e9)/1e3, name, parent))
-		parent = name
+		// The replacement is entered by a jump from the original's
+		// fentry: its return address is still the caller's.
 		if run == orig {
 			break
 		}
