@@ -43,13 +43,26 @@ func (s *Session) declare(st Stmt) error {
 					return s.errf(a.Pos, "unknown errno %q (use a name such as ENODEV or a number)", a.Val)
 				}
 				spec.InitErr = e
+			case "kprobe":
+				if spec.Kprobe == nil {
+					spec.Kprobe = &sim.KprobeSpec{Post: "N"}
+				}
+				spec.Kprobe.Func = a.Val
+			case "kprobe-post":
+				if spec.Kprobe == nil {
+					spec.Kprobe = &sim.KprobeSpec{}
+				}
+				spec.Kprobe.Post = a.Val
 			default:
 				if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
 					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
 					continue
 				}
-				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME")
+				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME", "kprobe", "kprobe-post")
 			}
+		}
+		if k := spec.Kprobe; k != nil && (k.Func == "" || !validKprobePost(k.Post)) {
+			return s.errf(st.Pos, "a module's kprobe needs kprobe=FUNC and kprobe-post=Y, N or param.NAME")
 		}
 		if err := m.AddModule(spec); err != nil {
 			return s.errf(st.Pos, "%v", err)

@@ -66,3 +66,7 @@ func sysctlLine(key, val string, values bool) string {
 	}
 	return key + " = " + val
 }
+
+func validKprobePost(v string) bool {
+	return v == "Y" || v == "N" || (strings.HasPrefix(v, "param.") && len(v) > len("param."))
+}

@@ -67,6 +67,9 @@ func (s *Sim) ifaceFile(p string) *node {
 	case "/proc/dynamic_debug/control", "/sys/kernel/debug/dynamic_debug/control":
 		return s.ddNode()
 	}
+	if n := s.kprobeFile(p); n != nil {
+		return n
+	}
 	return s.tracerFile(p)
 }
 

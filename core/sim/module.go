@@ -137,6 +137,10 @@ func (s *Sim) Insmod(name string) error {
 			s.failInit(mi)
 			return m.Spec.InitErr
 		}
+		if err := s.registerKprobe(mi); err != nil {
+			s.failInit(mi)
+			return err
+		}
 	}
 	s.mods[mi].State = ModLive
 	return nil
@@ -173,6 +177,7 @@ func (s *Sim) unloadCode(mi int) {
 		s.code[id].Dead = true
 	}
 	m.Code = m.Code[:0]
+	s.unregisterKprobes(m.Spec.Name)
 	m.State = ModUnloaded
 	m.KlpAlive = false
 	m.Patch = -1
@@ -729,7 +734,7 @@ func (s *Sim) patchFunc(r FuncRef) error {
 	}
 	oi, ok := s.opsByCode[f.OldCode]
 	if !ok {
-		if s.ftraceOff {
+		if s.ftraceOff || s.kprobeIPModify(f.OldCode) {
 			s.klp(LevelErr, "failed to register ftrace handler for function '%s' (%d)", f.Old, -int(EBUSY))
 			return EBUSY
 		}

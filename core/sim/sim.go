@@ -177,6 +177,7 @@ type Sim struct {
 	dd     ddState     // dynamic debug flags (dyndbg.go)
 	kmsg   kmsgState   // dmesg -C and /dev/kmsg (kmsg.go)
 	tracer tracerState // the function tracer (tracer.go)
+	kp     kprobeState // kprobes (kprobe.go)
 
 	log      []LogLine
 	events   []Event

@@ -147,6 +147,7 @@ type ModuleSpec struct {
 	// Params are module parameters (/sys/module/<m>/parameters/<p>): an
 	// int, or a bool when the default is Y or N.
 	Params []Param
+	Kprobe *KprobeSpec // registered by init, unregistered by exit
 }
 
 // Param is a module parameter and its default value.

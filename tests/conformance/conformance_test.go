@@ -72,6 +72,7 @@ var expectedCases = map[string]int{
 	"test-state":     4,
 	"test-sysfs":     5,
 	"test-ftrace":    3,
+	"test-kprobe":    2,
 }
 
 func TestSelftests(t *testing.T) {
