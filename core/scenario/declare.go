@@ -55,7 +55,8 @@ func (s *Session) declare(st Stmt) error {
 				spec.Kprobe.Post = a.Val
 			default:
 				if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
-					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
+					name, typ, _ := strings.Cut(name, ":")
+					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val, Type: typ})
 					continue
 				}
 				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME", "kprobe", "kprobe-post")
@@ -246,9 +247,15 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 			}
 		case "param":
 			if len(in.Args) != 2 || in.Args[0].Key != "" || in.Args[1].Key != "" {
-				return spec, s.errf(in.Pos, "param NAME DEFAULT (an int, or Y/N for a bool)")
+				return spec, s.errf(in.Pos, "param NAME[:TYPE] DEFAULT (an int, Y/N for a bool; TYPE int, bool, charp or int[])")
 			}
-			spec.Params = append(spec.Params, sim.Param{Name: in.Args[0].Val, Default: in.Args[1].Val})
+			name, typ, _ := strings.Cut(in.Args[0].Val, ":")
+			spec.Params = append(spec.Params, sim.Param{Name: name, Default: in.Args[1].Val, Type: typ})
+		case "pidcount":
+			if len(in.Args) != 2 || in.Args[0].Key != "" || in.Args[1].Key != "" || !strings.HasPrefix(in.Args[1].Val, "param.") {
+				return spec, s.errf(in.Pos, "pidcount FILE param.NAME (FILE reads how many pids of the int[] parameter have not yet run a replacement function)")
+			}
+			spec.Patch.PidCount = &sim.PidCountSpec{File: in.Args[0].Val, Param: strings.TrimPrefix(in.Args[1].Val, "param.")}
 		case "state":
 			if len(in.Args) < 1 {
 				return spec, s.errf(in.Pos, "state ID version=N")

@@ -70,6 +70,9 @@ func (s *Sim) ifaceFile(p string) *node {
 	if n := s.kprobeFile(p); n != nil {
 		return n
 	}
+	if n := s.pidCountFile(p); n != nil {
+		return n
+	}
 	return s.tracerFile(p)
 }
 

@@ -20,6 +20,9 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 			return fmt.Errorf("module %s: %v", spec.Name, err)
 		}
 	}
+	if err := s.checkParams(spec); err != nil {
+		return err
+	}
 	if p := spec.Patch; p != nil {
 		if len(p.Objects) == 0 {
 			return fmt.Errorf("livepatch %s has no objects", spec.Name)
@@ -125,6 +128,7 @@ func (s *Sim) Insmod(name string) error {
 	m = &s.mods[mi]
 	// do_init_module
 	if m.Spec.Patch != nil {
+		s.startPidCount(mi)
 		if err := s.patchModuleInit(mi); err != nil {
 			s.failInit(mi)
 			return err

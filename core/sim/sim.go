@@ -174,10 +174,11 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
-	dd     ddState     // dynamic debug flags (dyndbg.go)
-	kmsg   kmsgState   // dmesg -C and /dev/kmsg (kmsg.go)
-	tracer tracerState // the function tracer (tracer.go)
-	kp     kprobeState // kprobes (kprobe.go)
+	dd     ddState       // dynamic debug flags (dyndbg.go)
+	kmsg   kmsgState     // dmesg -C and /dev/kmsg (kmsg.go)
+	tracer tracerState   // the function tracer (tracer.go)
+	kp     kprobeState   // kprobes (kprobe.go)
+	pidcnt pidCountState // pids a pidcount module still waits for (modfiles.go)
 
 	log      []LogLine
 	events   []Event

@@ -153,6 +153,7 @@ type ModuleSpec struct {
 // Param is a module parameter and its default value.
 type Param struct {
 	Name, Default string
+	Type          string // "" (int, or bool for a Y/N default) or one of ParamTypes
 }
 
 // FuncDecl declares a function symbol.
@@ -169,6 +170,7 @@ type PatchSpec struct {
 	ReplaceParam string
 	Objects      []ObjSpec
 	States       []StateSpec
+	PidCount     *PidCountSpec // test_klp_syscall's npids (modfiles.go)
 }
 
 // ObjSpec is a klp_object: vmlinux or a module, its functions and callbacks.

@@ -73,6 +73,7 @@ var expectedCases = map[string]int{
 	"test-sysfs":     5,
 	"test-ftrace":    3,
 	"test-kprobe":    2,
+	"test-syscall":   1,
 }
 
 func TestSelftests(t *testing.T) {
