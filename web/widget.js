@@ -28,18 +28,7 @@ import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
 import { enhance } from "./lib/lessons.js";
 
-export const ALL_PANELS = ["cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"];
 const MAX_SCENARIO = 1 << 20;
-
-/** Replaces (or adds) the kernel line of a scenario. */
-export function withProfile(text, profile) {
-  if (!profile) return text;
-  const lines = text.split("\n");
-  const i = lines.findIndex((l) => /^\s*kernel\s/.test(l));
-  if (i >= 0) lines[i] = `kernel ${profile}`;
-  else lines.unshift(`kernel ${profile}`);
-  return lines.join("\n");
-}
 
 let uid = 0;
 
@@ -158,7 +147,8 @@ export class KlpPlayground extends HTMLElement {
 
   panels() {
     const p = (this.getAttribute("panels") || "all").split(",").map((x) => x.trim()).filter(Boolean);
-    return p.includes("all") ? ALL_PANELS : ALL_PANELS.filter((x) => p.includes(x));
+    const all = this.api.panels();
+    return p.includes("all") ? all : all.filter((x) => p.includes(x));
   }
 
   /** The scenario given in the markup (static fallback text). */
@@ -210,7 +200,7 @@ export class KlpPlayground extends HTMLElement {
       // The manual attribute leaves the first load() to the page (the
       // playground page picks a share link or an example first).
       try {
-        this.load(withProfile(text, this.getAttribute("profile")), { quiet: true });
+        this.load(this.withProfile(text, this.getAttribute("profile")), { quiet: true });
       } catch (e) {
         this.showError(e.message);
         this._reject(e);
@@ -392,10 +382,20 @@ export class KlpPlayground extends HTMLElement {
     return this.session ? this.session.source() : "";
   }
 
+  /** The source a share link carries (runs of ticks merged). */
+  shareSource() {
+    return this.session ? this.session.shareSource() : "";
+  }
+
+  /** The scenario with its kernel line set to profile (none: as it is). */
+  withProfile(text, profile) {
+    return profile ? this.api.withProfile(text, profile) : text;
+  }
+
   setProfile(p) {
     const old = this.session.view().Profile;
     try {
-      this.load(withProfile(this.source(), p));
+      this.load(this.withProfile(this.source(), p));
       this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile`);
     } catch (e) {
       this.profileSel.value = old;

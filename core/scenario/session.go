@@ -135,82 +135,29 @@ func (s *Session) Apply(st Stmt) ([]Out, error) {
 	return out, err
 }
 
-var configVerbs = map[string]bool{"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true}
-
 func (s *Session) apply(st Stmt) ([]Out, error) {
-	if configVerbs[st.Verb] {
+	v, ok := lookupVerb(st.Verb)
+	if !ok {
+		return nil, s.errf(st.Pos, "unknown command %q", st.Verb)
+	}
+	if v.group == groupConfig {
 		if s.sim != nil {
 			return nil, s.errf(st.Pos, "%s must come before the machine is built (it was built at line %d by the first other statement)", st.Verb, s.builtAt.Line)
 		}
-		return nil, s.config(st)
+		return v.Run(s, st, nil)
 	}
 	if err := s.ensure(st.Pos); err != nil {
 		return nil, err
 	}
-	switch st.Verb {
-	case "vmlinux", "module", "livepatch", "task", "idle":
-		return nil, s.declare(st)
-	case "expect", "goal":
-		return s.expect(st)
+	var out []Out
+	switch v.group {
+	case groupShell:
+		s.lastErr = 0
+		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
+	case groupAction:
+		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	}
-	if isShell(st.Verb) {
-		return s.shell(st)
-	}
-	return s.action(st)
-}
-
-func (s *Session) config(st Stmt) error {
-	a := st.Args
-	switch st.Verb {
-	case "kernel":
-		p, err := sim.ParseProfile(a[0].Val)
-		if err != nil {
-			return s.errf(a[0].Pos, "%v", err)
-		}
-		s.cfg.Profile, s.profSet = p, true
-	case "hz":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.HZ = int(n)
-	case "seed":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.Seed = n
-	case "arch":
-		switch a[0].Val {
-		case "unreliable-stacks":
-			s.cfg.NoReliableStacks = true
-		case "reliable-stacks":
-			s.cfg.NoReliableStacks = false
-		default:
-			return s.errf(a[0].Pos, "arch takes reliable-stacks or unreliable-stacks, not %q", a[0].Val)
-		}
-	case "cpus":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.CPUs = int(n)
-		for _, x := range a[1:] {
-			list, err := s.intList(x)
-			if err != nil {
-				return err
-			}
-			switch x.Key {
-			case "nohz_full":
-				s.cfg.NohzFull = list
-			case "offline":
-				s.cfg.Offline = list
-			default:
-				return s.unknownKey(x, "nohz_full", "offline")
-			}
-		}
-	}
-	return nil
+	return v.Run(s, st, out)
 }
 
 func (s *Session) unknownKey(a Arg, known ...string) error {

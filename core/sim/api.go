@@ -36,12 +36,6 @@ func (s *Sim) ModuleNames() []string {
 	return out
 }
 
-// IsLivepatchModule reports whether a declared module is a livepatch.
-func (s *Sim) IsLivepatchModule(name string) bool {
-	m := s.module(name)
-	return m != nil && m.Spec.Patch != nil
-}
-
 // ModuleRefcnt reports a module's reference count (as
 // /sys/module/<m>/refcnt would).
 func (s *Sim) ModuleRefcnt(name string) int {

@@ -230,8 +230,7 @@ func BenchmarkSweep(b *testing.B) {
 		b.StartTimer()
 		s.tryCompleteTransition()
 		b.StopTimer()
-		left, _ := s.countSwitched()
-		blocked = left
+		blocked = s.countLeft()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(blocked), "blocked-tasks")

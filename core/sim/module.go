@@ -204,10 +204,15 @@ func (s *Sim) Rmmod(name string) error {
 	}
 	// A guard of the simulator, not of the kernel: on a real box a module's
 	// code cannot be on a stack once its exit ran; here a scenario could
-	// put it there, so refuse rather than leave dangling frames.
+	// put it there, so refuse rather than leave dangling frames. A
+	// livepatch's replacement of one of its functions counts as its code:
+	// the task called the module's function (whatever version the ftrace
+	// handler chose), and the module's exit would have to wait for it as
+	// for any caller; letting it go would unpatch the function under the
+	// task and mix versions.
 	for i := range s.tasks {
 		for _, f := range s.tasks[i].Stack {
-			if s.code[f.Code].Obj == name {
+			if s.code[f.Code].Obj == name || s.code[f.Called].Obj == name {
 				return EBUSY
 			}
 		}
@@ -380,10 +385,7 @@ func (s *Sim) patchModuleInit(mi int) error {
 			s.klp(LevelWarn, "The livepatch transition may never complete.")
 		} else {
 			s.klp(LevelErr, "This architecture doesn't have support for the livepatch consistency model.")
-			if s.prof.at(5, 1) {
-				return EOPNOTSUPP
-			}
-			return ENOSYS
+			return s.prof.NoConsistencyErrno()
 		}
 	}
 	spec := m.Spec.Patch

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -53,10 +52,9 @@ func (s *Sim) tick() {
 			}
 			continue
 		}
-		// A nohz_full CPU running one task has no tick (since v4.17 even
-		// the residual 1 Hz tick moved to housekeeping CPUs), so nothing
+		// A nohz_full CPU running one task has no tick, so nothing
 		// interrupts a user-mode task there.
-		if cpu.NohzFull && s.prof.at(4, 17) {
+		if cpu.NohzFull && s.prof.NohzFullNoTick() {
 			continue
 		}
 		t := s.task(cpu.Curr)
@@ -165,10 +163,4 @@ func (s *Sim) advanceUntil(limit uint64, done func() bool) bool {
 		s.Advance(step)
 	}
 	return done()
-}
-
-// Uptime formats the simulated time since boot.
-func (s *Sim) Uptime() string {
-	n := s.Now()
-	return fmt.Sprintf("%d.%06d", n/1e9, (n%1e9)/1e3)
 }

@@ -217,6 +217,27 @@ func Result(dst []byte, out []scenario.Out, errText string, failed bool) []byte 
 	return []byte(*e)
 }
 
+// Results appends {"results": [Result of each], "note": note}: what
+// klp.execAll returns.
+func Results(dst []byte, res []scenario.Result, note string) []byte {
+	dst = append(dst, `{"results":[`...)
+	for i, r := range res {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		errText := ""
+		if r.Err != nil {
+			errText = r.Err.Error()
+		}
+		dst = Result(dst, r.Out, errText, r.Err != nil)
+	}
+	e := enc(dst)
+	e.raw(`],"note":`)
+	e.str(note)
+	e.raw("}")
+	return []byte(*e)
+}
+
 // Output appends the JSON of what a statement printed, as the bridge
 // returns it: [{"kind", "text", "level"}].
 func Output(dst []byte, out []scenario.Out) []byte {
