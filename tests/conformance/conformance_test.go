@@ -1,53 +1,56 @@
 // Package conformance replays the Linux kernel's livepatch selftests
-// (tools/testing/selftests/livepatch/test-{livepatch,callbacks,state,sysfs}.sh)
-// on the simulator and compares what the selftest harness would see with
-// the selftests' own expected output.
+// (tools/testing/selftests/livepatch/test-*.sh) on the simulator and
+// compares what the selftest harness would see with the selftests' own
+// expected output.
 //
 // Each case is a pair of files under testdata/<script>/:
 //
 //   - <NN-slug>.klp: a scenario (docs/scenario.md) declaring the machine and
-//     the test modules, then the harness actions as shell commands;
+//     the test modules, then what the script and its harness
+//     (functions.sh) do, as shell commands;
 //   - <NN-slug>.golden: the case's check_result argument, verbatim, with the
 //     script's variables expanded. It is the selftest's expected output and
 //     is never generated from the simulator.
 //
-// The runner rebuilds the harness's check_result input from the scenario
-// run (see harnessResult) and compares it line by line with the golden file.
+// The harness is in the scenario, as the kernel sees it:
 //
-// Harness actions map to scenario statements as follows:
+//	setup_config           echo "module livepatch =_" > …/dynamic_debug/control  (a real box)
+//	                       echo "file kernel/livepatch/* +p" > …/dynamic_debug/control
+//	                       echo "func klp_try_switch_task -p" > …/dynamic_debug/control
+//	start_test T           echo "livepatch kselftest timestamp: 0" > /dev/kmsg; dmesg -C;
+//	                       echo "===== TEST: T =====" > /dev/kmsg
+//	load_mod / load_lp M   echo "% insmod test_modules/M.ko" > /dev/kmsg; insmod test_modules/M.ko
+//	                       (load_lp: settle; cat …/M/transition  # loop_until "0")
+//	load_failing_mod M     the same, the insmod annotated # load_failing_mod, then
+//	                       echo "<its error>" > /dev/kmsg   # log "$ret"
+//	disable_lp M           echo "% echo 0 > …/M/enabled" > /dev/kmsg; echo 0 > …/M/enabled; settle;
+//	                       ls /sys/kernel/livepatch  # loop_until ! -e M
+//	unload_mod / _lp M     echo "% rmmod M" > /dev/kmsg; rmmod M
+//	set_ftrace_enabled V   sysctl -q kernel.ftrace_enabled=V, then its log line to /dev/kmsg
+//	                       (--fail: annotated # set_ftrace_enabled --fail, then
+//	                       echo "livepatch: <sysctl's error>" > /dev/kmsg  # log "livepatch: $err")
 //
-//	load_mod / load_failing_mod M [p=v]   insmod test_modules/M.ko [p=v]
-//	load_lp M [p=v]                       insmod test_modules/M.ko [p=v]; settle;
-//	                                      cat /sys/kernel/livepatch/M/transition  # loop_until "0"
-//	load_lp_nowait M                      insmod test_modules/M.ko
-//	disable_lp M                          echo 0 > /sys/kernel/livepatch/M/enabled; settle;
-//	                                      ls /sys/kernel/livepatch  # loop_until ! -e M
-//	unload_mod / unload_lp M              rmmod M
-//	set_pre_patch_ret M V                 echo V > /sys/module/M/parameters/pre_patch_ret
-//
-// Module parameters are declared with the modules (pre_patch_ret drives the
-// demo's pre_patch return value, replace= decides atomic replace); the
-// effect of block_transition (whether the busy kworker is still in
-// busymod_work_func) is part of each scenario's declaration, which is why
-// each case declares its own machine.
+// The runner checks that what a scenario logs for the harness is what the
+// simulator's tools printed (the loader's and sysctl's errors), and that
+// the harness would not die (a load or unload that prints an error).
 //
 // Checks the harness makes without logging anything are written as a
 // trailing annotation comment on the statement that reads the value:
 //
-//	cat PATH        # check_sysfs_value "VALUE"
+//	cat PATH        # check_sysfs_value "VALUE"    (sysctl -n KEY too)
 //	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
 //	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
 //	call PID FUNC   # cat /proc/FILE == "TEXT"    (or !=)
 //	call PID FUNC   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	cat …/trace     # grep -Fwq "FUNC"            (check_traced_functions)
 //	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
 //	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
 //
 // A `call` annotation reads what the function the ftrace handler chose for
 // PID would print (outputOf): a livepatch replacement function of the test
 // modules prints "<patch module>: this has been live patched"; the
-// original functions print their own text. The grep form logs that text to
-// the kernel log when it contains "live patched", as the harness does with
-// > /dev/kmsg.
+// original functions print their own text. The grep form writes that text
+// to /dev/kmsg when it contains "live patched", as the harness does.
 //
 // Cases listed in KNOWN.md are run too; a failure is then reported as a
 // skip with the listed reason, and a pass as an error (the entry is stale).
