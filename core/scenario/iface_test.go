@@ -60,3 +60,27 @@ func TestSysctlKmsgDmesg(t *testing.T) {
 		t.Errorf("a bad option must be a scenario error naming sysctl, got %v", err)
 	}
 }
+
+func TestExpectFileMode(t *testing.T) {
+	for _, c := range []struct {
+		prof, line string
+		ok         bool
+	}{
+		{"6.16", "expect file /sys/kernel/livepatch/p/force mode=0200", true},
+		{"6.16", "expect file /sys/kernel/livepatch/p/enabled mode=644", true},
+		{"6.16", "expect file /sys/kernel/livepatch/p/replace mode=0444", true},
+		{"6.16", "expect file /sys/kernel/livepatch/p/stack_order mode=0444", true},
+		{"6.16", "expect file /sys/kernel/livepatch/p/enabled mode=0200", false},
+		{"4.16", "expect file /sys/kernel/livepatch/p/signal mode=0200", true},
+		{"6.16", "expect file /sys/kernel/livepatch/p/signal mode=0200", false},
+	} {
+		src := "kernel " + c.prof + "\nvmlinux f\nlivepatch p\n object vmlinux\n  func f -> g\nend\ninsmod p.ko\n" + c.line + "\n"
+		s, out, err := NewSession("f", src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		if got := s.Failures() == 0; got != c.ok {
+			t.Errorf("%s on %s: holds=%v, want %v (%v)", c.line, c.prof, got, c.ok, out[len(out)-1])
+		}
+	}
+}

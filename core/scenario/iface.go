@@ -3,8 +3,12 @@ package scenario
 import (
 	"fmt"
 	"github.com/klp-playground/klp/core/sim"
+	"strconv"
 	"strings"
 )
+
+// iface.go: the shell and expectation pieces of the kernel interfaces
+// beyond livepatch's sysfs (sysctl, file modes, kprobe declarations).
 
 // sysctl is procps's sysctl over /proc/sys: `sysctl [-q] [-n|--values]
 // KEY[=VALUE]…`. Its messages are procps's.
@@ -69,4 +73,36 @@ func sysctlLine(key, val string, values bool) string {
 
 func validKprobePost(v string) bool {
 	return v == "Y" || v == "N" || (strings.HasPrefix(v, "param.") && len(v) > len("param."))
+}
+
+// fileMode checks `expect file PATH mode=OCTAL` against the mode ls -l
+// shows.
+func fileMode(m *sim.Sim, path, want string) (bool, string) {
+	ok, _, mode := m.Stat(path)
+	if !ok {
+		return false, fmt.Sprintf("%s: %s", path, sim.ENOENT.Error())
+	}
+	got := octalMode(mode)
+	w, err := strconv.ParseUint(want, 8, 12)
+	if err != nil {
+		return false, fmt.Sprintf("mode=%q is not an octal mode", want)
+	}
+	if got == uint32(w) {
+		return true, fmt.Sprintf("%s has mode %04o (%s)", path, got, mode)
+	}
+	return false, fmt.Sprintf("%s has mode %04o (%s), want %04o", path, got, mode, w)
+}
+
+// octalMode turns ls -l's "-rw-r--r--" into 0644.
+func octalMode(s string) uint32 {
+	var v uint32
+	if len(s) != 10 {
+		return 0
+	}
+	for i, c := range s[1:] {
+		if c != '-' {
+			v |= 1 << (8 - i)
+		}
+	}
+	return v
 }
