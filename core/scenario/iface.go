@@ -2,13 +2,14 @@ package scenario
 
 import (
 	"fmt"
-	"github.com/klp-playground/klp/core/sim"
 	"strconv"
 	"strings"
+
+	"github.com/klp-playground/klp/core/sim"
 )
 
-// iface.go: the shell and expectation pieces of the kernel interfaces
-// beyond livepatch's sysfs (sysctl, file modes, kprobe declarations).
+// The shell and expectation pieces of the kernel interfaces beyond
+// livepatch's sysfs: sysctl, file modes, kprobe declarations.
 
 // sysctl is procps's sysctl over /proc/sys: `sysctl [-q] [-n|--values]
 // KEY[=VALUE]…`. Its messages are procps's.
