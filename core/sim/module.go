@@ -23,6 +23,9 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 	if err := s.checkParams(spec); err != nil {
 		return err
 	}
+	if spec.Program != "" && modulePrograms[spec.Program] == nil {
+		return fmt.Errorf("module %s: unknown program %q (known: %v)", spec.Name, spec.Program, ModulePrograms())
+	}
 	if p := spec.Patch; p != nil {
 		if len(p.Objects) == 0 {
 			return fmt.Errorf("livepatch %s has no objects", spec.Name)
@@ -144,6 +147,12 @@ func (s *Sim) Insmod(name string) error {
 		if err := s.registerKprobe(mi); err != nil {
 			s.failInit(mi)
 			return err
+		}
+		if prog := modulePrograms[m.Spec.Program]; prog != nil {
+			if err := prog(s, name); err != 0 {
+				s.failInit(mi)
+				return err
+			}
 		}
 	}
 	s.mods[mi].State = ModLive

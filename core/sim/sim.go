@@ -179,6 +179,7 @@ type Sim struct {
 	tracer tracerState   // the function tracer (tracer.go)
 	kp     kprobeState   // kprobes (kprobe.go)
 	pidcnt pidCountState // pids a pidcount module still waits for (modfiles.go)
+	shadow shadowState   // klp_shadow_* variables (shadow.go)
 
 	log      []LogLine
 	events   []Event

@@ -148,6 +148,9 @@ type ModuleSpec struct {
 	// int, or a bool when the default is Y or N.
 	Params []Param
 	Kprobe *KprobeSpec // registered by init, unregistered by exit
+	// Program names a test module's init program (ModulePrograms), run
+	// after InitLog; its errno fails the load.
+	Program string
 }
 
 // Param is a module parameter and its default value.

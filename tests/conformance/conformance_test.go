@@ -70,13 +70,14 @@ import (
 
 // expectedCases is how many cases each selftest script has.
 var expectedCases = map[string]int{
-	"test-livepatch": 5,
-	"test-callbacks": 11,
-	"test-state":     4,
-	"test-sysfs":     5,
-	"test-ftrace":    3,
-	"test-kprobe":    2,
-	"test-syscall":   1,
+	"test-livepatch":   5,
+	"test-callbacks":   11,
+	"test-state":       4,
+	"test-sysfs":       5,
+	"test-ftrace":      3,
+	"test-kprobe":      2,
+	"test-syscall":     1,
+	"test-shadow-vars": 1,
 }
 
 func TestSelftests(t *testing.T) {
