@@ -107,3 +107,51 @@ func octalMode(s string) uint32 {
 	}
 	return v
 }
+
+func (s *Session) userland(st Stmt, out []Out) ([]Out, error) {
+	switch a := st.Args[0]; a.Val {
+	case "kmod":
+		s.busybox = false
+	case "busybox":
+		s.busybox = true
+	default:
+		return nil, s.errf(a.Pos, "userland takes kmod or busybox, not %q", a.Val)
+	}
+	return nil, nil
+}
+
+// busyboxInsmod is busybox insmod's complaint: bb_error_msg("can't insert
+// '%s': %s", file, moderror(err)); a file it cannot read reaches moderror
+// as a negative errno, which is plain strerror.
+func busyboxInsmod(file string, e sim.Errno, unreadable bool) string {
+	msg := e.Error()
+	if !unreadable {
+		switch e {
+		case sim.ENOEXEC:
+			msg = "invalid module format"
+		case sim.ENOENT:
+			msg = "unknown symbol in module, or unknown parameter"
+		case sim.ESRCH:
+			msg = "module has wrong symbol version"
+		}
+	}
+	return fmt.Sprintf("insmod: can't insert '%s': %s", file, msg)
+}
+
+// busyboxRmmod is busybox rmmod: delete_module(name, O_NONBLOCK|O_EXCL)
+// without reading the reference count first, then bb_perror_msg_and_die.
+// A live module still referenced fails with EWOULDBLOCK (EAGAIN); one
+// still coming or going with EBUSY.
+func (s *Session) busyboxRmmod(out []Out, name string) []Out {
+	m := s.sim
+	state := m.ModuleState(name)
+	err := m.Rmmod(name)
+	if err == nil {
+		return out
+	}
+	e := asErrno(err)
+	if e == sim.EBUSY && state == sim.ModLive {
+		e = sim.EAGAIN
+	}
+	return s.fail(out, e, fmt.Sprintf("rmmod: can't unload module '%s': %s", name, e.Error()))
+}

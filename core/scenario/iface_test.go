@@ -84,3 +84,36 @@ func TestExpectFileMode(t *testing.T) {
 		}
 	}
 }
+
+// The same failures in kmod's words and in busybox's.
+func TestUserlandFlavour(t *testing.T) {
+	// A patch whose transition is forced: its module stays referenced.
+	base := "vmlinux kthread f schedule\ntask 9 w kthread state=D stack=kthread>f>schedule\nlivepatch p\n object vmlinux\n  func f -> g\nend\ninsmod p.ko\necho 1 > /sys/kernel/livepatch/p/force\nwake 9\nret 9 2\nsleep 1\n"
+	for _, c := range []struct {
+		userland, line, want string
+	}{
+		{"kmod", "insmod nosuch.ko", "insmod: ERROR: could not load module nosuch.ko: No such file or directory"},
+		{"busybox", "insmod nosuch.ko", "insmod: can't insert 'nosuch.ko': No such file or directory"},
+		{"kmod", "insmod p.ko", "insmod: ERROR: could not insert module p.ko: File exists"},
+		{"busybox", "insmod p.ko", "insmod: can't insert 'p.ko': File exists"},
+		{"kmod", "rmmod nosuch", "rmmod: ERROR: Module nosuch is not currently loaded"},
+		{"busybox", "rmmod nosuch", "rmmod: can't unload module 'nosuch': No such file or directory"},
+		{"kmod", "rmmod p", "rmmod: ERROR: Module p is in use"},
+		{"busybox", "rmmod p", "rmmod: can't unload module 'p': Resource temporarily unavailable"},
+	} {
+		s, _, err := NewSession("f", "userland "+c.userland+"\n"+base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Exec(c.line)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		if got := out[len(out)-1]; got.Kind != "stderr" || got.Text != c.want {
+			t.Errorf("%s, %s: %q, want %q", c.userland, c.line, got.Text, c.want)
+		}
+	}
+	if _, _, err := NewSession("f", "userland toybox\n"); err == nil || !strings.Contains(err.Error(), "kmod or busybox") {
+		t.Errorf("an unknown userland must be refused, got %v", err)
+	}
+}

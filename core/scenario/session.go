@@ -27,6 +27,7 @@ type Session struct {
 	mark     int // log sequence number of the last dmesg -C
 	goals    []Stmt
 	failures int
+	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is

@@ -80,6 +80,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile())), nil
 		}
+		if s.busybox {
+			return s.fail(out, sim.ENOENT, busyboxInsmod(a[0].Val, sim.ENOENT, true)), nil
+		}
 		hint := ""
 		if n := nearest(name, m.ModuleNames()); n != "" {
 			hint = fmt.Sprintf(" (declared modules include %s)", n)
@@ -95,6 +98,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error())), nil
 		}
+		if s.busybox {
+			return s.fail(out, e, busyboxInsmod(a[0].Val, e, false)), nil
+		}
 		return s.fail(out, e, fmt.Sprintf("insmod: ERROR: could not insert module %s: %s", a[0].Val, kmodStrerror(e))), nil
 	}
 	return out, nil
@@ -103,6 +109,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	name := modName(st.Args[0].Val)
+	if s.busybox {
+		return s.busyboxRmmod(out, name), nil
+	}
 	if m.ModuleState(name) == sim.ModUnloaded {
 		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
 	}
