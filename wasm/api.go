@@ -330,7 +330,8 @@ func events(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return string(jsonenc.Events(nil, tail(in.Session().Sim().Events(), since, limit))), nil
+	m := in.Session().Sim()
+	return string(jsonenc.Events(nil, tail(m.Events(), since-m.EventBase(), limit))), nil
 }
 
 // log(id, sinceSeq[, limit]) → JSON array of kernel log lines.
@@ -347,7 +348,8 @@ func logLines(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := tail(in.Session().Sim().Log(), since, limit)
+	m := in.Session().Sim()
+	src := tail(m.Log(), since-m.LogBase(), limit)
 	out := make([]jsonenc.LogLine, len(src))
 	for i, l := range src {
 		out[i] = jsonenc.LogLine{Seq: l.Seq, Time: l.Time, Level: l.Level.String(), Text: l.Text, Dmesg: l.Dmesg()}
@@ -356,11 +358,10 @@ func logLines(args []safejs.Value) (any, error) {
 }
 
 // tail returns l[since:], cut to its last limit elements when limit > 0.
-// Seq numbers of the log and the events are their indexes.
+// since is a Seq minus the ring's base (the oldest records may have been
+// overwritten), so it is clamped at both ends.
 func tail[T any](l []T, since, limit int) []T {
-	if since > len(l) {
-		since = len(l)
-	}
+	since = min(max(since, 0), len(l))
 	l = l[since:]
 	if limit > 0 && len(l) > limit {
 		l = l[len(l)-limit:]

@@ -10,7 +10,7 @@
 //
 // Attributes: scenario-src (URL, relative to the page), or the scenario as
 // a child <template>/<pre>/<code> or plain text; profile (kernel profile
-// to run it under); panels (comma list of cpus, transition, alarms, tasks,
+// to run it under); panels (comma list of timeline, cpus, transition, alarms, tasks,
 // patches, funcstacks, log, console, goals; default all); history-key
 // (localStorage key for the console history); theme (auto|light|dark);
 // manual (build the UI but wait for the page to call load()).
@@ -27,6 +27,7 @@ import { Console } from "./lib/console.js";
 import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
 import { enhance } from "./lib/lessons.js";
+import { Timeline } from "./lib/timeline.js";
 
 const MAX_SCENARIO = 1 << 20;
 
@@ -335,6 +336,7 @@ export class KlpPlayground extends HTMLElement {
     const add = (name, p) => {
       if (want.has(name)) list.push(p);
     };
+    add("timeline", new Timeline(s));
     add("cpus", new CPUsPanel(s));
     add("transition", new TransitionPanel(s));
     add("alarms", new AlarmsPanel(s));
@@ -344,9 +346,13 @@ export class KlpPlayground extends HTMLElement {
     add("funcstacks", new FuncStacksPanel(s));
     add("log", new LogPanel(s));
     this.views = list;
-    const els = list.map((p) => p.el);
-    if (want.has("console")) els.push(this.console.el);
-    this.grid.replaceChildren(...els);
+    // The console and the log go in a side pane that stays in view
+    // however long the rest grows (stacked below it on narrow widgets).
+    const side = list.filter((p) => p instanceof LogPanel).map((p) => p.el);
+    if (want.has("console")) side.push(this.console.el);
+    const main = list.filter((p) => !(p instanceof LogPanel)).map((p) => p.el);
+    this.grid.classList.toggle("split", side.length > 0 && main.length > 0);
+    this.grid.replaceChildren(h("div.main", null, main), side.length ? h("div.side", null, side) : null);
   }
 
   // --- sessions --------------------------------------------------------------

@@ -314,7 +314,7 @@ func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	start := m.Now()
 	e, ok := m.RunUntil(uint64(sec*float64(m.HZ())+0.5), func(e sim.Event) bool {
-		return e.Kind == kind && strings.Contains(e.Text, text)
+		return e.Kind == kind && e.Matches(text)
 	})
 	what := string(kind)
 	if text != "" {

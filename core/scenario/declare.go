@@ -13,8 +13,8 @@ import (
 var declareVerbs = []Verb{
 	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
 		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
-	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
-		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's init program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log)"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
+		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's init program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log)"},
 	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
 		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
@@ -53,6 +53,8 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 			spec.InitLog = append(spec.InitLog, a.Val)
 		case "exit":
 			spec.ExitLog = append(spec.ExitLog, a.Val)
+		case "uses":
+			spec.Uses = append(spec.Uses, strings.Split(a.Val, ",")...)
 		case "init-error":
 			e, ok := sim.ParseErrno(a.Val)
 			if !ok {
@@ -77,7 +79,7 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val, Type: typ})
 				continue
 			}
-			return nil, s.unknownKey(a, "init", "exit", "init-error", "param.NAME", "kprobe", "kprobe-post", "program")
+			return nil, s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME", "kprobe", "kprobe-post", "program")
 		}
 	}
 	if k := spec.Kprobe; k != nil && (k.Func == "" || !validKprobePost(k.Post)) {

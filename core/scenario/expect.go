@@ -61,10 +61,23 @@ var expectForms = []expectForm{
 	{Name: "error", Min: 1, Usage: "expect error ERRNO", Doc: "the previous command failed with that errno"},
 	{Name: "stack", Min: 3, Usage: "expect stack PID has|lacks FUNC", Doc: "some frame of the task runs FUNC (the code's own name, e.g. `livepatch_cmdline_proc_show`)"},
 	{Name: "event", Min: 1, Usage: `expect event KIND ["TEXT"]` + "` / `expect no-event …", Complete: args(nil, cEvents),
-		Doc: "an event of that kind (`switch`, `signal`, `task`, `func`, `callback`, `module`, `sync`, `warning`, `alarm`, `hazard`, `call`, `step`) whose text contains TEXT happened"},
+		Doc: "an event of that kind (" + eventKindsDoc() + ") whose text contains TEXT happened"},
 	{Name: "no-event", Min: 1, Complete: args(nil, cEvents)},
 	{Name: "hazard", Usage: "expect hazard` / `expect no-hazard", Doc: "the RFC what-if found a handler running where RCU is not watching"},
 	{Name: "no-hazard"},
+}
+
+// eventKindsDoc lists sim's event kinds as the docs show them, so a new
+// kind is documented where it is declared.
+func eventKindsDoc() string {
+	var b strings.Builder
+	for i, k := range sim.EventKinds() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + string(k) + "`")
+	}
+	return b.String()
 }
 
 // ExpectForms lists the forms of expect and goal (for completion).
@@ -119,7 +132,7 @@ func (s *Session) validateExpect(st Stmt) error {
 func (s *Session) check(st Stmt) (bool, string) {
 	m := s.sim
 	a := st.Args
-	log := m.Log()[min(s.mark, len(m.Log())):]
+	log := s.logSince(s.mark)
 	switch a[0].Val {
 	case "log", "no-log", "log-contains":
 		want := a[1].Val
@@ -349,7 +362,7 @@ func (s *Session) checkEvent(a []Arg) (bool, string) {
 	}
 	var hit string
 	for _, e := range s.sim.Events() {
-		if e.Kind == kind && strings.Contains(e.Text, text) {
+		if e.Kind == kind && e.Matches(text) {
 			hit = e.Text
 			break
 		}

@@ -24,20 +24,27 @@ type Session struct {
 	sim      *sim.Sim
 	src      []string // statements applied so far, printed
 	lastErr  sim.Errno
-	mark     int // log sequence number of the last dmesg -C
+	mark     int // Seq of the first log record after the last dmesg -C
 	goals    []Stmt
 	failures int
+	budget   Budget // see budget.go
+	used     Usage
 	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
 // kept: the error names file, line and column.
 func NewSession(file, src string) (*Session, []Out, error) {
+	return NewSessionBudget(file, src, DefaultBudget())
+}
+
+// NewSessionBudget is NewSession with a budget other than DefaultBudget.
+func NewSessionBudget(file, src string, b Budget) (*Session, []Out, error) {
 	sc, err := Parse(file, src)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Session{file: file}
+	s := &Session{file: file, budget: b.withDefaults()}
 	var out []Out
 	for _, st := range sc.Stmts {
 		o, err := s.Apply(st)
@@ -105,6 +112,7 @@ func (s *Session) ensure(pos Pos) error {
 		p, _ := sim.ParseProfile(sim.DefaultProfile)
 		s.cfg.Profile = p
 	}
+	s.cfg.LogBufLen, s.cfg.MaxEvents = s.budget.LogBufLen, s.budget.Events
 	m, err := sim.New(s.cfg)
 	if err != nil {
 		return s.errf(pos, "%v", err)
@@ -120,6 +128,11 @@ func (s *Session) drain(out []Out) []Out {
 		return out
 	}
 	r := s.sim.Ready()
+	if r.LogDropped > 0 {
+		// What a console prints when the ring overwrote records it had
+		// not printed yet (console_prepend_dropped).
+		out = append(out, Out{Kind: "log", Text: fmt.Sprintf("** %d printk messages dropped **", r.LogDropped), Level: sim.LevelWarn.String()})
+	}
 	for _, l := range r.Log {
 		out = append(out, Out{Kind: "log", Text: l.Dmesg(), Level: l.Level.String()})
 	}
@@ -128,10 +141,18 @@ func (s *Session) drain(out []Out) []Out {
 
 // Apply runs one statement.
 func (s *Session) Apply(st Stmt) ([]Out, error) {
+	if s.budget == (Budget{}) {
+		s.budget = DefaultBudget() // a zero Session is ready to use
+	}
+	used, err := s.charge(st)
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.apply(st)
 	out = s.drain(out)
 	if err == nil {
 		s.src = append(s.src, st.String())
+		s.used = used
 	}
 	return out, err
 }

@@ -115,11 +115,17 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	if m.ModuleState(name) == sim.ModUnloaded {
 		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
 	}
+	// kmod's rmmod checks holders and the refcount itself and then
+	// fails with EBUSY without calling delete_module (which would
+	// return EAGAIN).
+	if h := m.Holders(name); len(h) > 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use by: %s", name, strings.Join(h, " "))), nil
+	}
+	if m.ModuleRefcnt(name) != 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
+	}
 	if err := m.Rmmod(name); err != nil {
 		e := asErrno(err)
-		if e == sim.EBUSY {
-			return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
-		}
 		return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error())), nil
 	}
 	return out, nil
@@ -302,7 +308,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 				out = s.printLog(out, maxLevel)
 			}
 			s.sim.DmesgClear()
-			s.mark = len(s.sim.Log())
+			s.mark = s.sim.LogBase() + len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
 			l, ok := sim.ParseLevel(st.Args[i+1].Val)
@@ -325,4 +331,11 @@ func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
 		}
 	}
 	return out
+}
+
+// logSince returns the log records from Seq seq on that the ring still
+// holds.
+func (s *Session) logSince(seq int) []sim.LogLine {
+	log, base := s.sim.Log(), s.sim.LogBase()
+	return log[min(max(seq-base, 0), len(log)):]
 }

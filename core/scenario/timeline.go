@@ -200,6 +200,14 @@ const maxTickRun = 1000000
 func (s *Session) CompactSource() string {
 	var out []string
 	acc := uint64(0)
+	// A merged tick stays within one statement's budget, so the link
+	// runs where the session ran.
+	limit := uint64(maxTickRun)
+	if s.sim != nil {
+		if b := uint64(s.budget.withDefaults().StmtSeconds * float64(s.sim.HZ())); b < limit {
+			limit = b
+		}
+	}
 	flush := func() {
 		if acc > 0 {
 			out = append(out, "tick "+strconv.FormatUint(acc, 10))
@@ -208,7 +216,7 @@ func (s *Session) CompactSource() string {
 	}
 	for _, st := range s.src {
 		if n, ok := tickCount(st); ok {
-			if acc+n > maxTickRun {
+			if acc+n > limit {
 				flush()
 			}
 			acc += n
@@ -266,5 +274,5 @@ func WithProfile(src, profile string) string {
 // Panels are the views a widget can show (web/widget.js builds them; a
 // lesson's scenario block picks some).
 func Panels() []string {
-	return []string{"cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"}
+	return []string{"timeline", "cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"}
 }

@@ -48,7 +48,7 @@ func (s *Sim) tick() {
 		if cpu.Curr == 0 {
 			if cpu.Kicked {
 				cpu.Kicked = false
-				s.updatePatchState(&s.idle[c], "idle loop after wake_up_if_idle")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after wake_up_if_idle")
 			}
 			continue
 		}
@@ -59,7 +59,7 @@ func (s *Sim) tick() {
 		}
 		t := s.task(cpu.Curr)
 		if t != nil && !t.InKernel && t.PatchPending {
-			s.updatePatchState(t, "return to user mode after the timer interrupt")
+			s.updatePatchState(t, ReasonKernelExit, "return to user mode after the timer interrupt")
 		}
 	}
 }
@@ -76,7 +76,7 @@ func (s *Sim) transitionWork() {
 		for c := range s.cpus {
 			cpu := &s.cpus[c]
 			if cpu.Online && cpu.Curr == 0 && !cpu.NohzFull {
-				s.updatePatchState(&s.idle[c], "idle loop after a housekeeping wakeup")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after a housekeeping wakeup")
 			}
 		}
 	}
@@ -133,12 +133,12 @@ func (s *Sim) RunUntilSettled(limit uint64) bool {
 // limit jiffies pass, and returns that event. It stops at the end of the
 // jiffy in which the event happened.
 func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
-	seen := len(s.events)
+	seen := s.ring.evBase + len(s.events) // a Seq: the ring may move
 	var hit Event
 	found := s.advanceUntil(limit, func() bool {
-		for ; seen < len(s.events); seen++ {
-			if match(s.events[seen]) {
-				hit = s.events[seen]
+		for seen = max(seen, s.ring.evBase); seen < s.ring.evBase+len(s.events); seen++ {
+			if e := s.events[seen-s.ring.evBase]; match(e) {
+				hit = e
 				return true
 			}
 		}

@@ -88,15 +88,21 @@ func (s *Sim) startTransition() {
 
 // updatePatchState is klp_update_patch_state: consume the pending flag at a
 // switch point that needs no stack check (kernel exit, idle loop, force).
-func (s *Sim) updatePatchState(t *Task, how string) bool {
+func (s *Sim) updatePatchState(t *Task, why SwitchReason, how string) bool {
 	if !t.PatchPending {
 		return false
 	}
 	t.PatchPending = false
 	t.PatchState = s.target
 	t.Blocked = ""
-	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+	s.switchEvent(t, 1-s.target, why, how)
 	return true
+}
+
+// switchEvent records one task's patch_state change; how says it in words.
+func (s *Sim) switchEvent(t *Task, from int, why SwitchReason, how string) {
+	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how),
+		Switch: &Switch{From: from, To: t.PatchState, Reason: why}})
 }
 
 // buildCheckTable fills s.scratch so that s.scratch[code] is the index (in
@@ -159,9 +165,13 @@ func (s *Sim) checkedRange(r FuncRef) CodeID {
 	return f.OldCode
 }
 
+// maxStackEntries is MAX_STACK_ENTRIES: klp_check_stack saves at most
+// this many entries, and a reliable walk that finds more fails (-EINVAL).
+const maxStackEntries = 100
+
 // checkStack is klp_check_stack with the table built by buildCheckTable.
 func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
-	if t.Unreliable {
+	if t.Unreliable || len(t.Stack) > maxStackEntries {
 		return EINVAL, ""
 	}
 	best := int32(-1)
@@ -178,18 +188,18 @@ func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
 
 // fastSweep is the first pass of klp_try_complete_transition's loop over
 // the threads: it switches each task not yet in target whose stack is
-// reliable, not running and clean, records the indices of the first
-// len(first) it switched, and returns how many it switched and the indices
-// of the tasks the full check must look at. It is a function of its own so
-// that its loop keeps everything in registers.
-func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[maxListed]int32, slow []int32) (int, []int32) {
-	n := 0
+// reliable, not running and clean, and returns the tasks it switched
+// (index<<32 | pid: the pid read while the task is in cache, the index to
+// merge in task order) and the indices of those the full check must look
+// at. It is a function of its own so that its loop keeps everything in
+// registers.
+func fastSweep(tasks []Task, target int, table []int32, reliable bool, done []uint64, slow []int32) ([]uint64, []int32) {
 	for i := range tasks {
 		t := &tasks[i]
 		if t.PatchState == target {
 			continue
 		}
-		if !reliable || t.Unreliable || t.State == Running || !cleanStack(t.Stack, table) {
+		if !reliable || t.Unreliable || t.State == Running || len(t.Stack) > maxStackEntries || !cleanStack(t.Stack, table) {
 			slow = append(slow, int32(i))
 			continue
 		}
@@ -198,12 +208,9 @@ func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[m
 		if t.Blocked != "" {
 			t.Blocked = ""
 		}
-		if n < len(first) {
-			first[n] = int32(i)
-		}
-		n++
+		done = append(done, uint64(i)<<32|uint64(uint32(t.PID)))
 	}
-	return n, slow
+	return done, slow
 }
 
 // cleanStack reports that no frame is in a checked range. It is kept out
@@ -325,13 +332,16 @@ func (s *Sim) tryCompleteTransition() {
 				s.wakeUpIfIdle(c)
 			} else if was != t.PatchState {
 				a.idleSwitched(t.Comm + ":0")
+				s.switchEvent(t, was, ReasonStackCheck, "stack check")
 			}
 		} else if t.PatchState != s.target {
 			// Offline idle tasks switch at once.
+			was := t.PatchState
 			t.PatchPending = false
 			t.PatchState = s.target
 			t.Blocked = ""
 			a.idleSwitched(t.Comm + ":0 (offline)")
+			s.switchEvent(t, was, ReasonIdle, "CPU offline: switched at once")
 		}
 	}
 	s.reportAttempt(&a)
@@ -426,10 +436,10 @@ func (s *Sim) reportAttempt(a *attempt) {
 // rest, with its debug lines in task order. No task's check depends on
 // another's state, so the split changes nothing but the speed.
 func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
-	var fast, slowSw [maxListed]int32
-	nfast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, &fast, s.slowIdx[:0])
-	s.slowIdx = slow[:0]
-	nslow := 0
+	from := 1 - s.target
+	fast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, s.fastIdx[:0], s.slowIdx[:0])
+	s.fastIdx, s.slowIdx = fast[:0], slow[:0]
+	var slowSw []uint64
 	for _, i := range slow {
 		t := &s.tasks[i]
 		was := t.PatchState
@@ -438,30 +448,40 @@ func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
 			continue
 		}
 		if was != t.PatchState {
-			if nslow < maxListed {
-				slowSw[nslow] = i
-			}
-			nslow++
+			slowSw = append(slowSw, uint64(i)<<32|uint64(uint32(t.PID)))
 		}
 	}
-	a.switched += nfast + nslow
-	for _, i := range mergeFirst(fast[:min(nfast, maxListed)], slowSw[:min(nslow, maxListed)]) {
-		a.named = append(a.named, s.tasks[i].Comm+":"+strconv.Itoa(s.tasks[i].PID))
+	n := len(fast) + len(slowSw)
+	if n == 0 {
+		return
 	}
-}
-
-// mergeFirst merges two ascending index lists and keeps the first
-// maxListed.
-func mergeFirst(x, y []int32) []int32 {
-	out := make([]int32, 0, maxListed)
-	for len(out) < maxListed && (len(x) > 0 || len(y) > 0) {
-		if len(y) == 0 || (len(x) > 0 && x[0] < y[0]) {
-			out, x = append(out, x[0]), x[1:]
+	a.switched += n
+	// Both lists ascend: merge them into task order.
+	pids := make([]int, 0, n)
+	for len(fast) > 0 || len(slowSw) > 0 {
+		var x uint64
+		if len(slowSw) == 0 || (len(fast) > 0 && fast[0] < slowSw[0]) {
+			x, fast = fast[0], fast[1:]
 		} else {
-			out, y = append(out, y[0]), y[1:]
+			x, slowSw = slowSw[0], slowSw[1:]
+		}
+		pids = append(pids, int(uint32(x)))
+		if len(a.named) < maxListed {
+			t := &s.tasks[x>>32]
+			a.named = append(a.named, t.Comm+":"+strconv.Itoa(t.PID))
 		}
 	}
-	return out
+	txt := fmt.Sprintf("klp_try_switch_task: %d tasks switched to %s (stack check): %s", n, s.prof.StateName(s.target), strings.Join(a.named, ", "))
+	if n > len(a.named) {
+		txt += fmt.Sprintf(" and %d more", n-len(a.named))
+	}
+	if n == 1 {
+		t := s.task(pids[0])
+		txt = fmt.Sprintf("%s:%d switched to %s (stack check)", t.Comm, t.PID, s.prof.StateName(s.target))
+		s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: txt, Switch: &Switch{From: from, To: s.target, Reason: ReasonStackCheck}})
+		return
+	}
+	s.event(Event{Kind: EvSwitch, Text: txt, Switch: &Switch{From: from, To: s.target, Reason: ReasonStackCheck, PIDs: pids}})
 }
 
 // countLeft returns how many tasks (threads and idle tasks) are not yet in
@@ -528,6 +548,8 @@ func (s *Sim) completeTransition() {
 		t.PatchState = Idle
 		t.Blocked = ""
 	}
+	s.event(Event{Kind: EvSwitch, Patch: p.Mod, Text: fmt.Sprintf("klp_complete_transition: every task switched from %s to %s", s.prof.StateName(s.target), s.prof.StateName(Idle)),
+		Switch: &Switch{From: s.target, To: Idle, Reason: ReasonComplete}})
 	for oi := range p.Objs {
 		if !p.Objs[oi].Loaded {
 			continue
@@ -640,7 +662,7 @@ func (s *Sim) forceOne(t *Task, names []string) {
 	if ret == EADDRINUSE {
 		how = "forced while sleeping on function " + old + ": consistency no longer guaranteed"
 	}
-	s.updatePatchState(t, how)
+	s.updatePatchState(t, ReasonForce, how)
 }
 
 // sendSignals is klp_send_signals.

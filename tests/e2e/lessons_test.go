@@ -324,7 +324,7 @@ func TestLessonPagesPhoneWidth(t *testing.T) {
 	for _, p := range pages {
 		lessonOpen(tb, p)
 		n := eval[int](tb, `document.querySelectorAll("klp-playground").length`)
-		lessonWait(tb, `[...document.querySelectorAll("klp-playground")].every((w) => w.session && w.shadowRoot.querySelector(".grid > .panel"))`, 30*time.Second, func() string {
+		lessonWait(tb, `[...document.querySelectorAll("klp-playground")].every((w) => w.session && w.shadowRoot.querySelector(".grid .panel"))`, 30*time.Second, func() string {
 			return fmt.Sprintf("the %d widgets of %s", n, p)
 		})
 		if wide := eval[[]string](tb, overflowJS); len(wide) > 0 {
@@ -332,7 +332,7 @@ func TestLessonPagesPhoneWidth(t *testing.T) {
 		}
 		// one column of panels in every widget
 		if bad := eval[[]string](tb, `[...document.querySelectorAll("klp-playground")].filter((w) => {
-			const l = [...w.shadowRoot.querySelectorAll(".grid > .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left));
+			const l = [...w.shadowRoot.querySelectorAll(".grid .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left));
 			return l.some((x) => x !== l[0]); }).map((w) => w.id)`); len(bad) > 0 {
 			t.Errorf("%s: widgets %v do not stack their panels at 390 px", p, bad)
 		}
@@ -423,12 +423,12 @@ var embedWidgets = []embedWidget{
 func embedCheck(tb *tab, scheme string) {
 	tb.t.Helper()
 	lessonWait(tb, `document.querySelectorAll("klp-playground").length === 3 &&
-		[...document.querySelectorAll("klp-playground")].every((w) => w.session && w.shadowRoot.querySelector(".grid > .panel"))`, 30*time.Second, func() string {
+		[...document.querySelectorAll("klp-playground")].every((w) => w.session && w.shadowRoot.querySelector(".grid .panel"))`, 30*time.Second, func() string {
 		return "the three widgets of the example page; it shows:\n" + eval[string](tb, `document.body.innerText.slice(0, 3000)`)
 	})
 	for _, w := range embedWidgets {
 		root := fmt.Sprintf(`document.getElementById(%s).shadowRoot`, jsString(w.id))
-		panels := eval[[]string](tb, root+`.querySelector(".grid") && [...`+root+`.querySelectorAll(".grid > .panel:not([hidden])")].map((p) => [...p.classList].find((c) => c !== "panel"))`)
+		panels := eval[[]string](tb, root+`.querySelector(".grid") && [...`+root+`.querySelectorAll(".grid .panel:not([hidden])")].map((p) => [...p.classList].find((c) => c !== "panel"))`)
 		if strings.Join(panels, ",") != strings.Join(w.panels, ",") {
 			tb.t.Errorf("%s shows panels %v, want %v", w.id, panels, w.panels)
 		}

@@ -394,7 +394,7 @@ func TestPhoneWidthStacksPanels(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.open(siteURL + "/")
-	lefts := eval[[]float64](tb, `[...__t.root().querySelectorAll(".grid > .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left))`)
+	lefts := eval[[]float64](tb, `[...__t.root().querySelectorAll(".grid .panel:not([hidden])")].map((p) => Math.round(p.getBoundingClientRect().left))`)
 	for _, l := range lefts {
 		if l != lefts[0] {
 			t.Errorf("panels are not stacked at phone width: left edges %v", lefts)
@@ -416,7 +416,7 @@ func TestWidgetsShareOneWasm(t *testing.T) {
 	a := `document.getElementById("a").shadowRoot`
 	b := `document.getElementById("b").shadowRoot`
 	// panels attribute: a has tasks, goals and console only
-	if n := eval[int](tb, a+`.querySelectorAll(".grid > .panel").length`); n != 3 {
+	if n := eval[int](tb, a+`.querySelectorAll(".grid .panel").length`); n != 3 {
 		t.Errorf("widget a has %d panels, want 3 (goals, tasks, console)", n)
 	}
 	if s := eval[string](tb, a+`.querySelector(".panel.goals").innerText`); !strings.Contains(s, "✓ done: transition none") || !strings.Contains(s, "○ not yet: task 7 state=D") {

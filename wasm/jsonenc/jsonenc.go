@@ -159,6 +159,25 @@ func Events(dst []byte, evs []sim.Event) []byte {
 		}
 		e.raw(`,"Text":`)
 		e.str(ev.Text)
+		if sw := ev.Switch; sw != nil {
+			e.raw(`,"Switch":{"From":`)
+			e.int(int64(sw.From))
+			e.raw(`,"To":`)
+			e.int(int64(sw.To))
+			e.raw(`,"Reason":`)
+			e.str(string(sw.Reason))
+			if len(sw.PIDs) > 0 {
+				e.raw(`,"PIDs":[`)
+				for i, p := range sw.PIDs {
+					if i > 0 {
+						e.raw(",")
+					}
+					e.int(int64(p))
+				}
+				e.raw("]")
+			}
+			e.raw("}")
+		}
 		e.raw("}")
 	})
 	return []byte(*e)

@@ -8,9 +8,14 @@
 
 import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
 import { ActionError } from "./notice.js";
+import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
-const MAX_TASKS = 200; // task cards rendered at once; a filter finds the rest
+// Up to this many matching tasks every card is built; beyond it the list
+// is virtual: only the cards in (and near) the scrolled-to part exist, with
+// padding standing in for the rest.
+const ALL_CARDS = 60;
+const OVERSCAN_ROWS = 3;
 
 function panel(cls, title, ...rest) {
   const id = `klp-h-${cls}-${Math.random().toString(36).slice(2, 8)}`;
@@ -152,8 +157,18 @@ export class TasksPanel {
     this.filter.addEventListener("input", () => this.update(this.session.view()));
     this.summary = h("p.summary");
     this.list = h("ul.tasks-list");
+    this.scroller = h("div.tasks-scroll", null, this.list);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.scrollQueued || !this.virtual) return;
+      this.scrollQueued = true;
+      requestAnimationFrame(() => {
+        this.scrollQueued = false;
+        this.update(this.session.view());
+      });
+    }, { passive: true });
+    this.cardH = 150; // measured mean card height (px), for the virtual list
     this.spawn = this.spawnForm();
-    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.list);
+    this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.scroller);
     this.open = new Set(); // tasks whose actions are shown
     this.cards = new Map(); // key → {sig, el}: the card of each task as last built
   }
@@ -205,12 +220,13 @@ export class TasksPanel {
     const pending = view.Tasks.filter((t) => t.Pending).length;
     const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
     this.summary.textContent = `${plural(users.length, "task")} + ${view.Tasks.length - users.length} idle; ${pending} with TIF_PATCH_PENDING` +
-      (shown.length > MAX_TASKS ? `; showing ${MAX_TASKS} of ${shown.length} (use the filter)` : q ? `; ${shown.length} match` : "");
+      (q ? `; ${shown.length} match` : "");
+    const win = this.window(shown.length);
     // Cards are rebuilt only when their task changed: while time plays,
     // most tasks stay as they were, and building DOM is the slow part.
     const names = JSON.stringify(view.StateNames);
     const next = new Map();
-    const nodes = shown.slice(0, MAX_TASKS).map((t) => {
+    const nodes = shown.slice(win.from, win.to).map((t) => {
       const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
       const sig = JSON.stringify(t) + names + (this.open.has(key) ? "+" : "-");
       let c = this.cards.get(key);
@@ -220,6 +236,33 @@ export class TasksPanel {
     });
     this.cards = next;
     reconcile(this.list, nodes);
+    this.list.style.paddingTop = `${win.padTop}px`;
+    this.list.style.paddingBottom = `${win.padBottom}px`;
+    if (this.virtual && nodes.length) {
+      // learn the real card height (rows of cols cards) for the padding
+      const rows = Math.ceil(nodes.length / win.cols);
+      const h = (this.list.scrollHeight - win.padTop - win.padBottom) / rows;
+      if (h > 20) this.cardH = this.cardH * 0.5 + h * 0.5;
+    }
+  }
+
+  /**
+   * Which cards to build: all of them for a short list; for a long one the
+   * rows on screen (cards are laid out in cols columns of about cardH px)
+   * plus a few, with padding for the rows before and after.
+   */
+  window(n) {
+    this.virtual = n > ALL_CARDS;
+    this.el.classList.toggle("virtual", this.virtual);
+    if (!this.virtual) return { from: 0, to: n, padTop: 0, padBottom: 0, cols: 1 };
+    // the columns the CSS grid made (auto-fill)
+    const cols = Math.max(1, getComputedStyle(this.list).gridTemplateColumns.split(" ").filter(Boolean).length);
+    const rows = Math.ceil(n / cols);
+    const top = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight || 600;
+    const r0 = Math.max(0, Math.floor(top / this.cardH) - OVERSCAN_ROWS);
+    const r1 = Math.min(rows, Math.ceil((top + height) / this.cardH) + OVERSCAN_ROWS);
+    return { from: r0 * cols, to: Math.min(n, r1 * cols), padTop: r0 * this.cardH, padBottom: (rows - r1) * this.cardH, cols };
   }
 
   card(view, t, key) {
@@ -244,7 +287,7 @@ export class TasksPanel {
         t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
       flags.length ? h("div.flags", null, flags) : null,
       t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
-      this.stack(t),
+      this.stack(view, t),
       t.Kind === "idle" ? null : h("button.disclose", {
         type: "button",
         "aria-expanded": String(open),
@@ -258,9 +301,10 @@ export class TasksPanel {
       open ? this.actions(t, key) : null);
   }
 
-  stack(t) {
+  stack(view, t) {
     if (!t.Stack || t.Stack.length === 0) return h("p.nostack", null, "no kernel stack");
-    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f) => h("li", { class: `frame role-${f.Role}` },
+    const stop = checkedFrame(view, t);
+    return h("ol.stack", { "aria-label": `stack of ${t.Comm}, innermost first` }, t.Stack.map((f, i) => h("li", { class: `frame role-${f.Role}${i === stop ? " checked" : ""}`, title: i === stop ? "the stack check stops here" : false },
       h("span.role", null, f.Role), " ",
       h("code", null, f.Text),
       f.Patch ? h("span.by", null, ` from ${f.Patch}`) : null,
@@ -332,11 +376,13 @@ export class PatchesPanel {
     this.session = session;
     this.list = h("ul.patches-list");
     this.mods = h("div.modules");
-    this.el = panel("patches", "Livepatches", this.list, this.mods, builder ? builder.el : null);
+    this.drawn = h("div.pstack", { "aria-hidden": "false" });
+    this.el = panel("patches", "Livepatches", this.drawn, this.list, this.mods, builder ? builder.el : null);
   }
 
   update(view) {
     const s = this.session;
+    drawPatchStack(this.drawn, view);
     const patches = view.Patches || [];
     replace(this.list, patches.length === 0
       ? h("li.none", null, "No livepatch loaded.")
@@ -387,10 +433,13 @@ export class FuncStacksPanel {
   constructor(session) {
     this.session = session;
     this.list = h("ul.funcstacks-list");
-    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.list);
+    this.drawn = h("div.fstacks");
+    this.el = panel("funcstacks", "func_stacks (ftrace ops)", this.drawn,
+      h("details.aslist", null, h("summary", null, "as a list"), this.list));
   }
 
   update(view) {
+    drawFuncStacks(this.drawn, view);
     const fs = view.FuncStacks || [];
     replace(this.list, fs.length === 0
       ? h("li.none", null, "No function is patched: no ftrace handler is attached.")
