@@ -16,10 +16,15 @@ type tracerState struct {
 	function bool     // current_tracer is "function" (else "nop")
 	off      bool     // tracing_on is 0 (the kernel boots with 1)
 	filter   []string // set_ftrace_filter; empty: every function
-	buf      []string // the trace ring buffer
+	buf      []string // the trace ring buffer, copied when trimmed
+	written  int      // entries written, overwritten ones included
 }
 
 const tracingDir = "/sys/kernel/tracing"
+
+// traceEntries bounds the trace buffer (the kernel's is buffer_size_kb per
+// CPU; the simulator keeps this many entries in all).
+const traceEntries = 4096
 
 // tracerFile serves the tracer's files under /sys/kernel/tracing and
 // /sys/kernel/debug/tracing; nil for any other path.
@@ -68,7 +73,7 @@ func (s *Sim) tracerFile(p string) *node {
 		}, write: s.setFtraceFilter}
 	case "trace":
 		return &node{mode: "-rw-r-----", read: s.traceRead, write: func(string) error {
-			tr.buf = nil // open with O_TRUNC clears the buffer
+			tr.buf, tr.written = nil, 0 // open with O_TRUNC clears the buffer
 			return nil
 		}}
 	}
@@ -123,6 +128,12 @@ func (s *Sim) traceCall(t *Task, orig, run CodeID) {
 			continue
 		}
 		ns := s.Now()
+		if len(tr.buf) >= 2*traceEntries {
+			// The ring buffer overwrites its oldest entries; trimmed in
+			// halves so that a call costs O(1) amortised.
+			tr.buf = append([]string(nil), tr.buf[len(tr.buf)-traceEntries:]...)
+		}
+		tr.written++
 		tr.buf = append(tr.buf, fmt.Sprintf("%16s-%-7d [%03d] ..... %5d.%06d: %s <-%s", t.Comm, t.PID, max(t.CPU, 0), ns/1e9, (ns%1e9)/1e3, name, parent))
 		// The replacement is entered by a jump from the original's
 		// fentry: its return address is still the caller's.
@@ -140,9 +151,13 @@ func (s *Sim) traceRead() string {
 	} else {
 		b.WriteString("nop\n")
 	}
-	fmt.Fprintf(&b, "#\n# entries-in-buffer/entries-written: %d/%d   #P:%d\n#\n", len(s.tracer.buf), len(s.tracer.buf), len(s.cpus))
+	buf := s.tracer.buf
+	if len(buf) > traceEntries {
+		buf = buf[len(buf)-traceEntries:]
+	}
+	fmt.Fprintf(&b, "#\n# entries-in-buffer/entries-written: %d/%d   #P:%d\n#\n", len(buf), s.tracer.written, len(s.cpus))
 	b.WriteString("#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#              | |         |   |||||     |         |\n")
-	for _, l := range s.tracer.buf {
+	for _, l := range buf {
 		b.WriteString(l + "\n")
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,25 @@ func TestFunctionTracer(t *testing.T) {
 	wantErrno(t, "unknown tracer", s.WriteFile(tracingDir+"/current_tracer", "blk\n"), EINVAL)
 	if f := read(t, s, "/sys/kernel/debug/tracing/set_ftrace_filter"); f != "#### all functions enabled ####\n" {
 		t.Errorf("empty filter reads %q", f)
+	}
+}
+
+// The trace buffer keeps the newest traceEntries entries.
+func TestTraceBufferBounded(t *testing.T) {
+	s := newSim(t, "6.16")
+	must(t, s.WriteFile(tracingDir+"/current_tracer", "function\n"))
+	must(t, s.WriteFile(tracingDir+"/set_ftrace_filter", "cmdline_proc_show\n"))
+	u := spawn(t, s, TaskSpec{PID: 900, Comm: "cat", State: Runnable, Stack: frames("do_syscall_64")})
+	n := 3*traceEntries + 5
+	for i := 0; i < n; i++ {
+		must(t, s.Call(u, "cmdline_proc_show", 0))
+		must(t, s.Return(u))
+	}
+	tr := read(t, s, tracingDir+"/trace")
+	if got := strings.Count(tr, "cmdline_proc_show <-"); got != traceEntries {
+		t.Errorf("trace holds %d entries, want %d", got, traceEntries)
+	}
+	if want := fmt.Sprintf("entries-in-buffer/entries-written: %d/%d", traceEntries, n); !strings.Contains(tr, want) {
+		t.Errorf("header lacks %q", want)
 	}
 }
