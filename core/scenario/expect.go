@@ -48,7 +48,7 @@ var expectForms = []expectForm{
 		Doc: "a kernel log line (without timestamp) equals TEXT, since the last `dmesg -C`"},
 	{Name: "no-log", Min: 1},
 	{Name: "log-contains", Min: 1, Usage: `expect log-contains "TEXT"`, Doc: "some line contains TEXT"},
-	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"`, Doc: "the file reads VALUE (trailing newline ignored)"},
+	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"` + "` / `" + `expect file PATH mode=0200`, Doc: "the file reads VALUE (trailing newline ignored); or has that mode (octal permission bits, as `stat -c %a` prints them; sysfs attributes' modes differ by version)"},
 	{Name: "task", Min: 1, Usage: "expect task PID [patch_state=N] [pending=0|1] [state=S] [switched]", Doc: "the task matches",
 		Complete: args(keyed(nil, map[string][]string{"patch_state": {"-1", "0", "1"}, "pending": {"0", "1"}, "state": stateNames()},
 			"patch_state=", "pending=", "state=", "switched"), cPIDs)},
@@ -160,6 +160,9 @@ func (s *Session) check(st Stmt) (bool, string) {
 		}
 		return false, fmt.Sprintf("line %d of %d missing (in order): %q", i+1, len(st.Text), st.Text[i])
 	case "file":
+		if a[2].Key == "mode" {
+			return fileMode(m, a[1].Val, a[2].Val)
+		}
 		got, err := m.ReadFile(a[1].Val)
 		if err != nil {
 			return false, fmt.Sprintf("%s: %v", a[1].Val, asErrno(err).Error())

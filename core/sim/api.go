@@ -88,6 +88,9 @@ func isBoolParam(p Param) bool { return p.Default == "Y" || p.Default == "N" }
 // and returns it as the parameter file reads back.
 func (s *Sim) paramValue(p Param, v string) (string, bool) {
 	v = strings.TrimSuffix(v, "\n")
+	if p.Type != "" {
+		return s.typedParamValue(p, v)
+	}
 	if isBoolParam(p) {
 		b, err := s.kstrtobool(v)
 		if err != nil {

@@ -226,6 +226,13 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
+	dd     ddState       // dynamic debug flags (dyndbg.go)
+	kmsg   kmsgState     // dmesg -C and /dev/kmsg (kmsg.go)
+	tracer tracerState   // the function tracer (tracer.go)
+	kp     kprobeState   // kprobes (kprobe.go)
+	pidcnt pidCountState // pids a pidcount module still waits for (modfiles.go)
+	shadow shadowState   // klp_shadow_* variables (shadow.go)
+
 	log      []LogLine // the kernel log ring: the newest records
 	events   []Event   // the newest events
 	ring     logRing

@@ -48,6 +48,9 @@ func intLine(v int) string { return strconv.Itoa(v) + "\n" }
 // resolve finds the node for a clean absolute path.
 func (s *Sim) resolve(p string) (*node, bool) {
 	p = path.Clean("/" + p)
+	if n := s.ifaceFile(p); n != nil {
+		return n, true
+	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch {
 	case p == "/":
@@ -86,6 +89,11 @@ func (s *Sim) resolve(p string) (*node, bool) {
 			v, err := strconv.Atoi(strings.TrimSpace(d))
 			if err != nil {
 				return EINVAL
+			}
+			if v == 0 && len(s.ops) > 0 {
+				// ftrace_enable_sysctl: livepatch's ftrace_ops are
+				// FTRACE_OPS_FL_PERMANENT.
+				return EBUSY
 			}
 			s.ftraceOff = v == 0
 			return nil

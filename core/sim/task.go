@@ -378,6 +378,7 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 		run = s.chooseVersion(t, orig)
 	}
 	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: orig})
+	s.callHooks(t, orig, run)
 	if _, patched := s.opsByCode[orig]; patched {
 		c := s.code[run]
 		what := "the original"
