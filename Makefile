@@ -40,6 +40,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./core/scenario
+	$(GO) test -run '^$$' -fuzz FuzzComplete -fuzztime 60s ./core/scenario
 	$(GO) test -run '^$$' -fuzz FuzzEvents -fuzztime 60s ./core/sim
 
 clean:
