@@ -106,6 +106,7 @@ func TestConsoleCompletesThroughThePage(t *testing.T) {
 	press("sys", kb.Tab)
 	tb.waitJS(value+` === "sys"`, "sys⇥ to stay as it is")
 	tb.waitText(consoleQ, "syscall  sysret")
+	tb.shot(".console", "console-completion")
 	press("c", kb.Tab, "42", kb.Enter)
 	tb.waitJS(`[...__t.root().querySelectorAll(".transcript .line")].some((l) => l.innerText === "syscall 42")`, "the completed line to run")
 }
