@@ -35,6 +35,8 @@ type instance struct {
 	labels []string
 	pos    int            // index in hist of the checkpoint cur descends from, -1 none
 	start  []scenario.Out // what running the scenario printed
+
+	views sim.ViewTracker // what viewDelta last sent (delta.go)
 }
 
 var (
@@ -50,6 +52,7 @@ func handlers() map[string]handler {
 		"exec":        exec,
 		"view":        view,
 		"viewPacked":  viewPacked,
+		"viewDelta":   viewDelta,
 		"events":      events,
 		"log":         logLines,
 		"tick":        tick,

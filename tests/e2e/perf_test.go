@@ -380,20 +380,46 @@ const playProbe = `(() => {
   const time = (fn, key) => (...a) => { const t = performance.now(); try { return fn(...a); } finally { if (P.on) P[key].push(performance.now() - t); } };
   for (const k of ["exec", "view", "viewPacked", "events", "log"]) api[k] = time(api[k], k === "viewPacked" ? "view" : k);
   const exec = s.exec.bind(s);
+  // Staleness: every play tick changes the state at a moment of real time
+  // and advances simulated time; a render shows the state as of then, and
+  // its pixels are out after the next frame. latency = tick → those
+  // pixels (ms of real time); stale = simulated time run minus simulated
+  // time shown, sampled at every frame (simulated ms).
+  P.simNow = 0; P.simShown = 0; P.pending = [];
   s.exec = (line, opts) => {
     const t = performance.now();
     try {
       const r = exec(line, opts);
       if (P.on) P.lines.push(r.output.length);
       return r;
-    } finally { if (P.on && opts && opts.from === "play") P.ticks.push(performance.now() - t); }
+    } finally {
+      if (opts && opts.from === "play") {
+        const m = /^tick (\d+)/.exec(line);
+        if (m) P.simNow += (Number(m[1]) * 1e3) / (s.hz || 250);
+        if (P.on) { P.ticks.push(performance.now() - t); P.pending.push(t); }
+      }
+    }
   };
   const emit = s.emit.bind(s);
-  s.emit = (rewind) => { const t = performance.now(); try { return emit(rewind); } finally { if (P.on) P.render.push(performance.now() - t); } };
+  s.emit = (rewind) => {
+    const t = performance.now();
+    try { return emit(rewind); } finally {
+      if (P.on) {
+        P.render.push(performance.now() - t);
+        P.simShown = P.simNow;
+        const covered = P.pending.splice(0);
+        requestAnimationFrame(() => {
+          const ch = new MessageChannel();
+          ch.port1.onmessage = () => { const now = performance.now(); for (const c of covered) P.latency.push(now - c); };
+          ch.port2.postMessage(0);
+        });
+      }
+    }
+  };
   const view = s.view.bind(s);
   s.view = () => { if (s._view) return s._view; const t = performance.now(); const r = view(); if (P.on) P.parse.push(performance.now() - t); return r; };
   let last = 0;
-  const loop = (ts) => { if (P.on && last) P.frames.push(ts - last); last = ts; requestAnimationFrame(loop); };
+  const loop = (ts) => { if (P.on && last) { P.frames.push(ts - last); P.stale.push(P.simNow - P.simShown); } last = ts; requestAnimationFrame(loop); };
   requestAnimationFrame(loop);
   // long animation frames, with the scripts that ran in them
   try {
@@ -408,7 +434,7 @@ const playProbe = `(() => {
     }).observe({ type: "long-animation-frame" });
   } catch {}
   P.start = () => {
-    for (const k of ["frames", "ticks", "render", "exec", "view", "events", "log", "parse", "long", "lines", "loaf"]) P[k] = [];
+    for (const k of ["frames", "ticks", "render", "exec", "view", "events", "log", "parse", "long", "lines", "loaf", "latency", "stale"]) P[k] = [];
     P.t0 = performance.now();
     P.on = true;
   };
@@ -429,7 +455,7 @@ type longFrame struct {
 
 // playSeries are the series playProbe records, in milliseconds except
 // lines (output lines per exec).
-var playSeries = []string{"frames", "ticks", "render", "exec", "view", "parse", "events", "log", "long", "lines"}
+var playSeries = []string{"frames", "ticks", "render", "exec", "view", "parse", "events", "log", "long", "lines", "latency", "stale"}
 
 type playResult struct {
 	Series    map[string][]float64
@@ -446,13 +472,18 @@ type playResult struct {
 // reports frame intervals (requestAnimationFrame deltas: p95 ≤ 33 ms is
 // 30 fps) and the cost of each play tick. Each iteration is one window of
 // 5 s of real time, after 2 s of warm-up.
-func BenchmarkPlay2000(b *testing.B) {
+func BenchmarkPlay2000(b *testing.B) { playBench(b, 2000) }
+
+// BenchmarkPlay10000 is BenchmarkPlay2000 with 10,000 extra tasks.
+func BenchmarkPlay10000(b *testing.B) { playBench(b, 10000) }
+
+func playBench(b *testing.B, tasks int) {
 	site := perfSite(b)
 	for _, speed := range []string{"1", "16"} {
 		b.Run("speed-"+speed, func(b *testing.B) {
 			tb := newTabIn(b, browserCtx, 5*time.Minute)
 			tb.open(site + "/")
-			tb.do(`(() => { const r = __t.pg().session.exec("spawn-random 2000"); return r.error || ""; })()`)
+			tb.do(fmt.Sprintf(`(() => { const r = __t.pg().session.exec("spawn-random %d"); return r.error || ""; })()`, tasks))
 			tb.set(`select[aria-label^="Speed"]`, speed)
 			tb.do(`(() => { ` + playProbe + `; return ""; })()`)
 			tb.click(timeQ, "Play")
@@ -487,8 +518,12 @@ func BenchmarkPlay2000(b *testing.B) {
 			b.ReportMetric(fps, "fps")
 			b.ReportMetric(float64(len(all.Series["render"]))/(all.Elapsed/1000), "renders/s")
 			b.ReportMetric(sum("render").median, "render-median-ms")
+			b.ReportMetric(sum("latency").p95, "change-to-pixels-p95-ms")
+			b.ReportMetric(sum("stale").median, "stale-median-sim-ms")
 			report(b, "speed %s×, %d tasks, view JSON %d bytes (packed %d), %.1f s of playing", speed, all.Tasks, all.JSONBytes, all.Packed, all.Elapsed/1000)
 			report(b, "frame interval: %v → %.1f fps", fr, fps)
+			report(b, "state change (play tick) → its pixels: %v", sum("latency"))
+			report(b, "staleness (simulated ms run but not yet shown, per frame): %v", sum("stale"))
 			report(b, "play tick (exec, console): %v", sum("ticks"))
 			report(b, "  klp.exec (the simulation, its output): %v", sum("exec"))
 			report(b, "  output lines per tick: median %.0f, max %.0f", sum("lines").median, sum("lines").max)

@@ -50,7 +50,14 @@ export class Timeline {
     this.legend = h("p.tl-legend.small");
     this.svg = s("svg.tl", { role: "img", "aria-label": "Transition timeline" });
     this.scroller = h("div.tl-scroll", { tabindex: "0", "aria-label": "Timeline lanes (scroll for more tasks; click to move the cursor)" }, this.svg);
-    this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
+    // The scroller's size and position, kept from its events: reading
+    // them while drawing would force a layout after the other panels'
+    // changes.
+    this.box = { w: 640, h: 400, top: 0 };
+    this.scroller.addEventListener("scroll", () => {
+      this.box.top = this.scroller.scrollTop;
+      this.schedule();
+    }, { passive: true });
     this.svg.addEventListener("pointerdown", (e) => this.scrub(e));
     this.summary = h("p.tl-summary.sr-only", { "aria-live": "polite" });
     this.el = h("section.panel.timeline", { "aria-label": "Timeline" },
@@ -58,7 +65,11 @@ export class Timeline {
     this.drawQueued = false;
     this.reset();
     if (globalThis.ResizeObserver) {
-      new ResizeObserver(() => this.schedule()).observe(this.scroller);
+      new ResizeObserver(() => {
+        this.box.w = this.scroller.clientWidth || 640;
+        this.box.h = this.scroller.clientHeight || 400;
+        this.schedule();
+      }).observe(this.scroller);
     }
   }
 
@@ -294,7 +305,7 @@ export class Timeline {
     const view = this.view;
     if (!view) return;
     const rows = this.rows();
-    const width = Math.max(320, this.scroller.clientWidth || 640);
+    const width = Math.max(320, this.box.w);
     const height = rows.length * ROW + 22;
     const t0 = this.t0 ?? 0;
     const tEnd = Math.max(this.end, this.now, t0 + 1e9);
@@ -302,8 +313,8 @@ export class Timeline {
     const X = (t) => LABEL + ((Math.max(t0, Math.min(t, tEnd)) - t0) / (tEnd - t0)) * plot;
     this.X = X;
     this.xInv = (x) => t0 + ((x - LABEL) / plot) * (tEnd - t0);
-    const top = this.scroller.scrollTop;
-    const visH = this.scroller.clientHeight || 400;
+    const top = this.box.top;
+    const visH = this.box.h;
     const first = Math.max(0, Math.floor((top - 22) / ROW) - OVERSCAN);
     const last = Math.min(rows.length, Math.ceil((top + visH) / ROW) + OVERSCAN);
     const nowX = X(this.now);

@@ -1,0 +1,22 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"github.com/hack-pad/safejs"
+
+	"github.com/klp-playground/klp/wasm/jsonenc"
+)
+
+// viewDelta(id) → JSON of sim.ViewDelta: the view with only the tasks
+// that changed since the instance's last viewDelta (all of them the first
+// time, or after the timeline moved to another machine), packed as
+// viewPacked packs; web/lib/viewdelta.js applies it to the last view.
+func viewDelta(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	d := in.cur.Sim().ViewDelta(&in.views)
+	return string(jsonenc.ViewDelta(nil, &d)), nil
+}
