@@ -4,9 +4,14 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/page"
@@ -225,4 +230,52 @@ func TestTaskStackCheckedFrame(t *testing.T) {
 		t.Errorf("a switched task has %d checked frames", n)
 	}
 	tb.shot(card(42), "taskstack")
+}
+
+// TestFirstPaintBeforeWasm: with klp.wasm held back, the page already
+// shows the starting state, drawn by the page's own panels from the data
+// cmd/build wrote into it, with its controls inert and a note saying they
+// wait; once the wasm arrives the live session takes over.
+func TestFirstPaintBeforeWasm(t *testing.T) {
+	target, err := url.Parse(siteURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	defer release()
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/klp.wasm") {
+			<-gate
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	tb := newTab(t)
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`document.getElementById("pg") && document.getElementById("pg").shadowRoot && document.getElementById("pg").shadowRoot.querySelector('li.task[data-pid="42"]')`, "task 42 drawn before the wasm")
+	tb.install()
+	tb.waitText(card(42), "42 cat", "Blocked: is sleeping on function cmdline_proc_show")
+	tb.waitCount(lane("42"), 1)
+	tb.waitCount(".fstack g.fbox", 2)
+	tb.waitText("", "The simulator is loading")
+	if !eval[bool](tb, `__t.q(".grid").inert && __t.q(".timebar").inert`) {
+		t.Error("the controls are live before the simulator is")
+	}
+	if eval[bool](tb, `document.body.dataset.ready === "true"`) {
+		t.Error("the page says ready without the wasm")
+	}
+	tb.shot(".grid", "firstpaint")
+	release()
+	tb.waitJS(`document.body.dataset.ready === "true"`, "the live session")
+	tb.waitNoText("", "The simulator is loading")
+	if eval[bool](tb, `__t.q(".grid").inert || __t.q(".timebar").inert`) {
+		t.Error("controls still inert after the wasm loaded")
+	}
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 1.000 s")
 }
