@@ -46,7 +46,7 @@ func (tb *tab) shot(sel, name string) {
 	if dir == "" {
 		return
 	}
-	r := eval[[]float64](tb, fmt.Sprintf(`(() => { const e = __t.q(%s); e.scrollIntoView(); const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, Math.min(r.height, 900)]; })()`, jsString(sel)))
+	r := eval[[]float64](tb, fmt.Sprintf(`(() => { const e = __t.q(%s); e.scrollIntoView(); const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, Math.min(r.height, 600)]; })()`, jsString(sel)))
 	yes := true
 	res, err := chromedp.Call(tb.ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{
 		Format:                page.CaptureScreenshotFormatPng,

@@ -58,7 +58,7 @@ export function funcStackFigure(f, tasks) {
     rows.push(s("text.fb-runs", { x: COL_W + 6, y: y + 14, class: b.count ? "some" : "none" }, `${e && e.Transition ? "in transition · " : ""}${runsText(b)}`));
   }
   return h("figure.fstack", { "data-func": f.Func },
-    s("svg.fstack-svg", { viewBox: `0 0 ${COL_W + 230} ${height}`, width: COL_W + 230, height, role: "img", "aria-label": `func_stack of ${f.Func}: ${n} entries above the original` }, rows),
+    s("svg.fstack-svg", { viewBox: `0 0 ${COL_W + 320} ${height}`, width: COL_W + 320, height, role: "img", "aria-label": `func_stack of ${f.Func}: ${n} entries above the original` }, rows),
     h("figcaption", null, h("code", null, f.Func), ` (${f.Object})`));
 }
 
