@@ -31,7 +31,7 @@ test-native:
 # Node, so the same scenario gives the same log natively and in wasm.
 test-wasm:
 	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test -timeout 600s ./core/...
-	node --test wasm/
+	node --test wasm/ tests/node/
 
 test: deps vet test-native test-wasm
 

@@ -53,10 +53,11 @@ func (n *Widget) Dump(source []byte, level int) {
 	}, nil)
 }
 
-// Panels the widget script (web/widget.js) knows, and "all". A block picks
-// some with ```scenario panels=console,tasks; the lesson's front matter
-// sets the default.
-var knownPanels = []string{"timeline", "cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console", "all"}
+// knownPanels are the panels the widget script knows (scenario.Panels,
+// which it asks the bridge for) and "all". A block picks some with
+// ```scenario panels=console,tasks; the lesson's front matter sets the
+// default.
+func knownPanels() []string { return append(scenario.Panels(), "all") }
 
 // DefaultPanels is what a scenario block shows when neither its info
 // string nor the lesson says otherwise.
@@ -66,15 +67,15 @@ var panelsRE = regexp.MustCompile(`^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$`)
 
 func checkPanels(p string) error {
 	if !panelsRE.MatchString(p) {
-		return fmt.Errorf("panels=%q: want a comma-separated list of %s", p, strings.Join(knownPanels, ", "))
+		return fmt.Errorf("panels=%q: want a comma-separated list of %s", p, strings.Join(knownPanels(), ", "))
 	}
 	for _, x := range strings.Split(p, ",") {
 		ok := false
-		for _, k := range knownPanels {
+		for _, k := range knownPanels() {
 			ok = ok || k == x
 		}
 		if !ok {
-			return fmt.Errorf("unknown panel %q (known: %s)", x, strings.Join(knownPanels, ", "))
+			return fmt.Errorf("unknown panel %q (known: %s)", x, strings.Join(knownPanels(), ", "))
 		}
 	}
 	return nil

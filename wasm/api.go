@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"time"
+	"unicode/utf16"
 
 	"github.com/hack-pad/safejs"
 
@@ -20,53 +21,46 @@ const (
 	// maxInstances bounds the sessions one page can hold: a widget that
 	// forgets destroy() should hit a clear error, not exhaust memory.
 	maxInstances = 256
-	// maxHistory bounds the checkpoints of one session; the oldest are
-	// dropped first (clones share the log, so each costs one task table).
-	maxHistory = 2000
 	// maxInput bounds one create/exec text. The parser limits lines and
 	// line length itself; this only avoids copying huge strings around.
 	maxInput = 4 << 20
 )
 
-// instance is one session with its time-travel history.
-type instance struct {
-	cur    *scenario.Session
-	hist   []*scenario.Session // pristine clones; never run
-	labels []string
-	pos    int            // index in hist of the checkpoint cur descends from, -1 none
-	start  []scenario.Out // what running the scenario printed
-
-	views sim.ViewTracker // what viewDelta last sent (delta.go)
-}
-
+// instances are the sessions of the page, each with its timeline.
 var (
-	instances = map[int]*instance{}
+	instances = map[int]*scenario.Timeline{}
 	nextID    = 1
 )
 
 func handlers() map[string]handler {
 	return map[string]handler{
-		"create":      create,
-		"destroy":     destroy,
-		"startOutput": startOutput,
-		"exec":        exec,
-		"view":        view,
-		"viewPacked":  viewPacked,
-		"viewDelta":   viewDelta,
-		"events":      events,
-		"log":         logLines,
-		"tick":        tick,
-		"settle":      settle,
-		"source":      source,
-		"goals":       goals,
-		"checkpoint":  checkpoint,
-		"seek":        seek,
-		"fork":        fork,
-		"history":     history,
-		"names":       names,
-		"ls":          ls,
-		"profiles":    profiles,
-		"warmup":      warmup,
+		"create":        create,
+		"destroy":       destroy,
+		"startOutput":   startOutput,
+		"exec":          exec,
+		"execAll":       execAll,
+		"view":          view,
+		"viewPacked":    viewPacked,
+		"viewDelta":     viewDelta,
+		"events":        events,
+		"log":           logLines,
+		"tick":          tick,
+		"settle":        settle,
+		"source":        source,
+		"goals":         goals,
+		"compactSource": compactSource,
+		"checkpoint":    checkpoint,
+		"seek":          seek,
+		"fork":          fork,
+		"history":       history,
+		"names":         names,
+		"ls":            ls,
+		"complete":      complete,
+		"nextPid":       nextPid,
+		"withProfile":   withProfile,
+		"panels":        panels,
+		"profiles":      profiles,
+		"warmup":        warmup,
 	}
 }
 
@@ -110,6 +104,18 @@ func num(args []safejs.Value, i int, what string, def float64, optional bool) (f
 	return f, nil
 }
 
+// boolean reads an optional boolean (false when absent).
+func boolean(args []safejs.Value, i int, what string) (bool, error) {
+	v := arg(args, i)
+	if v.IsUndefined() || v.IsNull() {
+		return false, nil
+	}
+	if v.Type() != safejs.TypeBoolean {
+		return false, argErrorf("%s must be a boolean, got %s", what, v.Type())
+	}
+	return v.Bool()
+}
+
 func integer(args []safejs.Value, i int, what string, def int, optional bool) (int, error) {
 	f, err := num(args, i, what, float64(def), optional)
 	if err != nil {
@@ -121,7 +127,7 @@ func integer(args []safejs.Value, i int, what string, def int, optional bool) (i
 	return int(f), nil
 }
 
-func inst(args []safejs.Value) (*instance, int, error) {
+func inst(args []safejs.Value) (*scenario.Timeline, int, error) {
 	id, err := integer(args, 0, "id", 0, false)
 	if err != nil {
 		return nil, 0, err
@@ -145,13 +151,13 @@ func create(args []safejs.Value) (any, error) {
 	if len(instances) >= maxInstances {
 		return nil, fmt.Errorf("too many instances (%d); destroy unused ones", maxInstances)
 	}
-	s, out, err := scenario.NewSession("", text)
+	tl, err := scenario.NewTimeline("", text)
 	if err != nil {
 		return nil, err
 	}
 	id := nextID
 	nextID++
-	instances[id] = &instance{cur: s, pos: -1, start: out}
+	instances[id] = tl
 	return id, nil
 }
 
@@ -162,7 +168,7 @@ func startOutput(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseJSON(jsonenc.Output(nil, in.start))
+	return parseJSON(jsonenc.Output(nil, in.StartOutput()))
 }
 
 func destroy(args []safejs.Value) (any, error) {
@@ -171,6 +177,7 @@ func destroy(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	delete(instances, id)
+	delete(viewTrackers, id)
 	return true, nil
 }
 
@@ -186,22 +193,15 @@ func parseJSON(b []byte) (any, error) {
 	return j.Call("parse", string(b))
 }
 
-// run executes scenario text on the current session. A panic in the core
-// would leave the session half-changed, so it is recovered here and the
-// session is put back to its last checkpoint (or kept, if none) before the
-// error is reported.
-func (in *instance) run(text string) (res any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			msg := "state kept as it was"
-			if in.pos >= 0 {
-				in.cur = in.hist[in.pos].Clone()
-				msg = "state restored to the last checkpoint"
-			}
-			res, err = nil, fmt.Errorf("internal error in the simulator (%s): %v", msg, r)
-		}
-	}()
-	out, e := in.cur.Exec(text)
+// run executes scenario text on the current timeline; with checkpoint, a
+// checkpoint is stored when something was applied. A panic in the core
+// comes back as an exception (the timeline restored its last checkpoint),
+// a scenario error as data.
+func run(in *scenario.Timeline, text string, checkpoint bool) (any, error) {
+	out, e := in.Exec(text, checkpoint)
+	if _, ok := e.(*scenario.InternalError); ok {
+		return nil, e
+	}
 	errText := ""
 	if e != nil {
 		errText = e.Error()
@@ -209,9 +209,10 @@ func (in *instance) run(text string) (res any, err error) {
 	return parseJSON(jsonenc.Result(nil, out, errText, e != nil))
 }
 
-// exec(id, line) → {output: [{kind, text, level}], error: string|null}. A
-// scenario error is data, not an exception: the console shows it and the
-// session goes on.
+// exec(id, line[, checkpoint]) → {output: [{kind, text, level}], error:
+// string|null}. A scenario error is data, not an exception: the console
+// shows it and the session goes on. With checkpoint true, a checkpoint
+// labelled with the line is stored when something was applied.
 func exec(args []safejs.Value) (any, error) {
 	in, _, err := inst(args)
 	if err != nil {
@@ -221,7 +222,49 @@ func exec(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return in.run(line)
+	keep, err := boolean(args, 2, "checkpoint")
+	if err != nil {
+		return nil, err
+	}
+	return run(in, line, keep)
+}
+
+// maxLines bounds execAll's list of inputs.
+const maxLines = 1000
+
+// execAll(id, lines) → {results: [{output, error}], note: string}: the
+// lines as one action, all applied or none (scenario.Timeline.ExecAll);
+// note says what was taken back, "" when nothing was.
+func execAll(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	v := arg(args, 1)
+	n := -1
+	if v.Type() == safejs.TypeObject {
+		if l, err := v.Length(); err == nil {
+			n = l
+		}
+	}
+	if n < 0 || n > maxLines {
+		return nil, argErrorf("lines must be an array of at most %d strings", maxLines)
+	}
+	lines := make([]string, n)
+	for i := range lines {
+		x, err := v.Index(i)
+		if err != nil {
+			return nil, argErrorf("lines[%d]: %v", i, err)
+		}
+		if lines[i], err = str([]safejs.Value{x}, 0, fmt.Sprintf("lines[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	res, note, err := in.ExecAll(lines)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSON(jsonenc.Results(nil, res, note))
 }
 
 // tick and settle are shorthands for the statements, so that time passing
@@ -235,7 +278,7 @@ func tick(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return in.run(fmt.Sprintf("tick %d", n))
+	return run(in, fmt.Sprintf("tick %d", n), false)
 }
 
 func settle(args []safejs.Value) (any, error) {
@@ -248,9 +291,9 @@ func settle(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	if sec < 0 {
-		return in.run("settle")
+		return run(in, "settle", false)
 	}
-	return in.run(fmt.Sprintf("settle %g", sec))
+	return run(in, fmt.Sprintf("settle %g", sec), false)
 }
 
 func view(args []safejs.Value) (any, error) {
@@ -258,7 +301,7 @@ func view(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := in.cur.Sim().View()
+	v := in.Session().Sim().View()
 	return string(jsonenc.View(nil, &v)), nil
 }
 
@@ -270,7 +313,7 @@ func viewPacked(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := in.cur.Sim().View()
+	v := in.Session().Sim().View()
 	return string(jsonenc.ViewPacked(nil, &v)), nil
 }
 
@@ -289,7 +332,8 @@ func events(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return string(jsonenc.Events(nil, tail(in.cur.Sim().Events(), since, limit))), nil
+	m := in.Session().Sim()
+	return string(jsonenc.Events(nil, tail(m.Events(), since-m.EventBase(), limit))), nil
 }
 
 // log(id, sinceSeq[, limit]) → JSON array of kernel log lines.
@@ -306,7 +350,8 @@ func logLines(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := tail(in.cur.Sim().Log(), since, limit)
+	m := in.Session().Sim()
+	src := tail(m.Log(), since-m.LogBase(), limit)
 	out := make([]jsonenc.LogLine, len(src))
 	for i, l := range src {
 		out[i] = jsonenc.LogLine{Seq: l.Seq, Time: l.Time, Level: l.Level.String(), Text: l.Text, Dmesg: l.Dmesg()}
@@ -315,11 +360,10 @@ func logLines(args []safejs.Value) (any, error) {
 }
 
 // tail returns l[since:], cut to its last limit elements when limit > 0.
-// Seq numbers of the log and the events are their indexes.
+// since is a Seq minus the ring's base (the oldest records may have been
+// overwritten), so it is clamped at both ends.
 func tail[T any](l []T, since, limit int) []T {
-	if since > len(l) {
-		since = len(l)
-	}
+	since = min(max(since, 0), len(l))
 	l = l[since:]
 	if limit > 0 && len(l) > limit {
 		l = l[len(l)-limit:]
@@ -335,7 +379,17 @@ func source(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return in.cur.Source(), nil
+	return in.Session().Source(), nil
+}
+
+// compactSource(id) → the session's source with runs of ticks merged: what
+// a share link carries.
+func compactSource(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	return in.Session().CompactSource(), nil
 }
 
 // goals(id) → JSON {goals: [{Goal, OK, Reason}], failures: N}.
@@ -344,19 +398,17 @@ func goals(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := in.cur.Goals()
+	g := in.Session().Goals()
 	if g == nil {
 		g = []scenario.GoalResult{}
 	}
-	return string(jsonenc.Goals(nil, g, in.cur.Failures())), nil
+	return string(jsonenc.Goals(nil, g, in.Session().Failures())), nil
 }
 
 // --- time travel ------------------------------------------------------------
+// The timeline lives in core/scenario (Timeline); these only carry it.
 
-// checkpoint(id[, label]) → index. It stores a clone of the session as it
-// is now. Checkpoints after the current position are the future of an
-// earlier state the user went back to; a new checkpoint discards them
-// ("fork from here"), as in RaftScope's timeline.
+// checkpoint(id[, label]) → index.
 func checkpoint(args []safejs.Value) (any, error) {
 	in, _, err := inst(args)
 	if err != nil {
@@ -367,34 +419,11 @@ func checkpoint(args []safejs.Value) (any, error) {
 		if label, err = str(args, 1, "label"); err != nil {
 			return nil, err
 		}
-		if len(label) > 200 {
-			label = label[:200]
-		}
 	}
-	in.truncate()
-	in.hist = append(in.hist, in.cur.Clone())
-	in.labels = append(in.labels, label)
-	if len(in.hist) > maxHistory {
-		drop := len(in.hist) - maxHistory
-		in.hist = append([]*scenario.Session(nil), in.hist[drop:]...)
-		in.labels = append([]string(nil), in.labels[drop:]...)
-	}
-	in.pos = len(in.hist) - 1
-	return in.pos, nil
+	return in.Checkpoint(label), nil
 }
 
-func (in *instance) truncate() {
-	if in.pos+1 < len(in.hist) {
-		for i := in.pos + 1; i < len(in.hist); i++ {
-			in.hist[i] = nil // let the clones be collected
-		}
-		in.hist = in.hist[:in.pos+1]
-		in.labels = in.labels[:in.pos+1]
-	}
-}
-
-// seek(id, index) makes a copy of that checkpoint the current session. The
-// checkpoints after it stay until the next checkpoint or fork.
+// seek(id, index) → index.
 func seek(args []safejs.Value) (any, error) {
 	in, _, err := inst(args)
 	if err != nil {
@@ -404,22 +433,19 @@ func seek(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i >= len(in.hist) {
-		return nil, argErrorf("no checkpoint %d (have %d)", i, len(in.hist))
+	if err := in.Seek(i); err != nil {
+		return nil, argErrorf("%v", err)
 	}
-	in.cur = in.hist[i].Clone()
-	in.pos = i
 	return i, nil
 }
 
-// fork(id) discards the checkpoints after the current position.
+// fork(id) → position: discards the checkpoints after it.
 func fork(args []safejs.Value) (any, error) {
 	in, _, err := inst(args)
 	if err != nil {
 		return nil, err
 	}
-	in.truncate()
-	return in.pos, nil
+	return in.Fork(), nil
 }
 
 // history(id) → {pos, count, labels}.
@@ -428,11 +454,8 @@ func history(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	labels := make([]any, len(in.labels))
-	for i, l := range in.labels {
-		labels[i] = l
-	}
-	return map[string]any{"pos": in.pos, "count": len(in.hist), "labels": labels}, nil
+	h := in.History()
+	return map[string]any{"pos": h.Pos, "count": h.Count, "labels": strs(h.Labels)}, nil
 }
 
 // --- completion data --------------------------------------------------------
@@ -452,7 +475,7 @@ func names(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := in.cur.Sim()
+	m := in.Session().Sim()
 	pids := make([]any, 0)
 	for _, p := range m.PIDs() {
 		pids = append(pids, p)
@@ -466,16 +489,66 @@ func names(args []safejs.Value) (any, error) {
 		"modules":  strs(m.ModuleNames()),
 		"profiles": strs(sim.Presets()),
 		"expect":   strs(scenario.ExpectForms()),
-		"events":   strs(eventKinds()),
+		"events":   strs(scenario.EventKinds()),
 	}, nil
 }
 
-func eventKinds() []string {
-	var out []string
-	for _, k := range sim.EventKinds() {
-		out = append(out, string(k))
+// complete(id, line, caret) → {insert, matches}: what Tab does at the
+// caret (a UTF-16 index, as the textarea gives it) of the console's input.
+func complete(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	line, err := str(args, 1, "line")
+	if err != nil {
+		return nil, err
+	}
+	caret, err := integer(args, 2, "caret", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	c := in.Session().Complete(line, utf16Offset(line, caret))
+	return map[string]any{"insert": c.Insert, "matches": strs(c.Matches)}, nil
+}
+
+// utf16Offset turns an index in UTF-16 code units into a byte offset.
+func utf16Offset(s string, units int) int {
+	n := 0
+	for i, r := range s {
+		if n >= units {
+			return i
+		}
+		n += utf16.RuneLen(r)
+	}
+	return len(s)
+}
+
+// nextPid(id) → the pid the spawn form offers.
+func nextPid(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	return in.Session().NextPID(), nil
+}
+
+// withProfile(text, profile) → the scenario with its kernel line set.
+func withProfile(args []safejs.Value) (any, error) {
+	text, err := str(args, 0, "scenario text")
+	if err != nil {
+		return nil, err
+	}
+	p, err := str(args, 1, "profile")
+	if err != nil {
+		return nil, err
+	}
+	return scenario.WithProfile(text, p), nil
+}
+
+// panels() → the panel names a widget knows.
+func panels(_ []safejs.Value) (any, error) {
+	return strs(scenario.Panels()), nil
 }
 
 // ls(id, path) → [{name, dir}] of a simulated directory, or [] when the
@@ -489,7 +562,7 @@ func ls(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ents, err := in.cur.Sim().ReadDir(path.Clean("/" + p))
+	ents, err := in.Session().Sim().ReadDir(path.Clean("/" + p))
 	if err != nil {
 		return []any{}, nil
 	}

@@ -83,7 +83,8 @@ const alive = () => {
 test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
   for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
-    "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput"]) {
+    "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
+    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource"]) {
     assert.equal(typeof raw[f], "function", f);
   }
 });
@@ -174,6 +175,48 @@ test("completion data", () => {
   klp.destroy(id2);
   assert.ok(ents.some((e) => e.name === "enabled" && e.dir === false));
   assert.deepEqual(klp.ls(id, "/nonexistent"), []);
+  klp.destroy(id);
+});
+
+test("exec checkpoints what it applied; the bridge carries the core's timeline", () => {
+  const id = klp.create(sample);
+  klp.checkpoint(id, "start");
+  assert.equal(klp.exec(id, "tick 3\ntick 4", true).error, null);
+  assert.equal(typeof klp.exec(id, "call 999 x", true).error, "string");
+  klp.exec(id, "tick 1"); // no checkpoint asked for
+  const h = klp.history(id);
+  assert.deepEqual([h.pos, h.count, h.labels], [1, 2, ["start", "tick 3 …"]]);
+  assert.ok(klp.compactSource(id).endsWith("tick 8\n"), klp.compactSource(id));
+  assert.throws(() => klp.exec(id, "tick", "yes"), TypeError);
+  klp.destroy(id);
+});
+
+test("execAll: all or nothing", () => {
+  const id = klp.create(sample);
+  klp.checkpoint(id, "start");
+  const src = klp.source(id);
+  const r = klp.execAll(id, ["task 77 x", "insmod nosuch"]);
+  assert.equal(r.results.length, 2);
+  assert.equal(r.results[0].error, null);
+  assert.match(r.note, /^taken back: task 77 x/);
+  assert.equal(klp.source(id), src);
+  assert.equal(klp.execAll(id, ["task 77 x", "tick 1"]).note, "");
+  assert.deepEqual(klp.history(id).labels, ["start", "task 77 x; tick 1"]);
+  assert.throws(() => klp.execAll(id, "tick"), TypeError);
+  assert.throws(() => klp.execAll(id, [1]), TypeError);
+  klp.destroy(id);
+});
+
+test("completion, next pid, profile swap and panels come from the core", () => {
+  const id = klp.create(sample);
+  assert.deepEqual(klp.complete(id, "wake 4", 6), { insert: "2 ", matches: ["42"] });
+  assert.deepEqual(klp.complete(id, "ins", 3), { insert: "mod ", matches: ["insmod"] });
+  // the caret is a UTF-16 index: text before it may hold any character
+  assert.deepEqual(klp.complete(id, "echo \"😀\"\nwake 4", 16), { insert: "2 ", matches: ["42"] });
+  assert.equal(klp.complete(id, "zz", 2).matches.length, 0);
+  assert.equal(klp.nextPid(id), 100);
+  assert.equal(klp.withProfile("cpus 2\nkernel 6.4\n", "5.1"), "cpus 2\nkernel 5.1\n");
+  assert.ok(klp.panels().includes("console"));
   klp.destroy(id);
 });
 

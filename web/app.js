@@ -4,7 +4,6 @@
 
 import "./widget.js";
 import { decode, fragmentValue, linkFor } from "./lib/share.js";
-import { compactSource } from "./lib/session.js";
 import { download } from "./lib/dom.js";
 
 const pg = document.getElementById("pg");
@@ -95,7 +94,7 @@ function scheduleURL() {
   urlTimer = setTimeout(async () => {
     if (pg.session?.playing) return scheduleURL();
     try {
-      const href = await linkFor(compactSource(pg.source()));
+      const href = await linkFor(pg.shareSource());
       history.replaceState(null, "", href);
     } catch {
       // an over-long session simply keeps the old URL
@@ -104,7 +103,7 @@ function scheduleURL() {
 }
 
 async function share() {
-  const href = await linkFor(compactSource(pg.source()));
+  const href = await linkFor(pg.shareSource());
   history.replaceState(null, "", href);
   shareOut.value = href;
   shareOut.hidden = false;

@@ -30,18 +30,7 @@ import { enhance } from "./lib/lessons.js";
 import { Timeline } from "./lib/timeline.js";
 import { firstPaintData, FrozenSession } from "./lib/firstpaint.js";
 
-export const ALL_PANELS = ["timeline", "cpus", "transition", "alarms", "goals", "tasks", "patches", "funcstacks", "log", "console"];
 const MAX_SCENARIO = 1 << 20;
-
-/** Replaces (or adds) the kernel line of a scenario. */
-export function withProfile(text, profile) {
-  if (!profile) return text;
-  const lines = text.split("\n");
-  const i = lines.findIndex((l) => /^\s*kernel\s/.test(l));
-  if (i >= 0) lines[i] = `kernel ${profile}`;
-  else lines.unshift(`kernel ${profile}`);
-  return lines.join("\n");
-}
 
 let uid = 0;
 
@@ -160,7 +149,8 @@ export class KlpPlayground extends HTMLElement {
 
   panels() {
     const p = (this.getAttribute("panels") || "all").split(",").map((x) => x.trim()).filter(Boolean);
-    return p.includes("all") ? ALL_PANELS : ALL_PANELS.filter((x) => p.includes(x));
+    const all = this.api.panels();
+    return p.includes("all") ? all : all.filter((x) => p.includes(x));
   }
 
   /** The scenario given in the markup (static fallback text). */
@@ -220,7 +210,7 @@ export class KlpPlayground extends HTMLElement {
       // The manual attribute leaves the first load() to the page (the
       // playground page picks a share link or an example first).
       try {
-        this.load(withProfile(text, this.getAttribute("profile")), { quiet: true });
+        this.load(this.withProfile(text, this.getAttribute("profile")), { quiet: true });
       } catch (e) {
         this.showError(e.message);
         this._reject(e);
@@ -236,7 +226,8 @@ export class KlpPlayground extends HTMLElement {
    * with the live panels over a FrozenSession, before the wasm is ready.
    */
   showFirst(data) {
-    this.api = { profiles: () => [data.View.Profile] };
+    // the few bridge calls building the UI needs, answered from the data
+    this.api = { profiles: () => [data.View.Profile], panels: () => data.Panels || [] };
     this.build();
     this.frozen = true;
     this.session = new FrozenSession(data);
@@ -444,10 +435,20 @@ export class KlpPlayground extends HTMLElement {
     return this.session ? this.session.source() : "";
   }
 
+  /** The source a share link carries (runs of ticks merged). */
+  shareSource() {
+    return this.session ? this.session.shareSource() : "";
+  }
+
+  /** The scenario with its kernel line set to profile (none: as it is). */
+  withProfile(text, profile) {
+    return profile ? this.api.withProfile(text, profile) : text;
+  }
+
   setProfile(p) {
     const old = this.session.view().Profile;
     try {
-      this.load(withProfile(this.source(), p));
+      this.load(this.withProfile(this.source(), p));
       this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile`);
     } catch (e) {
       this.profileSel.value = old;

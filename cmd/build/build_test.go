@@ -154,37 +154,6 @@ func readFile(t *testing.T, p string) string {
 	return string(b)
 }
 
-func TestHasBuildSite(t *testing.T) {
-	dir := t.TempDir()
-	write := func(src string) string {
-		p := filepath.Join(dir, "render.go")
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	for _, c := range []struct {
-		src     string
-		ok      bool
-		wantErr bool
-	}{
-		{"package lessons\nfunc BuildSite(outDir string) error { return nil }\n", true, false},
-		{"package lessons\nfunc BuildSite(string) error { return nil }\n", true, false},
-		{"package lessons\nfunc Render() {}\n", false, false},
-		{"package lessons\nfunc BuildSite(out string, x int) error { return nil }\n", false, true},
-		{"package lessons\ntype T struct{}\nfunc (T) BuildSite(out string) error { return nil }\n", false, false},
-		{"package lessons\nfunc BuildSite(", false, true},
-	} {
-		ok, err := hasBuildSite(write(c.src))
-		if ok != c.ok || (err != nil) != c.wantErr {
-			t.Errorf("%q: got %v, %v; want %v, error %v", c.src, ok, err, c.ok, c.wantErr)
-		}
-	}
-	if ok, err := hasBuildSite(filepath.Join(dir, "missing.go")); ok || err != nil {
-		t.Errorf("missing file: %v, %v", ok, err)
-	}
-}
-
 func TestPrepareOutRefusesForeignDir(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "precious.txt"), []byte("x"), 0o644); err != nil {

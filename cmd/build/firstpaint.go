@@ -134,20 +134,5 @@ func widgetScenario(tag, body, site string) (string, bool, error) {
 	if strings.TrimSpace(text) == "" {
 		return "", false, nil
 	}
-	return withProfile(text, attrs["profile"]), true, nil
-}
-
-// withProfile is web/widget.js's: the kernel line replaced or added.
-func withProfile(text, profile string) string {
-	if profile == "" {
-		return text
-	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == "kernel" {
-			lines[i] = "kernel " + profile
-			return strings.Join(lines, "\n")
-		}
-	}
-	return "kernel " + profile + "\n" + text
+	return scenario.WithProfile(text, attrs["profile"]), true, nil
 }

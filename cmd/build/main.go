@@ -5,9 +5,8 @@
 // It compiles ./wasm for GOOS=js GOARCH=wasm into dist/klp.wasm, copies
 // wasm_exec.js from the same Go toolchain (the two must match), minifies
 // web/ (HTML, CSS, JS, SVG, JSON) into dist/, renders docs/scenario.md as
-// dist/scenario.html, lets the lessons package add its pages when it
-// exposes BuildSite, and writes precompressed .gz and .br siblings that
-// cmd/serve hands out. It prints the wasm's raw, gzip and brotli sizes.
+// dist/scenario.html, renders the lessons (package lessons), and writes
+// precompressed .gz and .br siblings that cmd/serve hands out. It prints the wasm's raw, gzip and brotli sizes.
 //
 // Flags:
 //
@@ -15,7 +14,7 @@
 //	               but only if it is empty or was made by this command
 //	-minify=false  copy web/ unminified (for debugging in the browser)
 //	-br=false      skip brotli (it is the slow step: ~10 s for the wasm)
-//	-lessons=false skip the lessons even if the package can render them
+//	-lessons=false skip the lessons
 package main
 
 import (
@@ -52,7 +51,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "dist", "output directory")
 	flag.BoolVar(&o.minify, "minify", true, "minify HTML, CSS, JS and SVG")
 	flag.BoolVar(&o.brotli, "br", true, "write .br files as well as .gz")
-	flag.BoolVar(&o.lessons, "lessons", true, "render the lessons if lessons.BuildSite exists")
+	flag.BoolVar(&o.lessons, "lessons", true, "render the lessons")
 	flag.Parse()
 	o.log = os.Stdout
 	root, err := moduleRoot()

@@ -13,7 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/klp-playground/klp/core/scenario"
 	"github.com/klp-playground/klp/core/sim"
@@ -68,21 +71,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch {
 		case cmd == "check":
 			if o.Kind == "fail" {
-				fmt.Fprintln(stdout, o.Text)
+				fmt.Fprintln(stdout, termSafe(o.Text))
 			}
 		case o.Kind == "log":
 			if l, _ := sim.ParseLevel(o.Level); l <= maxLevel {
-				fmt.Fprintln(stdout, o.Text)
+				fmt.Fprintln(stdout, termSafe(o.Text))
 			}
 		case *dmesgOnly:
 		case o.Kind == "stderr":
-			fmt.Fprintln(stdout, o.Text)
+			fmt.Fprintln(stdout, termSafe(o.Text))
 		default:
-			fmt.Fprintln(stdout, o.Text)
+			fmt.Fprintln(stdout, termSafe(o.Text))
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "klp: %s\n", strings.ReplaceAll(err.Error(), "\n", "\nklp: "))
+		fmt.Fprintf(stderr, "klp: %s\n", strings.ReplaceAll(termSafe(err.Error()), "\n", "\nklp: "))
 		return 2
 	}
 	if cmd == "check" {
@@ -99,4 +102,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "all %d expectations hold\n", n)
 	}
 	return 0
+}
+
+// termSafe escapes what a terminal would act on rather than show: control
+// characters other than newline and tab (an escape sequence in a scenario
+// could move the cursor, retitle the window or hide lines), and bytes that
+// are not UTF-8. Scenario text reaches the output through echoed commands,
+// file contents and error messages.
+func termSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r != '\n' && r != '\t' && unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\n' || r == '\t' || !unicode.IsControl(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRune(r) // '\x1b', '\r', '\u0085'
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
 }

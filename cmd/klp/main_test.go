@@ -36,3 +36,28 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("-dmesg: %q", out.String())
 	}
 }
+
+// Scenario bytes reach the terminal escaped: an escape sequence, a
+// carriage return or a C1 control in a file cannot act on the terminal.
+func TestRunEscapesControlCharacters(t *testing.T) {
+	cases := []struct{ src, want, not string }{
+		{"vmlinux f\necho \x1b]0;pwned\x07 > /dev/null\n", `\x1b]0;pwned\a`, "\x1b"},
+		{"vmlinux f\ncat /x\rhidden\n", `\rhidden`, "\r"},
+		{"vmlinux f\necho a\u0085b\n", `a\u0085b`, "\u0085"},
+		{"vmlinux f\necho \xff\n", `\xff`, "\xff"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		run([]string{"run", "-"}, strings.NewReader(c.src), &out, &errb)
+		all := out.String() + errb.String()
+		if strings.Contains(all, c.not) {
+			t.Errorf("%q: output carries %q raw: %q", c.src, c.not, all)
+		}
+		if !strings.Contains(all, c.want) {
+			t.Errorf("%q: output %q lacks the escaped %q", c.src, all, c.want)
+		}
+	}
+	if got := termSafe("line 1\n\tline 2 \u00e9"); got != "line 1\n\tline 2 \u00e9" {
+		t.Errorf("termSafe changed clean text: %q", got)
+	}
+}

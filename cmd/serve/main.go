@@ -92,6 +92,9 @@ func newHTTPServer(h http.Handler) *http.Server {
 		WriteTimeout:      30 * time.Second, // whole response, including large .wasm files
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// "OPTIONS *" goes to the handler, which sets nosniff on it like
+		// on every other response.
+		DisableGeneralOptionsHandler: true,
 	}
 }
 
@@ -100,7 +103,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 // to finish. It returns nil after a clean shutdown.
 func serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(nosniffListener{ln}) }()
 
 	select {
 	case err := <-errc:

@@ -62,6 +62,7 @@ var types = map[string]fileType{
 	".map":   {contentType: "application/json", compressible: true},
 	".md":    {contentType: "text/markdown; charset=utf-8", compressible: true},
 	".txt":   {contentType: "text/plain; charset=utf-8", compressible: true},
+	".klp":   {contentType: "text/plain; charset=utf-8", compressible: true},     // scenarios: text a reader may open
 	".svg":   {contentType: "image/svg+xml", compressible: true, document: true}, // SVG can carry script when opened directly
 	".png":   {contentType: "image/png"},
 	".jpg":   {contentType: "image/jpeg"},
@@ -168,6 +169,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.Set("Allow", allowedMethods)
 		s.error(w, http.StatusMethodNotAllowed)
+		return
+	}
+
+	if r.Method == http.MethodOptions && r.RequestURI == "*" {
+		// "OPTIONS *" asks about the server, not a resource (RFC 9110
+		// §9.3.7); newHTTPServer passes it here so it gets our headers.
+		h.Set("Allow", allowedMethods)
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 
@@ -421,14 +430,16 @@ func (s *Server) notFound(w http.ResponseWriter, err error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) && s.log != nil {
 		// Escapes from the root and permission problems end up here;
 		// worth logging, never worth telling the client.
-		s.log.Printf("not found: %v", err)
+		// The error carries the request's path: %q keeps a newline or
+		// escape in it from forging a log line.
+		s.log.Printf("not found: %q", err.Error())
 	}
 	s.error(w, http.StatusNotFound)
 }
 
 func (s *Server) internalError(w http.ResponseWriter, err error) {
 	if s.log != nil {
-		s.log.Printf("error: %v", err)
+		s.log.Printf("error: %q", err.Error())
 	}
 	s.error(w, http.StatusInternalServerError)
 }

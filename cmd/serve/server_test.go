@@ -62,6 +62,7 @@ func newSite(t *testing.T) *site {
 		"site/data.json":         `{"a":1}`,
 		"site/README.md":         "# readme",
 		"site/notes.txt":         "notes",
+		"site/sample.klp":        "kernel 6.16\n",
 		"site/logo.png":          "\x89PNG",
 		"site/blob.bin":          "\x00\x01",
 		"site/.env":              secret,
@@ -154,6 +155,7 @@ func TestContentTypes(t *testing.T) {
 		{"/data.json", "application/json", `{"a":1}`},
 		{"/README.md", "text/markdown; charset=utf-8", "# readme"},
 		{"/notes.txt", "text/plain; charset=utf-8", "notes"},
+		{"/sample.klp", "text/plain; charset=utf-8", "kernel 6.16\n"},
 		{"/logo.png", "image/png", "\x89PNG"},
 		{"/blob.bin", "application/octet-stream", "\x00\x01"},
 		// A variant fetched by its own name is opaque bytes: never labelled

@@ -2,175 +2,233 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/klp-playground/klp/core/sim"
 )
 
-// action runs what the box does by itself.
-func (s *Session) action(st Stmt) ([]Out, error) {
-	out := []Out{{Kind: "cmd", Text: "# " + st.line()}}
-	m := s.sim
-	a := st.Args
-	wrap := func(err error) ([]Out, error) {
-		if err != nil {
-			return out, s.errf(st.Pos, "%v", err)
-		}
-		return out, nil
-	}
-	switch st.Verb {
-	case "tick":
-		n := uint64(1)
-		if len(a) > 0 {
-			v, err := s.num(a[0])
-			if err != nil {
-				return nil, err
-			}
-			n = v
-		}
-		if n > 1<<20 {
-			return nil, s.errf(a[0].Pos, "tick: at most %d jiffies at once", 1<<20)
-		}
-		m.Advance(n)
-		return out, nil
-	case "settle":
-		sec := 60.0
-		if len(a) > 0 {
-			var ok bool
-			if sec, ok = parseSeconds(a[0].Val); !ok {
-				return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds (0..3600), got %q", a[0].Val)
-			}
-		}
-		if !m.RunUntilSettled(uint64(sec * float64(m.HZ()))) {
-			out = s.drain(out) // the note comes after what happened
-			name, _ := m.InTransition()
-			out = append(out, Out{Kind: "note", Text: fmt.Sprintf("transition of %s still in progress after %gs", name, sec)})
-		}
-		return out, nil
-	case "until":
-		return s.until(st, out)
-	case "cpu":
-		n, err := s.num(a[0])
+// actionVerbs are what the box does by itself: tasks calling, sleeping and
+// forking, CPUs going on and off line, time passing.
+var actionVerbs = []Verb{
+	{Name: "call", Min: 2, Usage: "call PID f1 [f2+0x10 …]", Run: onTask((*Session).call), Complete: args(cFrames, cPIDs),
+		Doc: "the task calls each function in turn (through the ftrace handler); enters the kernel if in user mode"},
+	{Name: "ret", Min: 1, Usage: "ret PID [N]", Run: onTask((*Session).ret), Complete: args(nil, cPIDs),
+		Doc: "return from N frames (default 1)"},
+	{Name: "block", Min: 1, Usage: "block PID [S|D] [freezable]", Run: onTask((*Session).block), Complete: args(nil, cPIDs, words("S", "D", "freezable")),
+		Doc: "the task sleeps where it is (default S, interruptible)"},
+	{Name: "wake", Min: 1, Usage: "wake PID", Run: onTask(simCall((*sim.Sim).Wake)), Complete: args(nil, cPIDs),
+		Doc: "a sleeping task becomes runnable"},
+	{Name: "run", Min: 2, Usage: "run PID cpu=N", Run: onTask((*Session).run), Complete: args(nil, cPIDs, words("cpu=")),
+		Doc: "put a runnable task on a CPU"},
+	{Name: "syscall", Min: 1, Usage: "syscall PID", Run: onTask(simCall((*sim.Sim).SyscallEnter)), Complete: args(nil, cPIDs),
+		Doc: "enter the kernel"},
+	{Name: "sysret", Min: 1, Usage: "sysret PID", Run: onTask(simCall((*sim.Sim).SyscallExit)), Complete: args(nil, cPIDs),
+		Doc: "return to user space (the kernel-exit switch point)"},
+	{Name: "fork", Min: 1, Usage: "fork PID [child=N] [comm=NAME] [thread]", Run: onTask((*Session).fork), Complete: args(nil, cPIDs, words("child=", "comm=", "thread")),
+		Doc: "klp_copy_process semantics"},
+	{Name: "exit", Min: 1, Usage: "exit PID", Run: onTask(simCall((*sim.Sim).Exit)), Complete: args(nil, cPIDs),
+		Doc: "the task exits"},
+	{Name: "cond_resched", Min: 1, Usage: "cond_resched PID", Run: onTask(simCall((*sim.Sim).CondResched)), Complete: args(nil, cPIDs),
+		Doc: "a running kernel task calls cond_resched()"},
+	{Name: "ptrace", Min: 2, Usage: "ptrace PID attach|detach", Run: onTask((*Session).ptrace), Complete: args(nil, cPIDs, words("attach", "detach")),
+		Doc: "ptrace stop"},
+	{Name: "unreliable", Min: 2, Usage: "unreliable PID on|off", Run: onTask(onOff((*sim.Sim).SetUnreliable)), Complete: args(nil, cPIDs, words("on", "off")),
+		Doc: "mark the task's stack unreliable, or reliable again"},
+	{Name: "norcu", Min: 2, Usage: "norcu PID on|off", Run: onTask(onOff((*sim.Sim).SetNoRCU)), Complete: args(nil, cPIDs, words("on", "off")),
+		Doc: "mark the task as running where RCU is not watching, or not"},
+	{Name: "cpu", Min: 2, Usage: "cpu N online|offline", Run: (*Session).cpu, Complete: args(nil, cCPUs, words("online", "offline")),
+		Doc: "CPU hotplug"},
+	{Name: "tick", Min: 0, Usage: "tick [N]", Run: (*Session).tick,
+		Doc: "N jiffies pass (default 1)"},
+	{Name: "settle", Min: 0, Usage: "settle [SECONDS]", Run: (*Session).settle,
+		Doc: "run until no transition is in progress (default limit 60 s)"},
+	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [within=SECONDS]`, Run: (*Session).until, Complete: args(words("within="), cEvents),
+		Doc: "run until a new event of that kind (see `expect event`) whose text contains TEXT happens, at most SECONDS (default 60); time stops at the end of that jiffy, and a note says when it came or that it did not. `until signal` jumps to the next fake signal; `until switch \"cat:42\"` to task 42's switch"},
+	{Name: "spawn-random", Min: 1, Usage: "spawn-random N [frames=16] [seed=…]", Run: (*Session).spawnRandom,
+		Doc: "N user tasks with random stacks over vmlinux functions"},
+}
+
+// onTask makes the run function of a verb whose first argument is a pid.
+func onTask(do func(s *Session, pid int, st Stmt, out []Out) ([]Out, error)) func(*Session, Stmt, []Out) ([]Out, error) {
+	return func(s *Session, st Stmt, out []Out) ([]Out, error) {
+		pid, err := s.pid(st.Args[0])
 		if err != nil {
 			return nil, err
 		}
-		switch a[1].Val {
-		case "online", "offline":
-			if err := m.SetCPUOnline(int(n), a[1].Val == "online"); err != nil {
-				return wrap(fmt.Errorf("cpu %d: %v", n, err))
-			}
-			return out, nil
-		}
-		return nil, s.errf(a[1].Pos, "cpu N online|offline")
-	case "spawn-random":
-		return s.spawnRandom(st, out)
+		return do(s, pid, st, out)
 	}
-	pid, err := s.pid(a[0])
+}
+
+// simCall is a task verb that is one call into the machine.
+func simCall(f func(m *sim.Sim, pid int) error) func(*Session, int, Stmt, []Out) ([]Out, error) {
+	return func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
+		return s.simErr(st, out, f(s.sim, pid))
+	}
+}
+
+// onOff is a task verb that sets a mark: "VERB PID on|off".
+func onOff(f func(m *sim.Sim, pid int, on bool) error) func(*Session, int, Stmt, []Out) ([]Out, error) {
+	return func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
+		on := st.Args[1].Val
+		if on != "on" && on != "off" {
+			return nil, s.errf(st.Args[1].Pos, "%s PID on|off", st.Verb)
+		}
+		return s.simErr(st, out, f(s.sim, pid, on == "on"))
+	}
+}
+
+// simErr reports what the machine refused at the statement's position,
+// after what the statement printed so far.
+func (s *Session) simErr(st Stmt, out []Out, err error) ([]Out, error) {
+	if err != nil {
+		return out, s.errf(st.Pos, "%v", err)
+	}
+	return out, nil
+}
+
+func (s *Session) tick(st Stmt, out []Out) ([]Out, error) {
+	a := st.Args
+	n := uint64(1)
+	if len(a) > 0 {
+		v, err := s.num(a[0])
+		if err != nil {
+			return nil, err
+		}
+		n = v
+	}
+	if n > 1<<20 {
+		return nil, s.errf(a[0].Pos, "tick: at most %d jiffies at once", 1<<20)
+	}
+	s.sim.Advance(n)
+	return out, nil
+}
+
+func (s *Session) settle(st Stmt, out []Out) ([]Out, error) {
+	m := s.sim
+	a := st.Args
+	sec := 60.0
+	if len(a) > 0 {
+		var ok bool
+		if sec, ok = parseSeconds(a[0].Val); !ok {
+			return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds (0..3600), got %q", a[0].Val)
+		}
+	}
+	if !m.RunUntilSettled(uint64(sec * float64(m.HZ()))) {
+		out = s.drain(out) // the note comes after what happened
+		name, _ := m.InTransition()
+		out = append(out, Out{Kind: "note", Text: fmt.Sprintf("transition of %s still in progress after %gs", name, sec)})
+	}
+	return out, nil
+}
+
+func (s *Session) cpu(st Stmt, out []Out) ([]Out, error) {
+	a := st.Args
+	n, err := s.num(a[0])
 	if err != nil {
 		return nil, err
 	}
-	switch st.Verb {
-	case "call":
-		for _, x := range a[1:] {
-			f, err := sim.ParseFrame(x.Val)
-			if err != nil {
-				return nil, s.errf(x.Pos, "%v", err)
-			}
-			if err := m.Call(pid, f.Func, f.Off); err != nil {
-				return out, s.errf(x.Pos, "%v", err)
-			}
+	switch a[1].Val {
+	case "online", "offline":
+		if err := s.sim.SetCPUOnline(int(n), a[1].Val == "online"); err != nil {
+			return s.simErr(st, out, fmt.Errorf("cpu %d: %v", n, err))
 		}
 		return out, nil
-	case "ret":
-		n := 1
-		if len(a) > 1 {
-			v, err := strconv.Atoi(a[1].Val)
-			if err != nil || v < 1 {
-				return nil, s.errf(a[1].Pos, "ret PID [N]: N must be a positive number")
-			}
-			n = v
-		}
-		for i := 0; i < n; i++ {
-			if err := m.Return(pid); err != nil {
-				return wrap(err)
-			}
-		}
-		return out, nil
-	case "block":
-		d, fr := false, false
-		for _, x := range a[1:] {
-			switch x.Val {
-			case "S", "interruptible":
-			case "D", "uninterruptible":
-				d = true
-			case "freezable":
-				fr = true
-			default:
-				return nil, s.errf(x.Pos, "block PID [S|D] [freezable], got %q", x.Val)
-			}
-		}
-		return wrap(m.Sleep(pid, d, fr))
-	case "wake":
-		return wrap(m.Wake(pid))
-	case "run":
-		x := a[1]
-		if x.Key != "cpu" {
-			return nil, s.errf(x.Pos, "run PID cpu=N")
-		}
-		c, err := s.num(x)
-		if err != nil {
-			return nil, err
-		}
-		return wrap(m.Run(pid, int(c)))
-	case "syscall":
-		return wrap(m.SyscallEnter(pid))
-	case "sysret":
-		return wrap(m.SyscallExit(pid))
-	case "fork":
-		child, comm, thread := 0, "", false
-		for _, x := range a[1:] {
-			switch {
-			case x.Key == "child":
-				v, err := s.pid(x)
-				if err != nil {
-					return nil, err
-				}
-				child = v
-			case x.Key == "comm":
-				comm = x.Val
-			case x.Key == "" && x.Val == "thread":
-				thread = true
-			default:
-				return nil, s.unknownKey(x, "child", "comm", "thread")
-			}
-		}
-		c, err := m.Fork(pid, child, comm, thread)
-		if err != nil {
-			return wrap(err)
-		}
-		return append(out, Out{Kind: "note", Text: fmt.Sprintf("forked pid %d", c)}), nil
-	case "exit":
-		return wrap(m.Exit(pid))
-	case "cond_resched":
-		return wrap(m.CondResched(pid))
-	case "ptrace":
-		switch a[1].Val {
-		case "attach", "detach":
-			return wrap(m.Trace(pid, a[1].Val == "attach"))
-		}
-		return nil, s.errf(a[1].Pos, "ptrace PID attach|detach")
-	case "unreliable", "norcu":
-		on := a[1].Val
-		if on != "on" && on != "off" {
-			return nil, s.errf(a[1].Pos, "%s PID on|off", st.Verb)
-		}
-		if st.Verb == "unreliable" {
-			return wrap(m.SetUnreliable(pid, on == "on"))
-		}
-		return wrap(m.SetNoRCU(pid, on == "on"))
 	}
-	return nil, s.errf(st.Pos, "unknown command %q", st.Verb)
+	return nil, s.errf(a[1].Pos, "cpu N online|offline")
+}
+
+func (s *Session) call(pid int, st Stmt, out []Out) ([]Out, error) {
+	for _, x := range st.Args[1:] {
+		f, err := sim.ParseFrame(x.Val)
+		if err != nil {
+			return nil, s.errf(x.Pos, "%v", err)
+		}
+		if err := s.sim.Call(pid, f.Func, f.Off); err != nil {
+			return out, s.errf(x.Pos, "%v", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) ret(pid int, st Stmt, out []Out) ([]Out, error) {
+	a := st.Args
+	n := 1
+	if len(a) > 1 {
+		v, err := strconv.Atoi(a[1].Val)
+		if err != nil || v < 1 {
+			return nil, s.errf(a[1].Pos, "ret PID [N]: N must be a positive number")
+		}
+		n = v
+	}
+	for i := 0; i < n; i++ {
+		if err := s.sim.Return(pid); err != nil {
+			return s.simErr(st, out, err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) block(pid int, st Stmt, out []Out) ([]Out, error) {
+	d, fr := false, false
+	for _, x := range st.Args[1:] {
+		switch x.Val {
+		case "S", "interruptible":
+		case "D", "uninterruptible":
+			d = true
+		case "freezable":
+			fr = true
+		default:
+			return nil, s.errf(x.Pos, "block PID [S|D] [freezable], got %q", x.Val)
+		}
+	}
+	return s.simErr(st, out, s.sim.Sleep(pid, d, fr))
+}
+
+func (s *Session) run(pid int, st Stmt, out []Out) ([]Out, error) {
+	x := st.Args[1]
+	if x.Key != "cpu" {
+		return nil, s.errf(x.Pos, "run PID cpu=N")
+	}
+	c, err := s.num(x)
+	if err != nil {
+		return nil, err
+	}
+	return s.simErr(st, out, s.sim.Run(pid, int(c)))
+}
+
+func (s *Session) fork(pid int, st Stmt, out []Out) ([]Out, error) {
+	child, comm, thread := 0, "", false
+	for _, x := range st.Args[1:] {
+		switch {
+		case x.Key == "child":
+			v, err := s.pid(x)
+			if err != nil {
+				return nil, err
+			}
+			child = v
+		case x.Key == "comm":
+			comm = x.Val
+		case x.Key == "" && x.Val == "thread":
+			thread = true
+		default:
+			return nil, s.unknownKey(x, "child", "comm", "thread")
+		}
+	}
+	c, err := s.sim.Fork(pid, child, comm, thread)
+	if err != nil {
+		return s.simErr(st, out, err)
+	}
+	return append(out, Out{Kind: "note", Text: fmt.Sprintf("forked pid %d", c)}), nil
+}
+
+func (s *Session) ptrace(pid int, st Stmt, out []Out) ([]Out, error) {
+	switch st.Args[1].Val {
+	case "attach", "detach":
+		return s.simErr(st, out, s.sim.Trace(pid, st.Args[1].Val == "attach"))
+	}
+	return nil, s.errf(st.Args[1].Pos, "ptrace PID attach|detach")
 }
 
 // spawnRandom adds N user tasks with random kernel stacks drawn from the
@@ -256,7 +314,7 @@ func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	start := m.Now()
 	e, ok := m.RunUntil(uint64(sec*float64(m.HZ())+0.5), func(e sim.Event) bool {
-		return e.Kind == kind && strings.Contains(e.Text, text)
+		return e.Kind == kind && e.Matches(text)
 	})
 	what := string(kind)
 	if text != "" {
@@ -272,12 +330,9 @@ func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
 
 // eventKind reads an event kind, suggesting the nearest on a typo.
 func (s *Session) eventKind(a Arg) (sim.EventKind, error) {
-	var names []string
-	for _, k := range sim.EventKinds() {
-		if string(k) == a.Val {
-			return k, nil
-		}
-		names = append(names, string(k))
+	names := EventKinds()
+	if slices.Contains(names, a.Val) {
+		return sim.EventKind(a.Val), nil
 	}
 	msg := fmt.Sprintf("unknown event kind %q (want one of %s)", a.Val, strings.Join(names, ", "))
 	if n := nearest(a.Val, names); n != "" {

@@ -8,86 +8,112 @@ import (
 	"github.com/klp-playground/klp/core/sim"
 )
 
-func (s *Session) declare(st Stmt) error {
-	m := s.sim
-	switch st.Verb {
-	case "vmlinux":
-		var fs []sim.FuncDecl
-		for _, a := range st.Args {
+// declareVerbs describe the machine: its functions, modules, livepatches
+// and tasks.
+var declareVerbs = []Verb{
+	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
+		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME=DEFAULT] [uses=f3,f4]`, Run: (*Session).module,
+		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (an int, or a bool when the default is Y or N); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded"},
+	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
+		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
+	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
+		"kthread", "user", "freezable", "unreliable", "norcu", "state=", "cpu=", "tgid=", "parent=", "stack=")),
+		Doc: "a task; `stack=` lists frames outermost first, `>` meaning \"calls\"; `state=` is one of `running` (needs `cpu=`), `runnable` (default), `S`, `D`, `T`, `t`"},
+	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
+		Doc: "the kernel stack of a CPU's idle task"},
+}
+
+func (s *Session) vmlinux(st Stmt, out []Out) ([]Out, error) {
+	var fs []sim.FuncDecl
+	for _, a := range st.Args {
+		d, err := s.funcDecl(a)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, d)
+	}
+	if err := s.sim.AddVmlinux(fs...); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
+}
+
+func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
+	spec := sim.ModuleSpec{Name: modName(st.Args[0].Val)}
+	for _, a := range st.Args[1:] {
+		switch a.Key {
+		case "":
 			d, err := s.funcDecl(a)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			fs = append(fs, d)
-		}
-		if err := m.AddVmlinux(fs...); err != nil {
-			return s.errf(st.Pos, "%v", err)
-		}
-	case "module":
-		spec := sim.ModuleSpec{Name: modName(st.Args[0].Val)}
-		for _, a := range st.Args[1:] {
-			switch a.Key {
-			case "":
-				d, err := s.funcDecl(a)
-				if err != nil {
-					return err
-				}
-				spec.Funcs = append(spec.Funcs, d)
-			case "init":
-				spec.InitLog = append(spec.InitLog, a.Val)
-			case "exit":
-				spec.ExitLog = append(spec.ExitLog, a.Val)
-			case "init-error":
-				e, ok := sim.ParseErrno(a.Val)
-				if !ok {
-					return s.errf(a.Pos, "unknown errno %q (use a name such as ENODEV or a number)", a.Val)
-				}
-				spec.InitErr = e
-			default:
-				if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
-					spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
-					continue
-				}
-				return s.unknownKey(a, "init", "exit", "init-error", "param.NAME")
+			spec.Funcs = append(spec.Funcs, d)
+		case "init":
+			spec.InitLog = append(spec.InitLog, a.Val)
+		case "exit":
+			spec.ExitLog = append(spec.ExitLog, a.Val)
+		case "uses":
+			spec.Uses = append(spec.Uses, strings.Split(a.Val, ",")...)
+		case "init-error":
+			e, ok := sim.ParseErrno(a.Val)
+			if !ok {
+				return nil, s.errf(a.Pos, "unknown errno %q (use a name such as ENODEV or a number)", a.Val)
 			}
-		}
-		if err := m.AddModule(spec); err != nil {
-			return s.errf(st.Pos, "%v", err)
-		}
-	case "livepatch":
-		spec, err := s.livepatch(st)
-		if err != nil {
-			return err
-		}
-		if err := m.AddModule(spec); err != nil {
-			return s.errf(st.Pos, "%v", err)
-		}
-	case "task":
-		ts, err := s.taskSpec(st)
-		if err != nil {
-			return err
-		}
-		if _, err := m.Spawn(ts); err != nil {
-			return s.errf(st.Pos, "%v", err)
-		}
-	case "idle":
-		cpu, err := s.num(st.Args[0])
-		if err != nil {
-			return err
-		}
-		a := st.Args[1]
-		if a.Key != "stack" {
-			return s.errf(a.Pos, "idle takes stack=a>b>c")
-		}
-		frames, err := s.frames(a)
-		if err != nil {
-			return err
-		}
-		if err := m.SetIdleStack(int(cpu), frames); err != nil {
-			return s.errf(a.Pos, "%v", err)
+			spec.InitErr = e
+		default:
+			if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
+				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
+				continue
+			}
+			return nil, s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME")
 		}
 	}
-	return nil
+	if err := s.sim.AddModule(spec); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
+}
+
+func (s *Session) livepatchDecl(st Stmt, out []Out) ([]Out, error) {
+	spec, err := s.livepatch(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sim.AddModule(spec); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
+}
+
+func (s *Session) task(st Stmt, out []Out) ([]Out, error) {
+	ts, err := s.taskSpec(st)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.sim.Spawn(ts); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
+}
+
+func (s *Session) idle(st Stmt, out []Out) ([]Out, error) {
+	cpu, err := s.num(st.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	a := st.Args[1]
+	if a.Key != "stack" {
+		return nil, s.errf(a.Pos, "idle takes stack=a>b>c")
+	}
+	frames, err := s.frames(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sim.SetIdleStack(int(cpu), frames); err != nil {
+		return nil, s.errf(a.Pos, "%v", err)
+	}
+	return nil, nil
 }
 
 // modName turns "test_modules/livepatch-sample.ko" into the module name

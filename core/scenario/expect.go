@@ -25,7 +25,71 @@ func (s *Session) Goals() []GoalResult {
 	return out
 }
 
-func (s *Session) expect(st Stmt) ([]Out, error) {
+// expectVerbs check the machine: expect fails the run when false, goal
+// is the same check kept for the lesson's goal list.
+var expectVerbs = []Verb{
+	{Name: "expect", Min: 1, Usage: "expect FORM …", Run: (*Session).expect, Complete: completeExpect, NoDoc: true},
+	{Name: "goal", Min: 1, Usage: "goal FORM …", Run: (*Session).expect, Complete: completeExpect, NoDoc: true},
+}
+
+// expectForm is one form of expect and goal, declared once like a verb.
+type expectForm struct {
+	Name  string
+	Min   int    // fewest arguments after the form's name
+	Usage string // as docs/scenario.md shows it ("" when another row shows it)
+	Doc   string
+	// Complete lists what may follow the form's name (nil: functions
+	// and pids).
+	Complete completion
+}
+
+var expectForms = []expectForm{
+	{Name: "log", Min: 1, Usage: `expect log "TEXT"` + "` / `" + `expect no-log "TEXT"`,
+		Doc: "a kernel log line (without timestamp) equals TEXT, since the last `dmesg -C`"},
+	{Name: "no-log", Min: 1},
+	{Name: "log-contains", Min: 1, Usage: `expect log-contains "TEXT"`, Doc: "some line contains TEXT"},
+	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"`, Doc: "the file reads VALUE (trailing newline ignored)"},
+	{Name: "task", Min: 1, Usage: "expect task PID [patch_state=N] [pending=0|1] [state=S] [switched]", Doc: "the task matches",
+		Complete: args(keyed(nil, map[string][]string{"patch_state": {"-1", "0", "1"}, "pending": {"0", "1"}, "state": stateNames()},
+			"patch_state=", "pending=", "state=", "switched"), cPIDs)},
+	{Name: "transition", Min: 1, Usage: "expect transition none` / `expect transition PATCH [patching|unpatching]"},
+	{Name: "alarm", Usage: "expect alarm` / `expect no-alarm` / `expect warning` / `expect no-warning", Doc: "consistency-checker alarms, WARN_ON_ONCE"},
+	{Name: "no-alarm"},
+	{Name: "warning"},
+	{Name: "no-warning"},
+	{Name: "dmesg", Usage: "expect dmesg` … `end", Doc: "the lines in the block appear in this order (each one equal to a log line without timestamp)"},
+	{Name: "error", Min: 1, Usage: "expect error ERRNO", Doc: "the previous command failed with that errno"},
+	{Name: "stack", Min: 3, Usage: "expect stack PID has|lacks FUNC", Doc: "some frame of the task runs FUNC (the code's own name, e.g. `livepatch_cmdline_proc_show`)"},
+	{Name: "event", Min: 1, Usage: `expect event KIND ["TEXT"]` + "` / `expect no-event …", Complete: args(nil, cEvents),
+		Doc: "an event of that kind (" + eventKindsDoc() + ") whose text contains TEXT happened"},
+	{Name: "no-event", Min: 1, Complete: args(nil, cEvents)},
+	{Name: "hazard", Usage: "expect hazard` / `expect no-hazard", Doc: "the RFC what-if found a handler running where RCU is not watching"},
+	{Name: "no-hazard"},
+}
+
+// eventKindsDoc lists sim's event kinds as the docs show them, so a new
+// kind is documented where it is declared.
+func eventKindsDoc() string {
+	var b strings.Builder
+	for i, k := range sim.EventKinds() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + string(k) + "`")
+	}
+	return b.String()
+}
+
+// ExpectForms lists the forms of expect and goal (for completion).
+func ExpectForms() []string {
+	out := make([]string, len(expectForms))
+	for i, f := range expectForms {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func (s *Session) expect(st Stmt, out []Out) ([]Out, error) {
 	if err := s.validateExpect(st); err != nil {
 		return nil, err
 	}
@@ -41,17 +105,11 @@ func (s *Session) expect(st Stmt) ([]Out, error) {
 	return []Out{{Kind: "fail", Text: fmt.Sprintf("%s: FAIL: %s", st.Pos, why)}}, nil
 }
 
-var expectForms = []string{"log", "no-log", "log-contains", "file", "task", "transition", "alarm", "no-alarm", "warning", "no-warning", "dmesg", "error", "stack", "event", "no-event", "hazard", "no-hazard"}
-
-// ExpectForms lists the forms of expect and goal (for completion).
-func ExpectForms() []string { return append([]string(nil), expectForms...) }
-
 func (s *Session) validateExpect(st Stmt) error {
 	form := st.Args[0].Val
 	for _, f := range expectForms {
-		if f == form {
-			need := map[string]int{"log": 2, "no-log": 2, "log-contains": 2, "file": 3, "task": 2, "transition": 2, "error": 2, "stack": 4, "event": 2, "no-event": 2}[form]
-			if len(st.Args) < need {
+		if f.Name == form {
+			if need := f.Min + 1; len(st.Args) < need {
 				return s.errf(st.Pos, "%s %s needs %d argument(s); see docs/scenario.md", st.Verb, form, need-1)
 			}
 			if form == "event" || form == "no-event" {
@@ -63,25 +121,23 @@ func (s *Session) validateExpect(st Stmt) error {
 		}
 	}
 	msg := fmt.Sprintf("unknown %s form %q", st.Verb, form)
-	if n := nearest(form, expectForms); n != "" {
+	if n := nearest(form, ExpectForms()); n != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", n)
 	}
 	return s.errf(st.Args[0].Pos, "%s", msg)
 }
-
-func stripStamp(l sim.LogLine) string { return l.Text }
 
 // check evaluates an expectation: whether it holds and why (or what is
 // still missing).
 func (s *Session) check(st Stmt) (bool, string) {
 	m := s.sim
 	a := st.Args
-	log := m.Log()[min(s.mark, len(m.Log())):]
+	log := s.logSince(s.mark)
 	switch a[0].Val {
 	case "log", "no-log", "log-contains":
 		want := a[1].Val
 		for _, l := range log {
-			if stripStamp(l) == want || (a[0].Val == "log-contains" && strings.Contains(l.Text, want)) {
+			if l.Text == want || (a[0].Val == "log-contains" && strings.Contains(l.Text, want)) {
 				if a[0].Val == "no-log" {
 					return false, fmt.Sprintf("the log has %q", want)
 				}
@@ -303,7 +359,7 @@ func (s *Session) checkEvent(a []Arg) (bool, string) {
 	}
 	var hit string
 	for _, e := range s.sim.Events() {
-		if e.Kind == kind && strings.Contains(e.Text, text) {
+		if e.Kind == kind && e.Matches(text) {
 			hit = e.Text
 			break
 		}

@@ -9,7 +9,6 @@ package scenario
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/klp-playground/klp/core/sim"
@@ -59,26 +58,6 @@ type Stmt struct {
 type Script struct {
 	File  string
 	Stmts []Stmt
-}
-
-// verbs lists every statement with its minimum number of arguments.
-var verbs = map[string]int{
-	"kernel": 1, "cpus": 1, "hz": 1, "seed": 1, "arch": 1, "vmlinux": 1, "module": 1,
-	"livepatch": 1, "task": 2, "idle": 2,
-	"insmod": 1, "modprobe": 1, "rmmod": 1, "echo": 0, "cat": 1, "ls": 0, "dmesg": 0, "ps": 0, "kill": 2, "sleep": 1,
-	"call": 2, "ret": 1, "block": 1, "wake": 1, "run": 2, "syscall": 1, "sysret": 1, "fork": 1, "exit": 1,
-	"cond_resched": 1, "ptrace": 2, "unreliable": 2, "norcu": 2, "cpu": 2, "tick": 0, "settle": 0, "until": 1,
-	"spawn-random": 1, "expect": 1, "goal": 1,
-}
-
-// Verbs returns the statement names, sorted (for completion).
-func Verbs() []string {
-	out := make([]string, 0, len(verbs))
-	for v := range verbs {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // nearest suggests the closest known name for a typo.
@@ -175,7 +154,7 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 	if depth > 0 {
 		return st, true
 	}
-	need, ok := verbs[st.Verb]
+	v, ok := lookupVerb(st.Verb)
 	if !ok {
 		msg := fmt.Sprintf("unknown command %q", st.Verb)
 		if s := nearest(st.Verb, Verbs()); s != "" {
@@ -184,14 +163,14 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 		p.errf(st.Pos, "%s", msg)
 		return Stmt{}, false
 	}
-	if len(st.Args) < need {
-		p.errf(st.Pos, "%s needs at least %d argument(s); see docs/scenario.md", st.Verb, need)
+	if len(st.Args) < v.Min {
+		p.errf(st.Pos, "%s needs at least %d argument(s); see docs/scenario.md", st.Verb, v.Min)
 		return Stmt{}, false
 	}
 	switch {
 	case st.Verb == "livepatch":
 		return p.livepatchBlock(st)
-	case (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted:
+	case st.isDmesgBlock():
 		for p.i < len(p.lines) {
 			raw := p.lines[p.i]
 			p.i++
@@ -208,6 +187,12 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 		return Stmt{}, false
 	}
 	return st, true
+}
+
+// isDmesgBlock tells an "expect dmesg" or "goal dmesg" block, whose lines
+// follow up to "end".
+func (st Stmt) isDmesgBlock() bool {
+	return (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted
 }
 
 var livepatchLines = []string{"object", "func", "callback", "state", "param", "end"}

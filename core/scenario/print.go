@@ -29,7 +29,7 @@ func (st Stmt) String() string {
 		}
 		b.WriteString("\nend")
 	}
-	if len(st.Text) > 0 || ((st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted) {
+	if len(st.Text) > 0 || st.isDmesgBlock() {
 		for _, t := range st.Text {
 			b.WriteString("\n  " + t)
 		}
@@ -52,7 +52,9 @@ func (a Arg) String() string {
 	if a.Key != "" && v == "" && !a.Quoted {
 		return a.Key + "="
 	}
-	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
+	// A bare \r before the line end would read back as a CRLF line end
+	// and vanish, so a word holding one is quoted.
+	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"\r") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
 		v = quote(v)
 	}
 	if a.Key != "" {

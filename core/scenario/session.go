@@ -24,19 +24,26 @@ type Session struct {
 	sim      *sim.Sim
 	src      []string // statements applied so far, printed
 	lastErr  sim.Errno
-	mark     int // log sequence number of the last dmesg -C
+	mark     int // Seq of the first log record after the last dmesg -C
 	goals    []Stmt
 	failures int
+	budget   Budget // see budget.go
+	used     Usage
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
 // kept: the error names file, line and column.
 func NewSession(file, src string) (*Session, []Out, error) {
+	return NewSessionBudget(file, src, DefaultBudget())
+}
+
+// NewSessionBudget is NewSession with a budget other than DefaultBudget.
+func NewSessionBudget(file, src string, b Budget) (*Session, []Out, error) {
 	sc, err := Parse(file, src)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Session{file: file}
+	s := &Session{file: file, budget: b.withDefaults()}
 	var out []Out
 	for _, st := range sc.Stmts {
 		o, err := s.Apply(st)
@@ -104,6 +111,7 @@ func (s *Session) ensure(pos Pos) error {
 		p, _ := sim.ParseProfile(sim.DefaultProfile)
 		s.cfg.Profile = p
 	}
+	s.cfg.LogBufLen, s.cfg.MaxEvents = s.budget.LogBufLen, s.budget.Events
 	m, err := sim.New(s.cfg)
 	if err != nil {
 		return s.errf(pos, "%v", err)
@@ -119,6 +127,11 @@ func (s *Session) drain(out []Out) []Out {
 		return out
 	}
 	r := s.sim.Ready()
+	if r.LogDropped > 0 {
+		// What a console prints when the ring overwrote records it had
+		// not printed yet (console_prepend_dropped).
+		out = append(out, Out{Kind: "log", Text: fmt.Sprintf("** %d printk messages dropped **", r.LogDropped), Level: sim.LevelWarn.String()})
+	}
 	for _, l := range r.Log {
 		out = append(out, Out{Kind: "log", Text: l.Dmesg(), Level: l.Level.String()})
 	}
@@ -127,90 +140,45 @@ func (s *Session) drain(out []Out) []Out {
 
 // Apply runs one statement.
 func (s *Session) Apply(st Stmt) ([]Out, error) {
+	if s.budget == (Budget{}) {
+		s.budget = DefaultBudget() // a zero Session is ready to use
+	}
+	used, err := s.charge(st)
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.apply(st)
 	out = s.drain(out)
 	if err == nil {
 		s.src = append(s.src, st.String())
+		s.used = used
 	}
 	return out, err
 }
 
-var configVerbs = map[string]bool{"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true}
-
 func (s *Session) apply(st Stmt) ([]Out, error) {
-	if configVerbs[st.Verb] {
+	v, ok := lookupVerb(st.Verb)
+	if !ok {
+		return nil, s.errf(st.Pos, "unknown command %q", st.Verb)
+	}
+	if v.group == groupConfig {
 		if s.sim != nil {
 			return nil, s.errf(st.Pos, "%s must come before the machine is built (it was built at line %d by the first other statement)", st.Verb, s.builtAt.Line)
 		}
-		return nil, s.config(st)
+		return v.Run(s, st, nil)
 	}
 	if err := s.ensure(st.Pos); err != nil {
 		return nil, err
 	}
-	switch st.Verb {
-	case "vmlinux", "module", "livepatch", "task", "idle":
-		return nil, s.declare(st)
-	case "expect", "goal":
-		return s.expect(st)
+	var out []Out
+	switch v.group {
+	case groupShell:
+		s.lastErr = 0
+		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
+	case groupAction:
+		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	}
-	if isShell(st.Verb) {
-		return s.shell(st)
-	}
-	return s.action(st)
-}
-
-func (s *Session) config(st Stmt) error {
-	a := st.Args
-	switch st.Verb {
-	case "kernel":
-		p, err := sim.ParseProfile(a[0].Val)
-		if err != nil {
-			return s.errf(a[0].Pos, "%v", err)
-		}
-		s.cfg.Profile, s.profSet = p, true
-	case "hz":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.HZ = int(n)
-	case "seed":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.Seed = n
-	case "arch":
-		switch a[0].Val {
-		case "unreliable-stacks":
-			s.cfg.NoReliableStacks = true
-		case "reliable-stacks":
-			s.cfg.NoReliableStacks = false
-		default:
-			return s.errf(a[0].Pos, "arch takes reliable-stacks or unreliable-stacks, not %q", a[0].Val)
-		}
-	case "cpus":
-		n, err := s.num(a[0])
-		if err != nil {
-			return err
-		}
-		s.cfg.CPUs = int(n)
-		for _, x := range a[1:] {
-			list, err := s.intList(x)
-			if err != nil {
-				return err
-			}
-			switch x.Key {
-			case "nohz_full":
-				s.cfg.NohzFull = list
-			case "offline":
-				s.cfg.Offline = list
-			default:
-				return s.unknownKey(x, "nohz_full", "offline")
-			}
-		}
-	}
-	return nil
+	return v.Run(s, st, out)
 }
 
 func (s *Session) unknownKey(a Arg, known ...string) error {

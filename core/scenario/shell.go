@@ -3,15 +3,36 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/klp-playground/klp/core/sim"
 )
 
-var shellVerbs = map[string]bool{"insmod": true, "modprobe": true, "rmmod": true, "echo": true, "cat": true, "ls": true, "dmesg": true, "ps": true, "kill": true, "sleep": true}
-
-func isShell(v string) bool { return shellVerbs[v] }
+// shellVerbs are the commands a root shell on the box would run.
+var shellVerbs = []Verb{
+	{Name: "insmod", Min: 1, Usage: "insmod NAME[.ko] [param=value …]", Run: (*Session).insmod, Complete: args(nil, cModules),
+		Doc: "load a module (a path prefix such as `test_modules/` is dropped; unknown parameters are ignored with the kernel's warning)"},
+	{Name: "modprobe", Min: 1, Usage: "modprobe NAME", Run: (*Session).insmod, Complete: args(nil, cModules),
+		Doc: "load a module by name"},
+	{Name: "rmmod", Min: 1, Usage: "rmmod NAME", Run: (*Session).rmmod, Complete: args(nil, cModules),
+		Doc: "unload a module"},
+	{Name: "echo", Min: 0, Usage: "echo [-n] VALUE > PATH", Run: (*Session).echo, Complete: args(nil, words("1", "0", "-n")),
+		Doc: "write a file"},
+	{Name: "cat", Min: 1, Usage: "cat PATH…", Run: (*Session).cat, Complete: args(nil, words("/sys/kernel/livepatch/", "/proc/")),
+		Doc: "read files"},
+	{Name: "ls", Min: 0, Usage: "ls [-l] [PATH]", Run: (*Session).ls, Complete: args(nil, words("-l", "/sys/kernel/livepatch/", "/proc/")),
+		Doc: "list a directory (default /sys/kernel/livepatch)"},
+	{Name: "dmesg", Min: 0, Usage: "dmesg [-l LEVEL] [-C]", Run: (*Session).dmesg, Complete: args(nil, words("-C", "-c", "-l")),
+		Doc: "print the kernel log; `-C` clears it (for `expect log` too), `-c` prints then clears"},
+	{Name: "ps", Min: 0, Usage: "ps", Run: (*Session).ps,
+		Doc: "list the tasks with their patch state"},
+	{Name: "kill", Min: 2, Usage: "kill -STOP|-CONT|-KILL PID", Run: (*Session).kill, Complete: args(cPIDs, words("-STOP", "-CONT", "-KILL")),
+		Doc: "send a signal"},
+	{Name: "sleep", Min: 1, Usage: "sleep SECONDS", Run: (*Session).sleep,
+		Doc: "time passes"},
+}
 
 // kmodStrerror is kmod's mod_strerror: what insmod prints for an errno.
 func kmodStrerror(e sim.Errno) string {
@@ -40,127 +61,133 @@ func asErrno(err error) sim.Errno {
 	return sim.EINVAL
 }
 
-func (s *Session) shell(st Stmt) ([]Out, error) {
-	out := []Out{{Kind: "cmd", Text: "# " + st.line()}}
-	s.lastErr = 0
-	// A command's kernel log lines come before what the command itself
-	// prints when it fails, as on a terminal.
-	fail := func(e sim.Errno, text string) ([]Out, error) {
-		s.lastErr = e
-		out = s.drain(out)
-		return append(out, Out{Kind: "stderr", Text: text}), nil
-	}
+// fail records a command's errno and prints its complaint after the
+// kernel log lines the command caused, as on a terminal.
+func (s *Session) fail(out []Out, e sim.Errno, text string) []Out {
+	s.lastErr = e
+	out = s.drain(out)
+	return append(out, Out{Kind: "stderr", Text: text})
+}
+
+// insmod runs insmod and modprobe.
+func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	a := st.Args
-	switch st.Verb {
-	case "insmod", "modprobe":
-		name := modName(a[0].Val)
-		if !contains(m.ModuleNames(), name) {
-			if st.Verb == "modprobe" {
-				return fail(sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile()))
-			}
-			hint := ""
-			if n := nearest(name, m.ModuleNames()); n != "" {
-				hint = fmt.Sprintf(" (declared modules include %s)", n)
-			}
-			return fail(sim.ENOENT, fmt.Sprintf("insmod: ERROR: could not load module %s: No such file or directory%s", a[0].Val, hint))
+	name := modName(a[0].Val)
+	if !slices.Contains(m.ModuleNames(), name) {
+		if st.Verb == "modprobe" {
+			return s.fail(out, sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile())), nil
 		}
-		var params []string
-		for _, x := range a[1:] {
-			params = append(params, x.String0())
+		hint := ""
+		if n := nearest(name, m.ModuleNames()); n != "" {
+			hint = fmt.Sprintf(" (declared modules include %s)", n)
 		}
-		if err := m.InsmodParams(name, params); err != nil {
-			e := asErrno(err)
-			if st.Verb == "modprobe" {
-				return fail(e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error()))
-			}
-			return fail(e, fmt.Sprintf("insmod: ERROR: could not insert module %s: %s", a[0].Val, kmodStrerror(e)))
+		return s.fail(out, sim.ENOENT, fmt.Sprintf("insmod: ERROR: could not load module %s: No such file or directory%s", a[0].Val, hint)), nil
+	}
+	var params []string
+	for _, x := range a[1:] {
+		params = append(params, x.Word())
+	}
+	if err := m.InsmodParams(name, params); err != nil {
+		e := asErrno(err)
+		if st.Verb == "modprobe" {
+			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error())), nil
 		}
-	case "rmmod":
-		name := modName(a[0].Val)
-		if m.ModuleState(name) == sim.ModUnloaded {
-			return fail(sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name))
-		}
-		if err := m.Rmmod(name); err != nil {
-			e := asErrno(err)
-			if e == sim.EBUSY {
-				return fail(e, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name))
-			}
-			return fail(e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error()))
-		}
-	case "echo":
-		return s.echo(st, out)
-	case "cat":
-		for _, x := range a {
-			data, err := m.ReadFile(x.Val)
-			if err != nil {
-				o, _ := fail(asErrno(err), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(err).Error()))
-				out = o
-				continue
-			}
-			for _, l := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
-				if data != "" {
-					out = append(out, Out{Kind: "stdout", Text: l})
-				}
-			}
-		}
-	case "ls":
-		return s.ls(st, out)
-	case "dmesg":
-		return s.dmesg(st, out)
-	case "ps":
-		out = append(out, Out{Kind: "stdout", Text: "    PID    TID S PATCH COMMAND"})
-		for _, pid := range m.PIDs() {
-			t, _ := m.Task(pid)
-			c := t.Comm
-			if t.Kind == sim.Kthread {
-				c = "[" + c + "]"
-			}
-			out = append(out, Out{Kind: "stdout", Text: fmt.Sprintf("%7d %6d %s %5d %s", t.TGID, t.PID, t.State.Letter(), t.PatchState, c)})
-		}
-	case "kill":
-		sig := strings.TrimPrefix(a[0].Val, "-")
-		switch sig {
-		case "9":
-			sig = "KILL"
-		case "15":
-			sig = "TERM"
-		case "19":
-			sig = "STOP"
-		case "18":
-			sig = "CONT"
-		}
-		for _, x := range a[1:] {
-			pid, err := s.pid(x)
-			if err != nil {
-				return nil, err
-			}
-			if !m.TaskExists(pid) {
-				o, _ := fail(sim.ESRCH, fmt.Sprintf("bash: kill: (%d) - No such process", pid))
-				out = o
-				continue
-			}
-			if err := m.Kill(pid, sig); err != nil {
-				return nil, s.errf(a[0].Pos, "%v", err)
-			}
-		}
-	case "sleep":
-		sec, ok := parseSeconds(a[0].Val)
-		if !ok {
-			return nil, s.errf(a[0].Pos, "sleep takes seconds (0..3600), got %q", a[0].Val)
-		}
-		m.AdvanceSeconds(sec)
+		return s.fail(out, e, fmt.Sprintf("insmod: ERROR: could not insert module %s: %s", a[0].Val, kmodStrerror(e))), nil
 	}
 	return out, nil
 }
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
+func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
+	m := s.sim
+	name := modName(st.Args[0].Val)
+	if m.ModuleState(name) == sim.ModUnloaded {
+		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
+	}
+	// kmod's rmmod checks holders and the refcount itself and then
+	// fails with EBUSY without calling delete_module (which would
+	// return EAGAIN).
+	if h := m.Holders(name); len(h) > 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use by: %s", name, strings.Join(h, " "))), nil
+	}
+	if m.ModuleRefcnt(name) != 0 {
+		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
+	}
+	if err := m.Rmmod(name); err != nil {
+		e := asErrno(err)
+		return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error())), nil
+	}
+	return out, nil
+}
+
+func (s *Session) cat(st Stmt, out []Out) ([]Out, error) {
+	for _, x := range st.Args {
+		data, err := s.sim.ReadFile(x.Val)
+		if err != nil {
+			out = s.fail(out, asErrno(err), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(err).Error()))
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+			if data != "" {
+				out = append(out, Out{Kind: "stdout", Text: l})
+			}
 		}
 	}
-	return false
+	return out, nil
+}
+
+func (s *Session) ps(st Stmt, out []Out) ([]Out, error) {
+	m := s.sim
+	out = append(out, Out{Kind: "stdout", Text: "    PID    TID S PATCH COMMAND"})
+	for _, pid := range m.PIDs() {
+		t, _ := m.Task(pid)
+		c := t.Comm
+		if t.Kind == sim.Kthread {
+			c = "[" + c + "]"
+		}
+		out = append(out, Out{Kind: "stdout", Text: fmt.Sprintf("%7d %6d %s %5d %s", t.TGID, t.PID, t.State.Letter(), t.PatchState, c)})
+	}
+	return out, nil
+}
+
+func (s *Session) kill(st Stmt, out []Out) ([]Out, error) {
+	m := s.sim
+	a := st.Args
+	sig := strings.TrimPrefix(a[0].Val, "-")
+	switch sig {
+	case "9":
+		sig = "KILL"
+	case "15":
+		sig = "TERM"
+	case "19":
+		sig = "STOP"
+	case "18":
+		sig = "CONT"
+	}
+	for _, x := range a[1:] {
+		pid, err := s.pid(x)
+		if err != nil {
+			return nil, err
+		}
+		if !m.TaskExists(pid) {
+			out = s.fail(out, sim.ESRCH, fmt.Sprintf("bash: kill: (%d) - No such process", pid))
+			continue
+		}
+		if err := m.Kill(pid, sig); err != nil {
+			return nil, s.errf(a[0].Pos, "%v", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) sleep(st Stmt, out []Out) ([]Out, error) {
+	a := st.Args
+	sec, ok := parseSeconds(a[0].Val)
+	if !ok {
+		return nil, s.errf(a[0].Pos, "sleep takes seconds (0..3600), got %q", a[0].Val)
+	}
+	s.sim.AdvanceSeconds(sec)
+	return out, nil
 }
 
 func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
@@ -186,7 +213,7 @@ func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
 			target = t
 			continue
 		}
-		words = append(words, x.String0())
+		words = append(words, x.Word())
 	}
 	data := strings.Join(words, " ")
 	if newline {
@@ -207,8 +234,9 @@ func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
 	return out, nil
 }
 
-// String0 is the word as echo receives it (quotes removed).
-func (a Arg) String0() string {
+// Word is the argument as a program receives it from the shell: quotes
+// removed, key=value joined again.
+func (a Arg) Word() string {
 	if a.Key != "" {
 		return a.Key + "=" + a.Val
 	}
@@ -268,7 +296,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 			if x.Val == "-c" {
 				out = s.printLog(out, maxLevel)
 			}
-			s.mark = len(s.sim.Log())
+			s.mark = s.sim.LogBase() + len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
 			l, ok := sim.ParseLevel(st.Args[i+1].Val)
@@ -285,10 +313,17 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
-	for _, l := range s.sim.Log()[s.mark:] {
+	for _, l := range s.logSince(s.mark) {
 		if l.Level <= maxLevel {
 			out = append(out, Out{Kind: "stdout", Text: l.Dmesg()})
 		}
 	}
 	return out
+}
+
+// logSince returns the log records from Seq seq on that the ring still
+// holds.
+func (s *Session) logSince(seq int) []sim.LogLine {
+	log, base := s.sim.Log(), s.sim.LogBase()
+	return log[min(max(seq-base, 0), len(log)):]
 }

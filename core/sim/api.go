@@ -9,12 +9,7 @@ import (
 // AddVmlinux declares more kernel functions, laid out after the existing
 // ones (the scenario language declares vmlinux line by line).
 func (s *Sim) AddVmlinux(fs ...FuncDecl) error {
-	addr := uint64(vmlinuxBase)
-	for _, c := range s.code {
-		if c.Obj == "vmlinux" && c.Addr+align16(c.Size) > addr {
-			addr = c.Addr + align16(c.Size)
-		}
-	}
+	addr := max(uint64(vmlinuxBase), s.syms.vmlinuxEnd)
 	for _, f := range fs {
 		if err := checkFuncDecl(f); err != nil {
 			return fmt.Errorf("vmlinux: %v", err)
@@ -34,12 +29,6 @@ func (s *Sim) ModuleNames() []string {
 		out[i] = m.Spec.Name
 	}
 	return out
-}
-
-// IsLivepatchModule reports whether a declared module is a livepatch.
-func (s *Sim) IsLivepatchModule(name string) bool {
-	m := s.module(name)
-	return m != nil && m.Spec.Patch != nil
 }
 
 // ModuleRefcnt reports a module's reference count (as

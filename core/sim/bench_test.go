@@ -13,12 +13,11 @@ import (
 // benchmarks measure both on the same data; TestSweepMatchesKernelShaped
 // checks they reach the same verdict for every task.
 
-// attachStack sets a task's kernel stack directly. Spawn resolves each
-// frame by scanning the whole code table (twice), which for 1.6 million
-// frames over 4,000+ symbols would take most of a minute; the frames built
-// here are what Spawn would build from the same names.
+// attachStack sets a task's kernel stack directly, with the frames Spawn
+// would build from the same names, so that building 1.6 million frames
+// does not dominate the fixture.
 func attachStack(s *Sim, pid int, st []Frame) {
-	s.tasks[s.pidIdx[pid]].Stack = st
+	s.tasks[s.findTask(pid)].Stack = st
 }
 
 // rewind puts every task and idle task back where klp_start_transition
@@ -230,8 +229,7 @@ func BenchmarkSweep(b *testing.B) {
 		b.StartTimer()
 		s.tryCompleteTransition()
 		b.StopTimer()
-		left, _ := s.countSwitched()
-		blocked = left
+		blocked = s.countLeft()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(blocked), "blocked-tasks")

@@ -12,6 +12,12 @@ func (s *Sim) checkMix(t *Task) {
 		return
 	}
 	newest := t.Stack[n-1]
+	// A mix needs the new frame to run a patch's version, or to be a
+	// version of a function some patch replaces; otherwise no pair can
+	// involve it, and a deep stack of other calls costs nothing per call.
+	if s.code[newest.Code].ForPatch == "" && !s.isPatchTarget(&s.code[newest.Called]) {
+		return
+	}
 	// Check each patch whose code is on the stack, but only pairs that
 	// involve the new frame, so one mix raises one alarm.
 	for i := 0; i < n; i++ {

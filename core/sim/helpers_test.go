@@ -318,3 +318,9 @@ func settle(t testing.TB, s *Sim) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// livepatchSample is samples/livepatch/livepatch-sample.c.
+func livepatchSample() ModuleSpec {
+	return ModuleSpec{Name: "livepatch_sample", Patch: &PatchSpec{Objects: []ObjSpec{{Name: "vmlinux",
+		Funcs: []FuncSpec{{Old: "cmdline_proc_show", New: "livepatch_cmdline_proc_show", NewSize: 0x30}}}}}}
+}

@@ -117,6 +117,10 @@ func (s *Sim) Insmod(name string) error {
 		}
 	}
 	mi := s.modIndex(name)
+	if err := s.simplifySymbols(mi); err != nil {
+		s.unloadCode(mi)
+		return err
+	}
 	// prepare_coming_module: klp_module_coming runs before the init.
 	if err := s.klpModuleComing(mi); err != nil {
 		s.unloadCode(mi)
@@ -143,10 +147,8 @@ func (s *Sim) Insmod(name string) error {
 }
 
 func (s *Sim) findCodeIn(obj, name string) CodeID {
-	for i := range s.code {
-		if !s.code[i].Dead && s.code[i].Obj == obj && s.code[i].Name == name {
-			return CodeID(i)
-		}
+	if ids := s.syms.ids(obj, name); len(ids) > 0 {
+		return ids[0]
 	}
 	return NoCode
 }
@@ -167,10 +169,76 @@ func (s *Sim) failInit(mi int) {
 	s.unloadCode(mi)
 }
 
+// simplifySymbols is the part of simplify_symbols and resolve_symbol that
+// matters here: each symbol of Spec.Uses must be a function of a live
+// module, which the new module then holds (ref_module: the holder is on
+// its source_list and it takes a reference).
+func (s *Sim) simplifySymbols(mi int) error {
+	m := &s.mods[mi]
+	m.Deps = m.Deps[:0]
+	var missing []string
+	for _, sym := range m.Spec.Uses {
+		owner := -1
+		for j := range s.mods {
+			if j != mi && s.mods[j].State == ModLive && s.findCodeIn(s.mods[j].Spec.Name, sym) != NoCode {
+				owner = j
+				break
+			}
+		}
+		if owner < 0 {
+			missing = append(missing, sym)
+			continue
+		}
+		if !containsInt(m.Deps, owner) {
+			m.Deps = append(m.Deps, owner)
+		}
+	}
+	if len(missing) > 0 {
+		m.Deps = m.Deps[:0]
+		for _, sym := range missing {
+			s.printk(LevelWarn, "%s: Unknown symbol %s (err %d)", m.Spec.Name, sym, -int(ENOENT))
+		}
+		return ENOENT
+	}
+	for _, d := range m.Deps {
+		s.mods[d].Refcnt++
+	}
+	return nil
+}
+
+func containsInt(l []int, x int) bool {
+	for _, v := range l {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Holders lists the loaded modules that use a module's symbols
+// (/sys/module/<m>/holders).
+func (s *Sim) Holders(name string) []string {
+	mi := s.modIndex(name)
+	var out []string
+	for j := range s.mods {
+		if s.mods[j].State != ModUnloaded && mi >= 0 && containsInt(s.mods[j].Deps, mi) {
+			out = append(out, s.mods[j].Spec.Name)
+		}
+	}
+	return out
+}
+
 func (s *Sim) unloadCode(mi int) {
 	m := &s.mods[mi]
+	for _, d := range m.Deps {
+		if s.mods[d].Refcnt > 0 {
+			s.mods[d].Refcnt-- // module_unload_free drops the references
+		}
+	}
+	m.Deps = m.Deps[:0]
 	for _, id := range m.Code {
 		s.code[id].Dead = true
+		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
 	}
 	m.Code = m.Code[:0]
 	m.State = ModUnloaded
@@ -187,18 +255,29 @@ func (s *Sim) Rmmod(name string) error {
 		return ENOENT
 	}
 	m := &s.mods[mi]
+	// delete_module: other modules depend on us (-EWOULDBLOCK), doing init
+	// or already dying (-EBUSY), still referenced (try_stop_module:
+	// -EWOULDBLOCK, which is EAGAIN).
+	if len(s.Holders(name)) > 0 {
+		return EAGAIN
+	}
 	if m.State != ModLive {
 		return EBUSY
 	}
 	if m.Refcnt > 0 {
-		return EBUSY
+		return EAGAIN
 	}
 	// A guard of the simulator, not of the kernel: on a real box a module's
 	// code cannot be on a stack once its exit ran; here a scenario could
-	// put it there, so refuse rather than leave dangling frames.
+	// put it there, so refuse rather than leave dangling frames. A
+	// livepatch's replacement of one of its functions counts as its code:
+	// the task called the module's function (whatever version the ftrace
+	// handler chose), and the module's exit would have to wait for it as
+	// for any caller; letting it go would unpatch the function under the
+	// task and mix versions.
 	for i := range s.tasks {
 		for _, f := range s.tasks[i].Stack {
-			if s.code[f.Code].Obj == name {
+			if s.code[f.Code].Obj == name || s.code[f.Called].Obj == name {
 				return EBUSY
 			}
 		}
@@ -371,10 +450,7 @@ func (s *Sim) patchModuleInit(mi int) error {
 			s.klp(LevelWarn, "The livepatch transition may never complete.")
 		} else {
 			s.klp(LevelErr, "This architecture doesn't have support for the livepatch consistency model.")
-			if s.prof.at(5, 1) {
-				return EOPNOTSUPP
-			}
-			return ENOSYS
+			return s.prof.NoConsistencyErrno()
 		}
 	}
 	spec := m.Spec.Patch
@@ -469,19 +545,20 @@ func (s *Sim) initPatch(mi int) int {
 					p.Objs = append(p.Objs, Obj{Name: oo.Name, Dynamic: true})
 					no = &p.Objs[len(p.Objs)-1]
 				}
+				// klp_find_func per function, with a set instead of a
+				// scan, so a patch of many functions adds nops in
+				// linear time.
+				have := make(map[FuncSpec]bool, len(no.Funcs))
+				for _, nf := range no.Funcs {
+					have[FuncSpec{Old: nf.Old, Sympos: nf.Sympos}] = true
+				}
 				for _, of := range oo.Funcs {
-					if of.Discarded {
+					k := FuncSpec{Old: of.Old, Sympos: of.Sympos}
+					if of.Discarded || have[k] {
 						continue
 					}
-					dup := false
-					for _, nf := range no.Funcs {
-						if nf.Old == of.Old && nf.Sympos == of.Sympos {
-							dup = true
-						}
-					}
-					if !dup {
-						no.Funcs = append(no.Funcs, Func{Old: of.Old, Sympos: of.Sympos, New: of.Old, Nop: true, OldCode: NoCode, NewCode: NoCode})
-					}
+					have[k] = true
+					no.Funcs = append(no.Funcs, Func{Old: of.Old, Sympos: of.Sympos, New: of.Old, Nop: true, OldCode: NoCode, NewCode: NoCode})
 				}
 			}
 		}

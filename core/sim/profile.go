@@ -105,6 +105,20 @@ func (p Profile) EnabledBeforeFirstTry() bool { return p.at(5, 1) }
 // warns (v5.2); earlier it was refused.
 func (p Profile) UnsupportedArchWarns() bool { return p.at(5, 2) }
 
+// NoConsistencyErrno is what enabling a patch returns on an architecture
+// without reliable stacks before v5.2 refused it: -EOPNOTSUPP from v5.1
+// (klp_enable_patch), -ENOSYS before (__klp_enable_patch).
+func (p Profile) NoConsistencyErrno() Errno {
+	if p.at(5, 1) {
+		return EOPNOTSUPP
+	}
+	return ENOSYS
+}
+
+// NohzFullNoTick: a nohz_full CPU running one task gets no tick at all
+// (v4.17 moved the residual 1 Hz tick to the housekeeping CPUs).
+func (p Profile) NohzFullNoTick() bool { return p.at(4, 17) }
+
 // States: klp_state and the compatibility check (v5.5).
 func (p Profile) States() bool { return p.at(5, 5) }
 
@@ -179,7 +193,7 @@ func (p Profile) Differences() []string {
 		d = append(d, "no system states (klp_state, v5.5)")
 	}
 	if !p.TaskCallFunc() {
-		d = append(d, "per-task debug lines come from klp_check_stack; idle CPUs are not kicked (wake_up_if_idle, v5.16)")
+		d = append(d, "unreliable-stack and sleeping-on-function lines come from klp_check_stack; idle CPUs are not kicked (wake_up_if_idle, v5.16)")
 	}
 	if !p.PatchedAttr() {
 		d = append(d, "no <object>/patched attribute (v6.1)")

@@ -1,10 +1,30 @@
 package sim
 
 import (
+	"flag"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
+
+// The property test's size: `go test ./core/sim -run TestPropertyRandomEvents
+// -args -seeds=N -steps=M`, or KLP_PROP_SEEDS and KLP_PROP_STEPS in the
+// environment (what `make soak` sets). -seed-base moves the window of
+// seeds, so long runs can be split and a failing seed rerun alone.
+var (
+	propSeeds    = flag.Int("seeds", envInt("KLP_PROP_SEEDS", 6), "random-event seeds per profile")
+	propSteps    = flag.Int("steps", envInt("KLP_PROP_STEPS", 300), "actions per random-event run")
+	propSeedBase = flag.Int("seed-base", envInt("KLP_PROP_SEED_BASE", 1), "first random-event seed")
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
 
 // Random-event property tests. A byte stream is decoded into simulator
 // actions (the same decoder serves FuzzEvents); after every action the
@@ -375,9 +395,10 @@ func randomOps(seed uint64, n int) []byte {
 }
 
 func TestPropertyRandomEvents(t *testing.T) {
-	const seeds, steps = 6, 300
+	seeds, steps := uint64(*propSeeds), *propSteps
+	base := uint64(*propSeedBase)
 	for _, prof := range propProfiles {
-		for seed := uint64(1); seed <= seeds; seed++ {
+		for seed := base; seed < base+seeds; seed++ {
 			force := seed%2 == 0
 			t.Run(fmt.Sprintf("%s/seed=%d", prof, seed), func(t *testing.T) {
 				ops := randomOps(seed*1000+uint64(len(prof)), steps)

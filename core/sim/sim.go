@@ -12,6 +12,8 @@ package sim
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Config describes the simulated machine.
@@ -27,6 +29,9 @@ type Config struct {
 	Seed             uint64
 	// Vmlinux lists the kernel's functions (in link order).
 	Vmlinux []FuncDecl
+	// LogBufLen is log_buf_len in bytes (DefaultLogBufLen if 0);
+	// MaxEvents bounds the event history (DefaultMaxEvents if 0).
+	LogBufLen, MaxEvents int
 }
 
 // Level is a printk log level.
@@ -94,11 +99,12 @@ const (
 	EvAlarm    EventKind = "alarm"    // the consistency checker caught a mix
 	EvHazard   EventKind = "hazard"   // what-if hazard (RFC)
 	EvCall     EventKind = "call"     // the ftrace handler chose a version
+	EvLog      EventKind = "log"      // the kernel log ring buffer wrapped
 )
 
 // EventKinds lists every event kind (for validation and completion).
 func EventKinds() []EventKind {
-	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall}
+	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall, EvLog}
 }
 
 // Event is something that happened, as data, for the UI and tests.
@@ -111,12 +117,65 @@ type Event struct {
 	Patch string `json:",omitempty"`
 	Func  string `json:",omitempty"`
 	Text  string
+	// Switch types a switch event: the patch_state change and its cause.
+	Switch *Switch `json:",omitempty"`
+}
+
+// SwitchReason names the switch point that changed a task's patch_state.
+type SwitchReason string
+
+// Switch reasons. A reversal changes no patch_state (only the pending flags
+// and the target), so it has none.
+const (
+	ReasonStackCheck SwitchReason = "stack check" // klp_try_switch_task: the transition work or a scheduler hook
+	ReasonKernelExit SwitchReason = "kernel exit" // exit to user mode (a syscall, the tick, a signal)
+	ReasonFakeSignal SwitchReason = "fake signal" // the kernel exit a fake signal caused
+	ReasonIdle       SwitchReason = "idle"        // the idle loop, or an offline CPU's idle task
+	ReasonForce      SwitchReason = "force"       // klp_force_transition
+	ReasonFork       SwitchReason = "fork"        // klp_copy_process
+	ReasonComplete   SwitchReason = "complete"    // klp_complete_transition: back to IDLE
+)
+
+// Switch is the typed part of a switch event. One event stands for one
+// task (Event.PID; idle tasks by Event.CPU) or, for the mass switches, for
+// many: PIDs lists the threads one completion attempt switched, and a
+// complete event with no PIDs moved every task.
+type Switch struct {
+	From, To int
+	Reason   SwitchReason
+	PIDs     []int `json:",omitempty"`
+}
+
+// Matches reports whether the event concerns text: its text contains it,
+// or, for a switch event that lists PIDs, text names ("comm:pid" or "pid")
+// one of them. `until switch "cat:42"` and `expect event` use it.
+func (e Event) Matches(text string) bool {
+	if strings.Contains(e.Text, text) {
+		return true
+	}
+	if e.Switch == nil || text == "" {
+		return false
+	}
+	pid, err := strconv.Atoi(text[strings.LastIndexByte(text, ':')+1:])
+	if err != nil {
+		return false
+	}
+	for _, p := range e.Switch.PIDs {
+		if p == pid {
+			return true
+		}
+	}
+	return false
 }
 
 // Ready is what happened since the last call to Sim.Ready.
 type Ready struct {
 	Log    []LogLine
 	Events []Event
+	// LogDropped and EventsDropped count what the rings overwrote
+	// before this reader saw it (a console prints
+	// "** N printk messages dropped **" before the next line).
+	LogDropped, EventsDropped int
 }
 
 // Module is a module known to the simulator, loaded or not.
@@ -129,6 +188,7 @@ type Module struct {
 	KlpAlive bool
 	Base     uint64
 	Params   []string // current values, parallel to Spec.Params
+	Deps     []int    // modules it holds for Spec.Uses (ref_module), by index
 }
 
 // Sim is the simulated kernel. Its zero value is not usable; call New.
@@ -143,12 +203,13 @@ type Sim struct {
 	bootJif uint64
 
 	cpus    []CPU
-	tasks   []Task // for_each_process_thread order
-	pidIdx  map[int]int
-	idle    []Task // one per possible CPU
+	tasks   []Task    // for_each_process_thread order
+	tidx    taskIndex // finds a task by pid
+	idle    []Task    // one per possible CPU
 	nextPID int
 
 	code     []Code
+	syms     symtab // index of the live code by object and name
 	nextBase uint64
 
 	mods    []Module
@@ -174,13 +235,15 @@ type Sim struct {
 	syncs       int
 	nohzTouched int
 
-	log      []LogLine
-	events   []Event
-	readyLog int
-	readyEv  int
+	log      []LogLine // the kernel log ring: the newest records
+	events   []Event   // the newest events
+	ring     logRing
+	readyLog int // Seq of the next record Ready returns
+	readyEv  int // Seq of the next event Ready returns
 
-	scratch []int32 // per-sweep lookup table; not part of the state
-	slowIdx []int32 // per-sweep list of tasks for the full check; ditto
+	scratch []int32  // per-sweep lookup table; not part of the state
+	slowIdx []int32  // per-sweep list of tasks for the full check; ditto
+	fastIdx []uint64 // per-sweep list of tasks the first pass switched; ditto
 }
 
 // HZ reports CONFIG_HZ.
@@ -227,7 +290,7 @@ func New(cfg Config) (*Sim, error) {
 		reliable:   !cfg.NoReliableStacks,
 		seed:       cfg.Seed,
 		rng:        cfg.Seed,
-		pidIdx:     map[int]int{},
+		tidx:       newTaskIndex(),
 		opsByCode:  map[CodeID]int{},
 		warned:     map[string]bool{},
 		transition: -1,
@@ -235,6 +298,7 @@ func New(cfg Config) (*Sim, error) {
 		workDue:    -1,
 		nextPID:    100,
 		nextBase:   moduleBase,
+		ring:       newLogRing(cfg.LogBufLen, cfg.MaxEvents),
 	}
 	s.jiffies = initialJiffies(cfg.HZ)
 	s.bootJif = s.jiffies
@@ -284,15 +348,14 @@ func checkFuncDecl(f FuncDecl) error {
 func align16(n uint64) uint64 { return (n + 15) &^ 15 }
 
 func (s *Sim) addCode(c Code) CodeID {
-	pos := 1
-	for i := range s.code {
-		if !s.code[i].Dead && s.code[i].Obj == c.Obj && s.code[i].Name == c.Name {
-			pos++
-		}
+	c.Sympos = len(s.syms.ids(c.Obj, c.Name)) + 1
+	if c.Obj == "vmlinux" {
+		s.syms.vmlinuxEnd = max(s.syms.vmlinuxEnd, c.Addr+align16(c.Size))
 	}
-	c.Sympos = pos
 	s.code = append(s.code, c)
-	return CodeID(len(s.code) - 1)
+	id := CodeID(len(s.code) - 1)
+	s.syms.add(&s.code[id], id)
+	return id
 }
 
 // Code returns the code table entry.
@@ -314,7 +377,7 @@ func (s *Sim) printk(l Level, format string, args ...any) {
 
 // printText is printk of a line already formatted.
 func (s *Sim) printText(l Level, text string) {
-	s.log = append(s.log, LogLine{Seq: len(s.log), Time: s.Now(), Level: l, Text: text})
+	s.appendLog(LogLine{Time: s.Now(), Level: l, Text: text})
 }
 
 // klp prints with the livepatch pr_fmt prefix.
@@ -323,9 +386,8 @@ func (s *Sim) klp(l Level, format string, args ...any) {
 }
 
 func (s *Sim) event(e Event) {
-	e.Seq = len(s.events)
 	e.Time = s.Now()
-	s.events = append(s.events, e)
+	s.appendEvent(e)
 }
 
 func (s *Sim) step(format string, args ...any) {
@@ -349,6 +411,7 @@ var warnLines = map[string]int{
 // entry goes to the log and an event is recorded; never a Go panic.
 func (s *Sim) warnOnce(site, file, fn string, pid int) {
 	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: "WARN_ON_ONCE: " + site})
+	s.ring.warnings++
 	if s.warned[site] {
 		return
 	}
@@ -362,27 +425,25 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 
 // Ready returns the log lines and events since the previous call.
 func (s *Sim) Ready() Ready {
-	r := Ready{Log: s.log[s.readyLog:len(s.log):len(s.log)], Events: s.events[s.readyEv:len(s.events):len(s.events)]}
-	s.readyLog, s.readyEv = len(s.log), len(s.events)
+	lb, eb := s.ring.logBase, s.ring.evBase
+	r := Ready{LogDropped: max(0, lb-s.readyLog), EventsDropped: max(0, eb-s.readyEv)}
+	from, efrom := max(s.readyLog, lb)-lb, max(s.readyEv, eb)-eb
+	r.Log = s.log[from:len(s.log):len(s.log)]
+	r.Events = s.events[efrom:len(s.events):len(s.events)]
+	s.readyLog, s.readyEv = lb+len(s.log), eb+len(s.events)
 	return r
 }
 
-// Log returns the whole kernel log so far.
+// Log returns the kernel log: every record still in the ring buffer
+// (all of them until it wraps; see LogBase).
 func (s *Sim) Log() []LogLine { return s.log[:len(s.log):len(s.log)] }
 
-// Events returns every event so far.
+// Events returns the events kept: every one until DefaultMaxEvents (or
+// Config.MaxEvents) is reached, then the newest (see EventBase).
 func (s *Sim) Events() []Event { return s.events[:len(s.events):len(s.events)] }
 
 // Warnings counts WARN_ON_ONCE hits; Alarms consistency-checker alarms.
-func (s *Sim) Warnings() int {
-	n := 0
-	for _, e := range s.events {
-		if e.Kind == EvWarning {
-			n++
-		}
-	}
-	return n
-}
+func (s *Sim) Warnings() int { return s.ring.warnings }
 
 // Alarms counts consistency-checker alarms so far.
 func (s *Sim) Alarms() int { return s.alarms }
@@ -418,15 +479,14 @@ func (s *Sim) Clone() *Sim {
 	for i := range s.idle {
 		c.idle[i] = s.idle[i].clone()
 	}
-	c.pidIdx = make(map[int]int, len(s.pidIdx))
-	for k, v := range s.pidIdx {
-		c.pidIdx[k] = v
-	}
+	c.tidx = s.tidx.clone()
 	c.code = append([]Code(nil), s.code...)
+	c.syms = s.syms.clone()
 	c.mods = make([]Module, len(s.mods))
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
 		m.Params = append([]string(nil), m.Params...)
+		m.Deps = append([]int(nil), m.Deps...)
 		c.mods[i] = m // Spec is immutable after AddModule
 	}
 	c.patches = make([]Patch, len(s.patches))
@@ -455,6 +515,7 @@ func (s *Sim) Clone() *Sim {
 	c.events = s.events[:len(s.events):len(s.events)]
 	c.scratch = nil
 	c.slowIdx = nil
+	c.fastIdx = nil
 	return &c
 }
 
@@ -467,19 +528,10 @@ func (t Task) clone() Task {
 // --- lookups -----------------------------------------------------------------
 
 func (s *Sim) task(pid int) *Task {
-	if i, ok := s.pidIdx[pid]; ok {
+	if i := s.findTask(pid); i >= 0 {
 		return &s.tasks[i]
 	}
 	return nil
-}
-
-func (s *Sim) reindex() {
-	for k := range s.pidIdx {
-		delete(s.pidIdx, k)
-	}
-	for i := range s.tasks {
-		s.pidIdx[s.tasks[i].PID] = i
-	}
 }
 
 func (s *Sim) module(name string) *Module {
@@ -504,10 +556,9 @@ func (s *Sim) objLoaded(name string) bool {
 // It returns the code, how many matches exist, and an error text.
 func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
 	var found []CodeID
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && c.Obj == obj && c.Name == name && c.ForPatch == "" {
-			found = append(found, CodeID(i))
+	for _, id := range s.syms.ids(obj, name) {
+		if s.code[id].ForPatch == "" {
+			found = append(found, id)
 		}
 	}
 	if len(found) == 0 {

@@ -379,13 +379,7 @@ func (s *Sim) enabledStore(pi int, d string) error {
 		return nil
 	}
 	if !v {
-		if s.prof.Registration() {
-			return s.disablePatch(pi)
-		}
-		if !p.Enabled {
-			s.warnOnce("__klp_disable_patch: !patch->enabled", "kernel/livepatch/core.c", "__klp_disable_patch", 0)
-			return EINVAL
-		}
+		// p.Enabled holds here, so __klp_disable_patch's WARN_ON cannot fire.
 		return s.disablePatch(pi)
 	}
 	if s.prof.Registration() {

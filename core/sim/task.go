@@ -61,18 +61,11 @@ func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
 		}
 		name, pos = n, v
 	}
-	var objs []string
-	for i := range s.code {
-		c := &s.code[i]
-		if c.Dead || c.Name != name || (obj != "" && c.Obj != obj) {
-			continue
-		}
-		dup := false
-		for _, o := range objs {
-			dup = dup || o == c.Obj
-		}
-		if !dup {
-			objs = append(objs, c.Obj)
+	objs := s.syms.objs[name]
+	if obj != "" {
+		objs = nil
+		if len(s.syms.ids(obj, name)) > 0 {
+			objs = []string{obj}
 		}
 	}
 	if len(objs) == 0 {
@@ -85,13 +78,7 @@ func (s *Sim) ResolveFunc(spec string) (SymRef, CodeID, error) {
 		return SymRef{}, NoCode, fmt.Errorf("function %s exists in %s: write object:function", name, strings.Join(objs, " and "))
 	}
 	obj = objs[0]
-	var ids []CodeID
-	for i := range s.code {
-		c := &s.code[i]
-		if !c.Dead && c.Name == name && c.Obj == obj {
-			ids = append(ids, CodeID(i))
-		}
-	}
+	ids := s.syms.ids(obj, name)
 	if pos == 0 && len(ids) > 1 {
 		return SymRef{}, NoCode, fmt.Errorf("%s has %d functions named %s: add ,sympos (e.g. %s,1)", obj, len(ids), name, name)
 	}
@@ -303,28 +290,6 @@ func (s *Sim) allocPID() int {
 	return s.nextPID - 1
 }
 
-// insertTask keeps for_each_process_thread order: a thread goes after the
-// last thread of its group.
-func (s *Sim) insertTask(t Task) {
-	if t.TGID != t.PID {
-		last := -1
-		for i := range s.tasks {
-			if s.tasks[i].TGID == t.TGID {
-				last = i
-			}
-		}
-		if last >= 0 && last < len(s.tasks)-1 {
-			s.tasks = append(s.tasks, Task{})
-			copy(s.tasks[last+2:], s.tasks[last+1:])
-			s.tasks[last+1] = t
-			s.reindex()
-			return
-		}
-	}
-	s.tasks = append(s.tasks, t)
-	s.pidIdx[t.PID] = len(s.tasks) - 1
-}
-
 // SetIdleStack sets the kernel stack of a CPU's idle task.
 func (s *Sim) SetIdleStack(cpu int, frames []FrameSpec) error {
 	if cpu < 0 || cpu >= len(s.idle) {
@@ -474,8 +439,10 @@ func (s *Sim) selfSwitch(t *Task, how string) {
 		return
 	}
 	names := s.buildCheckTable()
+	was := t.PatchState
 	if s.trySwitchTask(t, names, t.CPU, true) {
-		s.event(Event{Kind: EvSwitch, PID: t.PID, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+		s.event(Event{Kind: EvSwitch, PID: t.PID, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how),
+			Switch: &Switch{From: was, To: t.PatchState, Reason: ReasonStackCheck}})
 	}
 }
 
@@ -490,7 +457,7 @@ func (s *Sim) leaveCPU(t *Task) {
 	t.CPU = -1
 	if c >= 0 && s.cpus[c].Curr == t.PID {
 		s.cpus[c].Curr = 0
-		s.updatePatchState(&s.idle[c], "idle loop")
+		s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop")
 	}
 }
 
@@ -583,9 +550,13 @@ func (s *Sim) SyscallExit(pid int) error {
 // exitToUser is the exit_to_user_mode loop: the switch point, signal
 // delivery (fake signals deliver nothing), and a pending stop.
 func (s *Sim) exitToUser(t *Task, how string) {
+	why := ReasonKernelExit
+	if t.SigPending {
+		why = ReasonFakeSignal // real signals (SIGSTOP, SIGCONT) set no flag here
+	}
 	t.InKernel = false
 	if s.prof.SwitchBeforeSignal() {
-		s.updatePatchState(t, how)
+		s.updatePatchState(t, why, how)
 	}
 	t.SigPending = false
 	if t.StopPending {
@@ -597,7 +568,7 @@ func (s *Sim) exitToUser(t *Task, how string) {
 		return
 	}
 	if !s.prof.SwitchBeforeSignal() {
-		s.updatePatchState(t, how)
+		s.updatePatchState(t, why, how)
 	}
 	if t.State == Running {
 		s.tickWork = true
@@ -710,6 +681,9 @@ func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
 	}
 	s.copyProcess(c, s.task(pid))
 	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, pid, comm, cpid, c.PatchState, c.PatchPending)})
+	if c.PatchState != Idle {
+		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
+	}
 	return cpid, nil
 }
 
@@ -721,9 +695,7 @@ func (s *Sim) Exit(pid int) error {
 	}
 	s.leaveCPU(t)
 	s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d exits", t.Comm, pid)})
-	i := s.pidIdx[pid]
-	s.tasks = append(s.tasks[:i:i], s.tasks[i+1:]...)
-	s.reindex()
+	s.removeTask(s.findTask(pid))
 	return nil
 }
 

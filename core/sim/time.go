@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -49,19 +48,18 @@ func (s *Sim) tick() {
 		if cpu.Curr == 0 {
 			if cpu.Kicked {
 				cpu.Kicked = false
-				s.updatePatchState(&s.idle[c], "idle loop after wake_up_if_idle")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after wake_up_if_idle")
 			}
 			continue
 		}
-		// A nohz_full CPU running one task has no tick (since v4.17 even
-		// the residual 1 Hz tick moved to housekeeping CPUs), so nothing
+		// A nohz_full CPU running one task has no tick, so nothing
 		// interrupts a user-mode task there.
-		if cpu.NohzFull && s.prof.at(4, 17) {
+		if cpu.NohzFull && s.prof.NohzFullNoTick() {
 			continue
 		}
 		t := s.task(cpu.Curr)
 		if t != nil && !t.InKernel && t.PatchPending {
-			s.updatePatchState(t, "return to user mode after the timer interrupt")
+			s.updatePatchState(t, ReasonKernelExit, "return to user mode after the timer interrupt")
 		}
 	}
 }
@@ -78,7 +76,7 @@ func (s *Sim) transitionWork() {
 		for c := range s.cpus {
 			cpu := &s.cpus[c]
 			if cpu.Online && cpu.Curr == 0 && !cpu.NohzFull {
-				s.updatePatchState(&s.idle[c], "idle loop after a housekeeping wakeup")
+				s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after a housekeeping wakeup")
 			}
 		}
 	}
@@ -135,12 +133,12 @@ func (s *Sim) RunUntilSettled(limit uint64) bool {
 // limit jiffies pass, and returns that event. It stops at the end of the
 // jiffy in which the event happened.
 func (s *Sim) RunUntil(limit uint64, match func(Event) bool) (Event, bool) {
-	seen := len(s.events)
+	seen := s.ring.evBase + len(s.events) // a Seq: the ring may move
 	var hit Event
 	found := s.advanceUntil(limit, func() bool {
-		for ; seen < len(s.events); seen++ {
-			if match(s.events[seen]) {
-				hit = s.events[seen]
+		for seen = max(seen, s.ring.evBase); seen < s.ring.evBase+len(s.events); seen++ {
+			if e := s.events[seen-s.ring.evBase]; match(e) {
+				hit = e
 				return true
 			}
 		}
@@ -165,10 +163,4 @@ func (s *Sim) advanceUntil(limit uint64, done func() bool) bool {
 		s.Advance(step)
 	}
 	return done()
-}
-
-// Uptime formats the simulated time since boot.
-func (s *Sim) Uptime() string {
-	n := s.Now()
-	return fmt.Sprintf("%d.%06d", n/1e9, (n%1e9)/1e3)
 }

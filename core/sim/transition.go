@@ -88,15 +88,21 @@ func (s *Sim) startTransition() {
 
 // updatePatchState is klp_update_patch_state: consume the pending flag at a
 // switch point that needs no stack check (kernel exit, idle loop, force).
-func (s *Sim) updatePatchState(t *Task, how string) bool {
+func (s *Sim) updatePatchState(t *Task, why SwitchReason, how string) bool {
 	if !t.PatchPending {
 		return false
 	}
 	t.PatchPending = false
 	t.PatchState = s.target
 	t.Blocked = ""
-	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how)})
+	s.switchEvent(t, 1-s.target, why, how)
 	return true
+}
+
+// switchEvent records one task's patch_state change; how says it in words.
+func (s *Sim) switchEvent(t *Task, from int, why SwitchReason, how string) {
+	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how),
+		Switch: &Switch{From: from, To: t.PatchState, Reason: why}})
 }
 
 // buildCheckTable fills s.scratch so that s.scratch[code] is the index (in
@@ -159,9 +165,13 @@ func (s *Sim) checkedRange(r FuncRef) CodeID {
 	return f.OldCode
 }
 
+// maxStackEntries is MAX_STACK_ENTRIES: klp_check_stack saves at most
+// this many entries, and a reliable walk that finds more fails (-EINVAL).
+const maxStackEntries = 100
+
 // checkStack is klp_check_stack with the table built by buildCheckTable.
 func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
-	if t.Unreliable {
+	if t.Unreliable || len(t.Stack) > maxStackEntries {
 		return EINVAL, ""
 	}
 	best := int32(-1)
@@ -178,18 +188,18 @@ func (s *Sim) checkStack(t *Task, names []string) (Errno, string) {
 
 // fastSweep is the first pass of klp_try_complete_transition's loop over
 // the threads: it switches each task not yet in target whose stack is
-// reliable, not running and clean, records the indices of the first
-// len(first) it switched, and returns how many it switched and the indices
-// of the tasks the full check must look at. It is a function of its own so
-// that its loop keeps everything in registers.
-func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[12]int32, slow []int32) (int, []int32) {
-	n := 0
+// reliable, not running and clean, and returns the tasks it switched
+// (index<<32 | pid: the pid read while the task is in cache, the index to
+// merge in task order) and the indices of those the full check must look
+// at. It is a function of its own so that its loop keeps everything in
+// registers.
+func fastSweep(tasks []Task, target int, table []int32, reliable bool, done []uint64, slow []int32) ([]uint64, []int32) {
 	for i := range tasks {
 		t := &tasks[i]
 		if t.PatchState == target {
 			continue
 		}
-		if !reliable || t.Unreliable || t.State == Running || !cleanStack(t.Stack, table) {
+		if !reliable || t.Unreliable || t.State == Running || len(t.Stack) > maxStackEntries || !cleanStack(t.Stack, table) {
 			slow = append(slow, int32(i))
 			continue
 		}
@@ -198,12 +208,9 @@ func fastSweep(tasks []Task, target int, table []int32, reliable bool, first *[1
 		if t.Blocked != "" {
 			t.Blocked = ""
 		}
-		if n < len(first) {
-			first[n] = int32(i)
-		}
-		n++
+		done = append(done, uint64(i)<<32|uint64(uint32(t.PID)))
 	}
-	return n, slow
+	return done, slow
 }
 
 // cleanStack reports that no frame is in a checked range. It is kept out
@@ -230,7 +237,8 @@ func cleanStack(st []Frame, table []int32) bool {
 	return true
 }
 
-// isCurrent reports task_curr(t) as seen from the CPU running the attempt.
+// isRunningElsewhere reports task_curr(t) for a task other than the one
+// running the check, as seen from the CPU running the attempt.
 func (s *Sim) isRunningElsewhere(t *Task, callerCPU int) bool {
 	if t.Kind == IdleTask {
 		c := &s.cpus[t.CPU]
@@ -295,7 +303,9 @@ func (s *Sim) callerCPU() int {
 	return 0
 }
 
-// tryCompleteTransition is klp_try_complete_transition.
+// tryCompleteTransition is klp_try_complete_transition, in the kernel's
+// steps: every thread, then every CPU's idle task, then either a retry
+// later or the completion and the freeing of what the patch replaced.
 func (s *Sim) tryCompleteTransition() {
 	if s.target == Idle {
 		s.warnOnce("klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_try_complete_transition", 0)
@@ -303,104 +313,57 @@ func (s *Sim) tryCompleteTransition() {
 	}
 	cpu := s.callerCPU()
 	names := s.buildCheckTable()
-	complete := true
-	var switched []string
-	nsw, left := 0, 0
-	// Two passes with the same outcome as one: the first, tight, switches
-	// every task the common case decides (a sleeping task whose reliable
-	// stack holds no checked function; it prints nothing); the second
-	// runs the full klp_try_switch_task, with its debug lines in task
-	// order, on the rest. No task's check depends on another's state.
-	var first [12]int32
-	nfast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, &first, s.slowIdx[:0])
-	s.slowIdx = slow[:0]
-	nsw += nfast
-	fast := first[:min(nfast, len(first))]
-	for _, i := range slow {
-		t := &s.tasks[i]
-		was := t.PatchState
-		if !s.trySwitchTask(t, names, cpu, false) {
-			complete = false
-			left++
-			continue
-		}
-		if was == t.PatchState {
-			continue
-		}
-		nsw++
-		// the first 12 switched in task order, fast and slow merged
-		for len(fast) > 0 && fast[0] < i && len(switched) < 12 {
-			switched = append(switched, s.tasks[fast[0]].Comm+":"+strconv.Itoa(s.tasks[fast[0]].PID))
-			fast = fast[1:]
-		}
-		if len(switched) < 12 {
-			switched = append(switched, t.Comm+":"+strconv.Itoa(t.PID))
-		}
-	}
-	for _, i := range fast {
-		if len(switched) < 12 {
-			switched = append(switched, s.tasks[i].Comm+":"+strconv.Itoa(s.tasks[i].PID))
-		}
-	}
+	var a attempt
+
+	// for_each_process_thread: klp_try_switch_task on each.
+	s.switchThreads(names, cpu, &a)
+
+	// Ditto for the idle "swapper" tasks.
 	for c := range s.idle {
 		t := &s.idle[c]
 		if s.cpus[c].Online {
 			was := t.PatchState
 			if !s.trySwitchTask(t, names, cpu, false) {
-				complete = false
-				left++
-				if s.prof.TaskCallFunc() {
-					// wake_up_if_idle: the idle loop will pass its
-					// switch point at the next tick.
-					if !s.cpus[c].Kicked {
-						s.cpus[c].Kicked = true
-						s.tickWork = true
-						s.event(Event{Kind: EvTask, CPU: c, Text: fmt.Sprintf("wake_up_if_idle(%d): kick the idle loop", c)})
-					}
-				}
+				a.left++
+				s.wakeUpIfIdle(c)
 			} else if was != t.PatchState {
-				nsw++
-				if len(switched) < 12 {
-					switched = append(switched, fmt.Sprintf("%s:0", t.Comm))
-				}
+				a.idleSwitched(t.Comm + ":0")
+				s.switchEvent(t, was, ReasonStackCheck, "stack check")
 			}
 		} else if t.PatchState != s.target {
+			// Offline idle tasks switch at once.
+			was := t.PatchState
 			t.PatchPending = false
 			t.PatchState = s.target
 			t.Blocked = ""
-			nsw++
-			if len(switched) < 12 {
-				switched = append(switched, fmt.Sprintf("%s:0 (offline)", t.Comm))
-			}
+			a.idleSwitched(t.Comm + ":0 (offline)")
+			s.switchEvent(t, was, ReasonIdle, "CPU offline: switched at once")
 		}
 	}
-	total := len(s.tasks) + len(s.idle)
-	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-left, total, s.prof.StateName(s.target))
-	if nsw > 0 {
-		more := ""
-		if nsw > len(switched) {
-			more = fmt.Sprintf(" and %d more", nsw-len(switched))
-		}
-		txt += fmt.Sprintf("; switched now: %s%s", strings.Join(switched, ", "), more)
-	}
-	s.event(Event{Kind: EvStep, Patch: s.patches[s.transition].Mod, Text: txt})
-	if !complete {
+	s.reportAttempt(&a)
+
+	if a.left > 0 {
 		if s.prof.AutoSignals() && s.signalsCnt > 0 && s.signalsCnt%signalsTimeout == 0 {
 			s.sendSignals(false)
 		}
 		s.signalsCnt++
+		// Try again later, and meanwhile let the other switch points work.
 		delay := s.roundJiffiesRelative(uint64(s.hz), cpu)
 		s.workDue = int64(s.jiffies + delay)
 		s.step("schedule_delayed_work(klp_transition_work, round_jiffies_relative(HZ) = %d jiffies)", delay)
 		return
 	}
-	s.schedHook = false
+
+	// Done: clean up.
+	s.schedHook = false // klp_cond_resched_disable
 	pi := s.transition
 	if !s.prof.Callbacks() {
 		// v4.12-v4.14 print the notice here, so a cancel never does.
 		s.klp(LevelNotice, "'%s': %s complete", s.patches[pi].Mod, dirName(s.target))
 	}
 	s.completeTransition()
+	// Freed here rather than in klp_complete_transition, which
+	// klp_cancel_transition calls too.
 	p := &s.patches[pi]
 	if s.prof.Registration() {
 		return // patches stay registered before v5.1
@@ -408,17 +371,119 @@ func (s *Sim) tryCompleteTransition() {
 	if !p.Enabled {
 		s.freePatch(pi, true)
 	} else if p.Replace {
+		// klp_free_replaced_patches_async: the patches listed before
+		// the replace patch; one enabled after it (possible once the
+		// replace patch's disable was reversed) stays.
 		for _, x := range append([]int(nil), s.list...) {
-			if x != pi {
-				s.freePatch(x, true)
+			if x == pi {
+				break
 			}
+			s.freePatch(x, true)
 		}
 	}
 }
 
-// countSwitched returns how many tasks (threads and idle tasks) are not yet
-// in the target state, and the total.
-func (s *Sim) countSwitched() (left, total int) {
+// wakeUpIfIdle is wake_up_if_idle (v5.16+): the idle loop passes its switch
+// point at the next tick. Older kernels do not kick.
+func (s *Sim) wakeUpIfIdle(c int) {
+	if !s.prof.TaskCallFunc() || s.cpus[c].Kicked {
+		return
+	}
+	s.cpus[c].Kicked = true
+	s.tickWork = true
+	s.event(Event{Kind: EvTask, CPU: c, Text: fmt.Sprintf("wake_up_if_idle(%d): kick the idle loop", c)})
+}
+
+// maxListed is how many switched tasks the attempt's summary names.
+const maxListed = 12
+
+// attempt is what one klp_try_complete_transition did, for its summary
+// event: the page shows how far the transition got and who just moved.
+type attempt struct {
+	left, switched int
+	named          []string // the first maxListed switched, in task order
+}
+
+func (a *attempt) idleSwitched(name string) {
+	a.switched++
+	if len(a.named) < maxListed {
+		a.named = append(a.named, name)
+	}
+}
+
+// reportAttempt emits the attempt's summary step event.
+func (s *Sim) reportAttempt(a *attempt) {
+	total := len(s.tasks) + len(s.idle)
+	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-a.left, total, s.prof.StateName(s.target))
+	if a.switched > 0 {
+		more := ""
+		if a.switched > len(a.named) {
+			more = fmt.Sprintf(" and %d more", a.switched-len(a.named))
+		}
+		txt += fmt.Sprintf("; switched now: %s%s", strings.Join(a.named, ", "), more)
+	}
+	s.event(Event{Kind: EvStep, Patch: s.patches[s.transition].Mod, Text: txt})
+}
+
+// switchThreads runs klp_try_switch_task on every thread, in two passes
+// with the same outcome as one loop: fastSweep switches every task the
+// common case decides (a sleeping task whose reliable stack holds no
+// checked function; it prints nothing), then the full check runs on the
+// rest, with its debug lines in task order. No task's check depends on
+// another's state, so the split changes nothing but the speed.
+func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
+	from := 1 - s.target
+	fast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, s.fastIdx[:0], s.slowIdx[:0])
+	s.fastIdx, s.slowIdx = fast[:0], slow[:0]
+	var slowSw []uint64
+	for _, i := range slow {
+		t := &s.tasks[i]
+		was := t.PatchState
+		if !s.trySwitchTask(t, names, cpu, false) {
+			a.left++
+			continue
+		}
+		if was != t.PatchState {
+			slowSw = append(slowSw, uint64(i)<<32|uint64(uint32(t.PID)))
+		}
+	}
+	n := len(fast) + len(slowSw)
+	if n == 0 {
+		return
+	}
+	a.switched += n
+	// Both lists ascend: merge them into task order.
+	pids := make([]int, 0, n)
+	for len(fast) > 0 || len(slowSw) > 0 {
+		var x uint64
+		if len(slowSw) == 0 || (len(fast) > 0 && fast[0] < slowSw[0]) {
+			x, fast = fast[0], fast[1:]
+		} else {
+			x, slowSw = slowSw[0], slowSw[1:]
+		}
+		pids = append(pids, int(uint32(x)))
+		if len(a.named) < maxListed {
+			t := &s.tasks[x>>32]
+			a.named = append(a.named, t.Comm+":"+strconv.Itoa(t.PID))
+		}
+	}
+	txt := fmt.Sprintf("klp_try_switch_task: %d tasks switched to %s (stack check): %s", n, s.prof.StateName(s.target), strings.Join(a.named, ", "))
+	if n > len(a.named) {
+		txt += fmt.Sprintf(" and %d more", n-len(a.named))
+	}
+	if n == 1 {
+		t := s.task(pids[0])
+		txt = fmt.Sprintf("%s:%d switched to %s (stack check)", t.Comm, t.PID, s.prof.StateName(s.target))
+		s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: txt, Switch: &Switch{From: from, To: s.target, Reason: ReasonStackCheck}})
+		return
+	}
+	s.event(Event{Kind: EvSwitch, Text: txt, Switch: &Switch{From: from, To: s.target, Reason: ReasonStackCheck, PIDs: pids}})
+}
+
+// countLeft returns how many tasks (threads and idle tasks) are not yet in
+// the target state.
+func (s *Sim) countLeft() int {
+	left := 0
 	for i := range s.tasks {
 		if s.tasks[i].PatchState != s.target {
 			left++
@@ -429,7 +494,7 @@ func (s *Sim) countSwitched() (left, total int) {
 			left++
 		}
 	}
-	return left, len(s.tasks) + len(s.idle)
+	return left
 }
 
 // completeTransition is klp_complete_transition.
@@ -479,6 +544,8 @@ func (s *Sim) completeTransition() {
 		t.PatchState = Idle
 		t.Blocked = ""
 	}
+	s.event(Event{Kind: EvSwitch, Patch: p.Mod, Text: fmt.Sprintf("klp_complete_transition: every task switched from %s to %s", s.prof.StateName(s.target), s.prof.StateName(Idle)),
+		Switch: &Switch{From: s.target, To: Idle, Reason: ReasonComplete}})
 	for oi := range p.Objs {
 		if !p.Objs[oi].Loaded {
 			continue
@@ -591,7 +658,7 @@ func (s *Sim) forceOne(t *Task, names []string) {
 	if ret == EADDRINUSE {
 		how = "forced while sleeping on function " + old + ": consistency no longer guaranteed"
 	}
-	s.updatePatchState(t, how)
+	s.updatePatchState(t, ReasonForce, how)
 }
 
 // sendSignals is klp_send_signals.

@@ -459,7 +459,7 @@ func TestCompleteTransitionOldProfiles(t *testing.T) {
 			if (prof == "4.12") == hasLineContaining(got, "completing patching transition") {
 				t.Fatalf("completing line presence wrong for %s", prof)
 			}
-			wantErrno(t, "rmmod of an enabled patch", s.Rmmod("lp"), EBUSY)
+			wantErrno(t, "rmmod of an enabled patch", s.Rmmod("lp"), EAGAIN) // try_stop_module: still referenced
 			must(t, s.WriteFile(lpPath("lp", "enabled"), "0\n"))
 			settle(t, s)
 			if got := read(t, s, lpPath("lp", "enabled")); got != "0\n" {
@@ -535,7 +535,7 @@ func TestAtomicReplace(t *testing.T) {
 		t.Fatalf("func stacks after replace: %+v", v.FuncStacks)
 	}
 	must(t, s.Rmmod("lp1"))
-	wantErrno(t, "rmmod lp2", s.Rmmod("lp2"), EBUSY)
+	wantErrno(t, "rmmod lp2", s.Rmmod("lp2"), EAGAIN) // try_stop_module: still referenced
 	// After the replace, calls of meminfo_proc_show run the original again.
 	u := spawn(t, s, TaskSpec{PID: 901, Comm: "u", State: Runnable, Stack: frames("do_syscall_64")})
 	must(t, s.Call(u, "meminfo_proc_show", 0))
@@ -779,9 +779,9 @@ func TestForceTransitionPerPatch(t *testing.T) {
 		if ok, _, _ := s.Stat(lpPath("lp")); ok {
 			t.Fatal("directory still present")
 		}
-		wantErrno(t, "rmmod of a forced patch", s.Rmmod("lp"), EBUSY)
+		wantErrno(t, "rmmod of a forced patch", s.Rmmod("lp"), EAGAIN) // try_stop_module: still referenced
 		s.AdvanceSeconds(100)
-		wantErrno(t, "rmmod much later", s.Rmmod("lp"), EBUSY)
+		wantErrno(t, "rmmod much later", s.Rmmod("lp"), EAGAIN)
 		if s.View().Modules[0].Refcnt != 1 {
 			t.Fatal("forced module must keep its reference")
 		}
@@ -815,7 +815,7 @@ func TestForceTransitionPerPatch(t *testing.T) {
 			t.Fatalf("forced flags lp1=%v lp2=%v, want true/false", v.Patches[0].Forced, v.Patches[1].Forced)
 		}
 		settle(t, s)
-		wantErrno(t, "rmmod replaced forced lp1", s.Rmmod("lp1"), EBUSY)
+		wantErrno(t, "rmmod replaced forced lp1", s.Rmmod("lp1"), EAGAIN) // try_stop_module: still referenced
 		must(t, s.WriteFile(lpPath("lp2", "enabled"), "0\n"))
 		// the blocker still runs lp1's code, which lp2's unpatching does
 		// not check
@@ -846,7 +846,7 @@ func TestForceTransitionGlobalPin(t *testing.T) {
 		settle(t, s)
 	}
 	for _, p := range []string{"lp1", "lp2"} {
-		wantErrno(t, "rmmod "+p, s.Rmmod(p), EBUSY)
+		wantErrno(t, "rmmod "+p, s.Rmmod(p), EAGAIN) // try_stop_module: still referenced
 	}
 }
 

@@ -147,6 +147,10 @@ type ModuleSpec struct {
 	// Params are module parameters (/sys/module/<m>/parameters/<p>): an
 	// int, or a bool when the default is Y or N.
 	Params []Param
+	// Uses names functions of other modules this module calls: loading
+	// needs them live (else "Unknown symbol", ENOENT), and they cannot be
+	// removed while this module is loaded.
+	Uses []string
 }
 
 // Param is a module parameter and its default value.

@@ -197,8 +197,8 @@ func (s *Sim) viewBase() View {
 		v.FuncStacks = append(v.FuncStacks, fv)
 	}
 	if s.transition >= 0 {
-		left, total := s.countSwitched()
-		tv := &TransitionView{Patch: s.patches[s.transition].Mod, Target: dirName(s.target), Switched: total - left, Total: total, Retries: s.signalsCnt, NextRetry: -1, NextSignal: -1}
+		total := len(s.tasks) + len(s.idle)
+		tv := &TransitionView{Patch: s.patches[s.transition].Mod, Target: dirName(s.target), Switched: total - s.countLeft(), Total: total, Retries: s.signalsCnt, NextRetry: -1, NextSignal: -1}
 		if s.workDue >= 0 {
 			tv.NextRetry = s.jifToNs(uint64(s.workDue))
 			if s.prof.AutoSignals() {

@@ -94,8 +94,11 @@ func TestTimelineDrawn(t *testing.T) {
 			}
 			tb.typeLine("settle 16")
 			tb.waitText(transQ, "No transition in progress.")
-			// cat:42 switched after its fake signal: a switch mark on its lane
-			tb.waitCount(lane("42")+` g.mark[data-kind="switch"]`, 1)
+			// cat:42 switched after its fake signal: a switch mark on its
+			// lane, with the reason the core gave (sim.Switch.Reason)
+			tb.waitCount(lane("42")+` g.mark[data-kind="switch"][data-reason="fake signal"]`, 1)
+			// bash (43) switched in the first sweep, one event for many tasks
+			tb.waitCount(lane("43")+` g.mark[data-kind="switch"][data-reason="stack check"]`, 1)
 			if got := eval[string](tb, `__t.q('`+lane("42")+` g.mark[data-kind="switch"] title').textContent`); !strings.Contains(got, "switched to") {
 				t.Errorf("switch mark says %q", got)
 			}

@@ -8,7 +8,8 @@ import (
 // FirstPaint appends what a page needs to draw a scenario's starting
 // state before the WebAssembly arrives, as the bridge would return it:
 // {"View": viewPacked, "Log": log, "Events": events, "Goals": goals,
-// "Start": startOutput, "Source": source, "Ls": {dir: [{name, dir}]}} with
+// "Start": startOutput, "Source": source, "Panels": panels, "Ls": {dir:
+// [{name, dir}]}} with
 // ls of every livepatch's sysfs directory. cmd/build writes it into the
 // page; web/lib/firstpaint.js serves it to the panels.
 func FirstPaint(dst []byte, s *scenario.Session, start []scenario.Out) []byte {
@@ -31,6 +32,8 @@ func FirstPaint(dst []byte, s *scenario.Session, start []scenario.Out) []byte {
 	*e = Output(*e, start)
 	e.raw(`,"Source":`)
 	e.str(s.Source())
+	e.raw(`,"Panels":`)
+	e.strs(scenario.Panels())
 	e.raw(`,"Ls":{`)
 	for i, p := range v.Patches {
 		dir := "/sys/kernel/livepatch/" + p.Name

@@ -159,6 +159,25 @@ func Events(dst []byte, evs []sim.Event) []byte {
 		}
 		e.raw(`,"Text":`)
 		e.str(ev.Text)
+		if sw := ev.Switch; sw != nil {
+			e.raw(`,"Switch":{"From":`)
+			e.int(int64(sw.From))
+			e.raw(`,"To":`)
+			e.int(int64(sw.To))
+			e.raw(`,"Reason":`)
+			e.str(string(sw.Reason))
+			if len(sw.PIDs) > 0 {
+				e.raw(`,"PIDs":[`)
+				for i, p := range sw.PIDs {
+					if i > 0 {
+						e.raw(",")
+					}
+					e.int(int64(p))
+				}
+				e.raw("]")
+			}
+			e.raw("}")
+		}
 		e.raw("}")
 	})
 	return []byte(*e)
@@ -213,6 +232,27 @@ func Result(dst []byte, out []scenario.Out, errText string, failed bool) []byte 
 	} else {
 		e.raw("null")
 	}
+	e.raw("}")
+	return []byte(*e)
+}
+
+// Results appends {"results": [Result of each], "note": note}: what
+// klp.execAll returns.
+func Results(dst []byte, res []scenario.Result, note string) []byte {
+	dst = append(dst, `{"results":[`...)
+	for i, r := range res {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		errText := ""
+		if r.Err != nil {
+			errText = r.Err.Error()
+		}
+		dst = Result(dst, r.Out, errText, r.Err != nil)
+	}
+	e := enc(dst)
+	e.raw(`],"note":`)
+	e.str(note)
 	e.raw("}")
 	return []byte(*e)
 }

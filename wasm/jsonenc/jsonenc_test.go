@@ -3,6 +3,7 @@ package jsonenc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -221,6 +222,27 @@ func TestRandomValuesMatchEncodingJSON(t *testing.T) {
 			Output []outLine `json:"output"`
 			Error  any       `json:"error"`
 		}{outJSON, errText})
+		type resultJSON struct {
+			Output []outLine `json:"output"`
+			Error  any       `json:"error"`
+		}
+		var res []scenario.Result
+		var resJSON []resultJSON
+		for range f.r.IntN(3) {
+			var e error
+			if failed {
+				e = errors.New(msg)
+			}
+			res = append(res, scenario.Result{Out: out, Err: e})
+			resJSON = append(resJSON, resultJSON{outJSON, errText})
+		}
+		if resJSON == nil {
+			resJSON = []resultJSON{}
+		}
+		same(t, "Results", Results(nil, res, msg), struct {
+			Results []resultJSON `json:"results"`
+			Note    string       `json:"note"`
+		}{resJSON, msg})
 
 		var gs []scenario.GoalResult
 		f.fill(reflect.ValueOf(&gs).Elem(), 0)

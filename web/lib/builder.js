@@ -4,6 +4,7 @@
 // else.
 
 import { h } from "./dom.js";
+import { ActionError } from "./notice.js";
 
 let seq = 0;
 
@@ -19,6 +20,7 @@ export class LivepatchBuilder {
     this.preview = h("pre.preview", { "aria-label": "Scenario text of the new livepatch" });
     this.funcList = h("datalist", { id: `${id}-funcs` });
     this.funcListId = `${id}-funcs`;
+    this.error = new ActionError();
     this.el = h("details.builder", null,
       h("summary", null, "New livepatch…"),
       h("form", { onsubmit: (e) => { e.preventDefault(); this.load(); }, oninput: () => this.render() },
@@ -30,7 +32,8 @@ export class LivepatchBuilder {
         h("p.small", null, "Scenario text:"), this.preview,
         h("div.actions", null,
           h("button", { type: "button", onclick: () => this.console.insert(this.text()) }, "Insert into console"),
-          h("button.primary", { type: "submit" }, "Declare and insmod"))));
+          h("button.primary", { type: "submit" }, "Declare and insmod")),
+        this.error.el));
     this.el.addEventListener("toggle", () => {
       if (this.el.open) this.refreshNames();
     });
@@ -84,8 +87,12 @@ export class LivepatchBuilder {
     this.preview.textContent = `${this.text()}\ninsmod ${this.modName()}`;
   }
 
+  /**
+   * Declares the livepatch and loads it as one action: when insmod fails
+   * (a transition in progress: EBUSY) the declaration is taken back too,
+   * so the next try does not find it "declared twice".
+   */
   load() {
-    const res = this.session.exec(this.text());
-    if (!res.error) this.session.exec(`insmod ${this.modName()}`);
+    this.error.report(this.session.execAll([this.text(), `insmod ${this.modName()}`]));
   }
 }

@@ -10,28 +10,6 @@ const MAX_ENTRIES = 2000; // transcript lines kept in the DOM
 // logs a line for each blocked one; the Kernel log panel has them all.
 const MAX_PLAY_LOG = 50;
 
-const PID_VERBS = new Set(["call", "ret", "block", "wake", "run", "syscall", "sysret", "fork", "exit",
-  "cond_resched", "ptrace", "unreliable", "norcu"]);
-const MOD_VERBS = new Set(["insmod", "modprobe", "rmmod"]);
-const SECOND_WORDS = {
-  kill: ["-STOP", "-CONT", "-KILL"],
-  dmesg: ["-C", "-c", "-l"],
-  ls: ["-l", "/sys/kernel/livepatch/", "/proc/"],
-  cat: ["/sys/kernel/livepatch/", "/proc/"],
-  echo: ["1", "0", "-n"],
-  arch: ["unreliable-stacks", "reliable-stacks"],
-  hz: ["100", "250", "300", "1000"],
-};
-const THIRD_WORDS = {
-  ptrace: ["attach", "detach"],
-  unreliable: ["on", "off"],
-  norcu: ["on", "off"],
-  cpu: ["online", "offline"],
-  block: ["S", "D", "freezable"],
-  run: ["cpu="],
-  fork: ["child=", "comm=", "thread"],
-};
-
 export class Console {
   /**
    * @param session the Session; @param opts.historyKey localStorage key
@@ -226,75 +204,17 @@ export class Console {
     }
   }
 
+  /** Tab: the core completes the word before the caret. */
   complete() {
     const ta = this.input;
     const caret = ta.selectionStart;
-    const before = ta.value.slice(0, caret);
-    const lineStart = before.lastIndexOf("\n") + 1;
-    const line = before.slice(lineStart);
-    const words = line.split(/\s+/);
-    const word = words[words.length - 1];
-    const prev = words.slice(0, -1).filter(Boolean);
-    const { cands, prefix } = this.candidates(prev, word);
-    const matches = [...new Set(cands.filter((c) => c.startsWith(prefix)))].sort();
+    const { insert, matches } = this.session.complete(ta.value, caret);
     if (matches.length === 0) return;
-    const common = matches.reduce((a, b) => {
-      let i = 0;
-      while (i < a.length && i < b.length && a[i] === b[i]) i++;
-      return a.slice(0, i);
-    });
-    let insert = common.slice(prefix.length);
-    if (matches.length === 1 && !common.endsWith("/") && !common.endsWith("=")) insert += " ";
     if (insert) {
       ta.setRangeText(insert, caret, caret, "end");
       this.autosize();
     } else {
       this.write("note", matches.slice(0, 60).join("  ") + (matches.length > 60 ? `  … (${matches.length})` : ""));
     }
-  }
-
-  /** What may stand at this word, given the words before it. */
-  candidates(prev, word) {
-    const n = this.session.names();
-    const pids = n.pids.map(String);
-    if (word.startsWith("/") || word.startsWith(">/")) {
-      const w = word.replace(/^>/, "");
-      const dir = w.slice(0, w.lastIndexOf("/") + 1) || "/";
-      let ents = [];
-      try {
-        ents = this.session.ls(dir);
-      } catch {
-        ents = [];
-      }
-      return { cands: ents.map((e) => dir + e.name + (e.dir ? "/" : "")), prefix: w };
-    }
-    const verb = prev[0];
-    if (!verb) return { cands: n.verbs, prefix: word };
-    if (prev.length === 1) {
-      if (PID_VERBS.has(verb)) return { cands: pids, prefix: word };
-      if (MOD_VERBS.has(verb)) return { cands: n.modules, prefix: word };
-      if (verb === "kernel") return { cands: n.profiles, prefix: word };
-      if (verb === "cpu") return { cands: this.session.view().CPUs.map((c) => String(c.ID)), prefix: word };
-      if (verb === "expect" || verb === "goal") return { cands: n.expect || [], prefix: word };
-      if (verb === "until") return { cands: n.events || [], prefix: word };
-      if (SECOND_WORDS[verb]) return { cands: SECOND_WORDS[verb], prefix: word };
-    }
-    if (verb === "kill" && prev.length >= 2) return { cands: pids, prefix: word };
-    if (verb === "until") return { cands: ["within="], prefix: word };
-    if (verb === "call" || verb === "vmlinux" || verb === "task" || verb === "idle") {
-      const eq = word.lastIndexOf(">");
-      if (word.startsWith("stack=") || eq >= 0) {
-        const head = word.slice(0, Math.max(eq + 1, word.startsWith("stack=") ? 6 : 0));
-        return { cands: n.funcs.map((f) => head + f), prefix: word };
-      }
-      return { cands: n.funcs, prefix: word };
-    }
-    if (prev.length === 2 && THIRD_WORDS[verb]) return { cands: THIRD_WORDS[verb], prefix: word };
-    if (verb === "expect" || verb === "goal") {
-      if (prev[1] === "task" && prev.length === 2) return { cands: pids, prefix: word };
-      if ((prev[1] === "event" || prev[1] === "no-event") && prev.length === 2) return { cands: n.events || [], prefix: word };
-      if (prev[1] === "task") return { cands: ["patch_state=", "pending=", "state=", "switched"], prefix: word };
-    }
-    return { cands: [...n.funcs, ...pids], prefix: word };
   }
 }

@@ -7,6 +7,7 @@
 // roles, states, flags) also says what it is in text.
 
 import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
+import { ActionError } from "./notice.js";
 import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
@@ -190,21 +191,21 @@ export class TasksPanel {
       h("option", { value: "S" }, "sleeping (S)"), h("option", { value: "D" }, "disk sleep (D)"),
       h("option", { value: "runnable" }, "runnable"), h("option", { value: "user" }, "user space"));
     const stack = h("input", { type: "text", size: "24", placeholder: "stack: a>b>c (outermost first)", "aria-label": "New task: kernel stack, outermost first, > means calls" });
+    const err = new ActionError();
     const form = h("details.spawn", null, h("summary", null, "Spawn task"),
       h("form", {
         onsubmit: (e) => {
           e.preventDefault();
-          const v = s.view();
-          const pid = Math.max(99, ...v.Tasks.map((t) => t.PID)) + 1;
+          const pid = s.nextPid();
           const c = comm.value.trim().replace(/\s+/g, "_") || "task";
           let line = `task ${pid} ${c}`;
           if (state.value === "user") line += " user";
           else line += ` state=${state.value}`;
           const st = stack.value.trim().replace(/\s+/g, "");
           if (st && state.value !== "user") line += ` stack=${st}`;
-          s.exec(line);
+          err.report(s.exec(line));
         },
-      }, comm, state, stack, h("button", { type: "submit" }, "Spawn")));
+      }, comm, state, stack, h("button", { type: "submit" }, "Spawn"), err.el));
     stack.addEventListener("focus", () => {
       // Offer function names as the user types a stack.
       const id = `klp-funcs-${Math.random().toString(36).slice(2, 8)}`;
@@ -333,9 +334,9 @@ export class TasksPanel {
     const s = this.session;
     const p = t.PID;
     const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
+    const err = new ActionError();
     const box = h("div.acts", null,
       h("div.buttons", null,
-        act(s, "fork", `fork ${p}`, { key: `fork:${key}` }),
         act(s, "SIGSTOP", `kill -STOP ${p}`, { key: `stop:${key}` }),
         act(s, "SIGCONT", `kill -CONT ${p}`, { key: `cont:${key}` }),
         act(s, "block (S)", `block ${p}`, { key: `block:${key}` }),
@@ -345,13 +346,15 @@ export class TasksPanel {
         act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
         act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
         act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
+      this.forkForm(t, key, err),
       h("form.call", {
         onsubmit: (e) => {
           e.preventDefault();
           const f = call.value.trim();
-          if (f) s.exec(`call ${p} ${f}`);
+          if (f) err.report(s.exec(`call ${p} ${f}`));
         },
-      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")));
+      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")),
+      err.el);
     call.addEventListener("focus", () => {
       if (call.getAttribute("list")) return;
       const id = `klp-fn-${key}-${Math.random().toString(36).slice(2, 6)}`;
@@ -359,6 +362,29 @@ export class TasksPanel {
       call.setAttribute("list", id);
     }, { once: true });
     return box;
+  }
+
+  /**
+   * fork, with the child's pid and name when the user gives them (a lesson
+   * may ask for a particular pid); empty fields let the kernel choose.
+   */
+  forkForm(t, key, err) {
+    const p = t.PID;
+    const child = h("input", { type: "number", min: "1", step: "1", placeholder: "next", class: "pid", "aria-label": `Child pid for a fork of ${p} (empty: the next free pid)`, "data-focus": `forkpid:${key}` });
+    const comm = h("input", { type: "text", size: "8", placeholder: t.Comm, "aria-label": `Child command name for a fork of ${p} (empty: ${t.Comm})`, "data-focus": `forkcomm:${key}` });
+    const thread = h("input", { type: "checkbox", "aria-label": `Fork of ${p} is a thread (same thread group)`, "data-focus": `forkthr:${key}` });
+    return h("form.fork", {
+      onsubmit: (e) => {
+        e.preventDefault();
+        let line = `fork ${p}`;
+        if (child.value.trim()) line += ` child=${child.value.trim()}`;
+        const c = comm.value.trim().replace(/\s+/g, "_");
+        if (c) line += ` comm=${c}`;
+        if (thread.checked) line += " thread";
+        err.report(this.session.exec(line));
+      },
+    }, h("button", { type: "submit", title: `runs: fork ${p} [child=PID] [comm=NAME] [thread]`, "data-focus": `fork:${key}` }, "fork"),
+    h("label", null, " as pid ", child), h("label", null, " comm ", comm), h("label", null, thread, " thread"));
   }
 }
 

@@ -109,6 +109,21 @@ export class Session extends EventTarget {
     return this.api.ls(this.id, path);
   }
 
+  /** What Tab does at caret (an index into text): {insert, matches}. */
+  complete(text, caret) {
+    return this.api.complete(this.id, text, caret);
+  }
+
+  /** The pid the spawn form offers. */
+  nextPid() {
+    return this.api.nextPid(this.id);
+  }
+
+  /** The source a share link carries (runs of ticks merged). */
+  shareSource() {
+    return this.api.compactSource(this.id);
+  }
+
   log(since, limit) {
     return JSON.parse(this.api.log(this.id, since, limit));
   }
@@ -151,19 +166,38 @@ export class Session extends EventTarget {
   exec(line, opts = {}) {
     const from = opts.from || "ui";
     if (from !== "play") this.pause();
-    const keep = opts.checkpoint !== false;
-    const before = keep ? this.api.source(this.id) : "";
-    const res = this.api.exec(this.id, line);
-    // Checkpoint when something was applied. A failed statement is not
-    // recorded, but earlier statements of a block may have run; the
-    // recorded source tells either way.
-    if (keep && this.api.source(this.id) !== before) {
-      this.api.checkpoint(this.id, firstLine(line));
-    }
+    // The core checkpoints when something was applied (a failed statement
+    // is not recorded, but earlier statements of a block may have run).
+    const res = this.api.exec(this.id, line, opts.checkpoint !== false);
     this._view = null;
     this.dispatchEvent(new CustomEvent("exec", { detail: { line, output: res.output, error: res.error, from } }));
     this.changed(false, from === "play");
     return res;
+  }
+
+  /**
+   * Runs lines as one action: all of them, or none (the core's
+   * Timeline.ExecAll): if one fails, the machine goes back to the
+   * checkpoint it was at and the console keeps what ran and says so, so a
+   * form whose second step fails leaves nothing of its first behind. One
+   * checkpoint records the whole action. Returns the failing result, or
+   * the last one.
+   */
+  execAll(lines, opts = {}) {
+    this.pause();
+    const from = opts.from || "ui";
+    const { results, note } = this.api.execAll(this.id, lines);
+    this._view = null;
+    results.forEach((res, i) => {
+      this.dispatchEvent(new CustomEvent("exec", { detail: { line: lines[i], output: res.output, error: res.error, from } }));
+    });
+    if (note) {
+      this.dispatchEvent(new CustomEvent("exec", {
+        detail: { line: "", output: [{ kind: "note", text: note }], error: null, from: "timeline" },
+      }));
+    }
+    this.changed(Boolean(note));
+    return results[results.length - 1] || null;
   }
 
   // --- timeline ---------------------------------------------------------
@@ -244,6 +278,17 @@ export class Session extends EventTarget {
 let changeTokens = 0;
 
 /**
+ * What went wrong in an exec result, or "": a scenario error, or what a
+ * shell command printed on stderr (a failing insmod or echo is not a
+ * scenario error: it is recorded and prints the same on replay).
+ */
+export function failure(res) {
+  if (!res) return "";
+  if (res.error) return res.error;
+  return (res.output || []).filter((o) => o.kind === "stderr").map((o) => o.text).join("\n");
+}
+
+/**
  * unpack turns klp.viewPacked's JSON (each task's Stack as indexes into
  * a shared Frames table) into the sim.View klp.view gives: tasks share
  * the frame objects, and JSON.stringify of the result is the same text.
@@ -255,37 +300,4 @@ export function unpack(v) {
     if (t.Stack) t.Stack = t.Stack.map((i) => frames[i]);
   }
   return v;
-}
-
-function firstLine(s) {
-  const l = s.trim().split("\n");
-  return l.length > 1 ? `${l[0]} …` : l[0];
-}
-
-/**
- * Merges runs of "tick N" lines into one, so a share link of a session
- * that was played for a while stays short. tick N then tick M advances
- * exactly as tick N+M does (time only moves through the same loop).
- */
-export function compactSource(src) {
-  const out = [];
-  let acc = 0;
-  const MAX = 1000000; // stay under the core's per-statement bound
-  const flush = () => {
-    if (acc > 0) out.push(`tick ${acc}`);
-    acc = 0;
-  };
-  for (const line of src.split("\n")) {
-    const m = /^tick(?: (\d+))?$/.exec(line.trim());
-    if (m) {
-      const n = m[1] === undefined ? 1 : Number(m[1]);
-      if (acc + n > MAX) flush();
-      acc += n;
-      continue;
-    }
-    flush();
-    out.push(line);
-  }
-  flush();
-  return out.join("\n");
 }
