@@ -106,6 +106,7 @@ func TestConsoleCompletesThroughThePage(t *testing.T) {
 	press("sys", kb.Tab)
 	tb.waitJS(value+` === "sys"`, "sys⇥ to stay as it is")
 	tb.waitText(consoleQ, "syscall  sysret")
+	tb.shot(".console", "console-completion")
 	press("c", kb.Tab, "42", kb.Enter)
 	tb.waitJS(`[...__t.root().querySelectorAll(".transcript .line")].some((l) => l.innerText === "syscall 42")`, "the completed line to run")
 }
@@ -120,7 +121,8 @@ func TestBuildPatchStack(t *testing.T) {
 	tb.click(".builder", "Declare and insmod")
 	tb.waitText(consoleQ, "livepatch lp-two", "insmod lp-two")
 	tb.waitText(patchesQ, "lp_two", "stack_order 2", "livepatch_sample", "stack_order 1")
-	tb.waitText(".panel.funcstacks", "lp_two_cmdline_proc_show from lp_two", "livepatch_cmdline_proc_show from livepatch_sample")
+	// drawn newest on top (draw_test.go checks the order)
+	tb.waitJS(`[...__t.root().querySelectorAll(".panel.funcstacks g.fbox")].map((g) => g.dataset.label).join("|") === "lp_two: lp_two_cmdline_proc_show|livepatch_sample: livepatch_cmdline_proc_show|original cmdline_proc_show"`, "the func_stack drawn with both patches")
 	tb.waitText(transQ, "lp_two is patching")
 	tb.click(timeQ, "Settle")
 	tb.waitText(transQ, "No transition in progress.")
