@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ const lessonUIJS = `window.__u = {
   root: (k) => document.getElementById("step-" + k).shadowRoot,
   button: (scope, label) => scope && [...scope.querySelectorAll("button, summary")].find((b) => b.textContent.trim() === label && !b.disabled),
   errors: (k) => __u.root(k).querySelectorAll(".transcript .k-error").length,
-  fromUI: (k) => __u.root(k).querySelectorAll('.transcript .k-in[data-from="ui"]').length,
+  src: (k) => document.getElementById("step-" + k).source(),
   // the task card of pid p with its actions shown
   card: (k, p) => {
     const c = __u.root(k).querySelector('li.task[data-pid="' + p + '"]');
@@ -101,7 +102,7 @@ const lessonUIJS = `window.__u = {
   },
   // does the line, by control if there is one; returns {via, why, err}
   act: (k, line) => {
-    const e0 = __u.errors(k), u0 = __u.fromUI(k);
+    const e0 = __u.errors(k), u0 = __u.src(k);
     const why = __u.press(k, line);
     if (why === null) {
       const errs = __l.type(k, line);
@@ -109,7 +110,7 @@ const lessonUIJS = `window.__u = {
     }
     if (why) return { via: "control", why, err: why };
     const errs = [...__u.root(k).querySelectorAll(".transcript .k-error")].slice(e0).map((e) => e.textContent);
-    if (__u.fromUI(k) === u0) errs.push("the control ran nothing");
+    if (__u.src(k) === u0) errs.push("the control ran nothing");
     return { via: "control", why: "", err: errs.join("; ") };
   },
 };
@@ -119,13 +120,19 @@ true`
 // control (the tasks panel and the time bar are in every lesson's widget);
 // the test fails if such a line falls back to the console.
 func mustControl(line string) bool {
-	for _, p := range []string{"fork ", "wake ", "syscall ", "sysret ", "cond_resched ", "ret ", "kill -", "call ", "sleep "} {
+	if forkLine.MatchString(line) {
+		return true
+	}
+	for _, p := range []string{"wake ", "syscall ", "sysret ", "cond_resched ", "ret ", "kill -", "call ", "sleep "} {
 		if strings.HasPrefix(line, p) {
 			return true
 		}
 	}
 	return line == "settle" || line == "until signal" || strings.HasSuffix(line, "/signal")
 }
+
+// forkLine is a fork the fork form can do (options it has fields for).
+var forkLine = regexp.MustCompile(`^fork \d+( (child=\d+|comm=\S+|thread))*$`)
 
 type uiResult struct {
 	Via, Why, Err string
