@@ -30,6 +30,7 @@ type Session struct {
 	failures int
 	budget   Budget // see budget.go
 	used     Usage
+	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
