@@ -96,6 +96,7 @@ async function open() {
   await loadExample(exampleList[0]?.file || "default.klp");
   synced(location.href);
   exampleSrc = syncedSrc;
+  exampleFile = exampleList[0]?.file || "default.klp";
 }
 
 // --- the URL and the browser's history ------------------------------------
@@ -109,14 +110,25 @@ async function open() {
 let syncedSrc = ""; // the session text the current entry holds
 let syncedHref = ""; // and its URL (to tell our own entries from pasted links)
 let exampleSrc = ""; // the last example's text as loaded: anything else is work
+let exampleFile = ""; // and its file
 
 function synced(href) {
   syncedSrc = pg.shareSource();
   syncedHref = href;
 }
 
-/** Stores the current state in a new history entry, if it changed. */
-async function pushState() {
+/**
+ * Stores the current state in a new history entry, if it changed. Calls
+ * run one after another (the link is made asynchronously), so entries
+ * keep their order and one state is pushed once.
+ */
+let pushing = Promise.resolve();
+function pushState() {
+  pushing = pushing.then(pushNow, pushNow);
+  return pushing;
+}
+
+async function pushNow() {
   const src = pg.shareSource();
   if (src === syncedSrc) return;
   let href = location.pathname + location.search;
@@ -154,7 +166,8 @@ async function restore(state) {
     banner.hidden = true;
     examples.value = fresh ? exampleList[0]?.file || "" : "";
     synced(location.href);
-    if (fresh) exampleSrc = syncedSrc;
+    exampleSrc = fresh ? syncedSrc : "";
+    exampleFile = fresh ? exampleList[0]?.file || "" : "";
     undoLoad.hidden = true;
     say("Went to another state in this tab's history (Back and Forward move between them).");
   } catch (e) {
@@ -176,12 +189,18 @@ undoLoad.addEventListener("click", () => {
 status.after(undoLoad);
 
 async function chooseExample(file) {
+  // A queued choice the select has since moved on from (another example,
+  // an import, a link), or a second change event for the example already
+  // shown untouched, loads nothing.
+  if (examples.value !== file) return;
+  if (file === exampleFile && pg.shareSource() === exampleSrc) return;
   clearTimeout(urlTimer);
   const hadWork = pg.session && pg.shareSource() !== exampleSrc;
   await pushState(); // the work, as its own entry
   await loadExample(file);
   await pushState();
   exampleSrc = pg.shareSource();
+  exampleFile = file;
   undoLoad.hidden = !hadWork;
   if (hadWork) say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}. Your previous session is one step Back.`);
 }
