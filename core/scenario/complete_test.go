@@ -72,3 +72,29 @@ insmod lp
 		t.Errorf("caret in the middle: %+v", got)
 	}
 }
+
+// Completion never panics, whatever the text and caret, and its matches
+// are sorted, distinct and share what it inserts.
+func FuzzComplete(f *testing.F) {
+	s, _, err := NewSession("f", "vmlinux a b/0x30\ntask 42 x stack=a>b\nmodule m f\n")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{"", "wak", "wake 4", "cat /proc/4", "echo 1 >/sys/kernel/", "task 1 x stack=a>", "expect task 42 pending=", "\n\n ins", "until sw", "é\x00 \t/"} {
+		f.Add(seed, len(seed))
+	}
+	f.Fuzz(func(t *testing.T, text string, caret int) {
+		c := s.Complete(text, caret)
+		for i, m := range c.Matches {
+			if i > 0 && c.Matches[i-1] >= m {
+				t.Fatalf("matches not sorted and distinct: %q", c.Matches)
+			}
+			if ins := strings.TrimSuffix(c.Insert, " "); !strings.Contains(m, ins) {
+				t.Fatalf("match %q lacks the inserted %q", m, ins)
+			}
+		}
+		if c.Insert != "" && len(c.Matches) == 0 {
+			t.Fatalf("insert %q without matches", c.Insert)
+		}
+	})
+}

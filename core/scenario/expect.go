@@ -246,15 +246,25 @@ func dir(target int) string {
 	return "unpatching"
 }
 
+// checkedTask finds the task an expectation names; why says what is
+// wrong when it cannot.
+func (s *Session) checkedTask(a Arg) (t sim.Task, pid int, why string) {
+	pid, err := strconv.Atoi(a.Val)
+	if err != nil {
+		return t, 0, fmt.Sprintf("bad pid %q", a.Val)
+	}
+	t, ok := s.sim.Task(pid)
+	if !ok {
+		return t, pid, fmt.Sprintf("no task %d", pid)
+	}
+	return t, pid, ""
+}
+
 func (s *Session) checkTask(a []Arg) (bool, string) {
 	m := s.sim
-	pid, err := strconv.Atoi(a[1].Val)
-	if err != nil {
-		return false, fmt.Sprintf("bad pid %q", a[1].Val)
-	}
-	t, ok := m.Task(pid)
-	if !ok {
-		return false, fmt.Sprintf("no task %d", pid)
+	t, pid, bad := s.checkedTask(a[1])
+	if bad != "" {
+		return false, bad
 	}
 	who := fmt.Sprintf("task %d (%s)", pid, t.Comm)
 	why := func() string {
@@ -322,13 +332,9 @@ func b2i(b bool) int {
 // runs (a replacement function's own name, e.g. livepatch_cmdline_proc_show).
 func (s *Session) checkStack(a []Arg) (bool, string) {
 	m := s.sim
-	pid, err := strconv.Atoi(a[1].Val)
-	if err != nil {
-		return false, fmt.Sprintf("bad pid %q", a[1].Val)
-	}
-	t, ok := m.Task(pid)
-	if !ok {
-		return false, fmt.Sprintf("no task %d", pid)
+	t, pid, bad := s.checkedTask(a[1])
+	if bad != "" {
+		return false, bad
 	}
 	mode, fn := a[2].Val, a[3].Val
 	if mode != "has" && mode != "lacks" {

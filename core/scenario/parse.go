@@ -276,7 +276,7 @@ func lex(s string, pos Pos) ([]Arg, *Error) {
 			continue
 		}
 		w := s[start:i]
-		if k, v, ok := strings.Cut(w, "="); ok && k != "" && !strings.ContainsAny(k, "/>") {
+		if k, v, _ := strings.Cut(w, "="); lexesAsKey(w) {
 			out = append(out, Arg{Pos: at, Key: k, Val: v})
 		} else {
 			out = append(out, Arg{Pos: at, Val: w})

@@ -40,10 +40,10 @@ func (s *Sim) ModuleRefcnt(name string) int {
 	return 0
 }
 
-// InsmodParams loads a module with parameters given as name=value, as
+// insmodParams loads a module with parameters given as name=value, as
 // insmod passes them. Unknown parameters are ignored with the kernel's
 // warning; a value of the wrong type fails the load with EINVAL.
-func (s *Sim) InsmodParams(name string, args []string) error {
+func (s *Sim) insmodParams(name string, args []string) error {
 	m := s.module(name)
 	if m == nil {
 		return ENOENT
@@ -70,7 +70,7 @@ func (s *Sim) InsmodParams(name string, args []string) error {
 		vals[i] = nv
 	}
 	m.Params = vals
-	return s.Insmod(name)
+	return s.insmod(name)
 }
 
 func paramIndex(ps []Param, name string) int {

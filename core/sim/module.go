@@ -75,9 +75,9 @@ func (s *Sim) ModuleState(name string) ModState {
 	return ModUnloaded
 }
 
-// Insmod loads a declared module. The error is the one the init_module
+// insmod loads a declared module. The error is the one the init_module
 // syscall returns.
-func (s *Sim) Insmod(name string) error {
+func (s *Sim) insmod(name string) error {
 	m := s.module(name)
 	if m == nil {
 		return ENOENT
@@ -266,8 +266,8 @@ func (s *Sim) unloadCode(mi int) {
 	m.Params = nil
 }
 
-// Rmmod unloads a module. The error is the one delete_module returns.
-func (s *Sim) Rmmod(name string) error {
+// rmmod unloads a module. The error is the one delete_module returns.
+func (s *Sim) rmmod(name string) error {
 	mi := s.modIndex(name)
 	if mi < 0 || s.mods[mi].State == ModUnloaded {
 		return ENOENT

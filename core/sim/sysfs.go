@@ -443,9 +443,9 @@ func (s *Sim) ReadFile(p string) (string, error) {
 	return n.read(), nil
 }
 
-// WriteFile writes data (as echo would, usually with a trailing newline).
+// writeFile writes data (as echo would, usually with a trailing newline).
 // Nothing changes when the write fails.
-func (s *Sim) WriteFile(p, data string) error {
+func (s *Sim) writeFile(p, data string) error {
 	n, ok := s.resolve(p)
 	if !ok {
 		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))
