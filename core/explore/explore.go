@@ -247,6 +247,9 @@ func (e *engine) run() *Result {
 	e.res.Options = e.o
 	root := &state{s: e.p.root.Clone(), pc: make([]int16, e.p.reg.slots), last: -1}
 	m := root.s.Sim()
+	// Every state copies its history on its first event: keep only what
+	// the region does (an expect log in the region sees the region's lines).
+	m.ForgetHistory()
 	e.start = m.Jiffies()
 	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
 	e.seen.init(1024)
@@ -353,9 +356,18 @@ func (e *engine) choices(st *state) []Choice {
 // task-local action a, a task-local action b of another task from a
 // different item of the same any-order, with b before a in the region,
 // is skipped — the state after a then b is the state after b then a,
-// which the search reaches from the parent by taking b first. The key of
-// a state then includes a (see key), so that merging two states never
-// drops an order the other would have taken.
+// which the search reaches from the parent by taking b first.
+//
+// Why no state is lost although states are merged by fingerprint alone:
+// if X·b is skipped because X was reached by a (X = W·a, b < a), then
+// X·b = W·b·a, and W·b is at X's depth, so visited; from it a is taken
+// unless W·b was itself reached by some c > a that commutes with a, and
+// then the same step repeats with c — a strictly growing statement
+// index, so it ends, at a state from which the missing step is taken.
+// Two task-local actions of different tasks cannot enable or disable
+// each other, and their effects on the machine commute (each touches
+// its own task, its own CPU and that CPU's idle task; shared counters
+// only add up).
 func (e *engine) pruned(st *state, c Choice) bool {
 	if !e.reduce || st.last < 0 || c.node < 0 || c.node >= st.last {
 		return false
@@ -419,15 +431,11 @@ func (e *engine) autoChecks(st *state) {
 	}
 }
 
-// key is the state's fingerprint with the region's position and, under
-// the reduction, the task-local action that led to it.
+// key is the state's fingerprint with the region's position.
 func (e *engine) key(st *state) uint64 {
 	h := st.s.Sim().Fingerprint()
 	for _, v := range st.pc {
 		h = mix(h ^ uint64(uint16(v)))
-	}
-	if e.reduce && st.last >= 0 && e.p.reg.nodes[st.last].local >= 0 {
-		h = mix(h ^ uint64(st.last+1)<<40)
 	}
 	return h
 }

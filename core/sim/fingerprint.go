@@ -211,3 +211,16 @@ func (s *Sim) CheckInvariants() error {
 
 // Hazards counts the RFC what-if's hazards so far.
 func (s *Sim) Hazards() int { return s.hazards }
+
+// ForgetHistory drops the kernel log records and events kept so far (Seq
+// numbers go on counting). A driver that clones the machine many times,
+// as the explore mode does, calls it once before, so that every clone
+// copies only what happened since.
+func (s *Sim) ForgetHistory() {
+	s.ring.logBase += len(s.log)
+	s.ring.logBytes = 0
+	s.ring.evBase += len(s.events)
+	s.log, s.events = nil, nil
+	s.readyLog = max(s.readyLog, s.ring.logBase)
+	s.readyEv = max(s.readyEv, s.ring.evBase)
+}
