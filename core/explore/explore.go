@@ -326,7 +326,7 @@ func or(a, b string) string {
 
 func (e *engine) finish() *Result {
 	e.res.SetBytes = e.seen.bytes()
-	if e.o.Progress != nil {
+	if e.o.Progress != nil && !e.res.Cancelled {
 		e.o.Progress(e.res.Stats)
 	}
 	// Report in a fixed order of properties.
