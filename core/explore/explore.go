@@ -227,7 +227,7 @@ func (p *Prepared) Run(o Options) *Result {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 4096
 	}
-	e := &engine{p: p, o: opts, found: map[string]bool{}, reduce: opts.Reduce && p.reg.reduceOK}
+	e := &engine{p: p, o: opts, found: map[string]bool{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
 	return e.run()
 }
 
@@ -235,6 +235,7 @@ type engine struct {
 	p       *Prepared
 	o       Options
 	reduce  bool
+	forget  bool // drop each state's history once checked (no expect in the region reads it)
 	seen    fpset
 	found   map[string]bool
 	res     Result
@@ -254,7 +255,7 @@ func (e *engine) run() *Result {
 	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
 	e.seen.init(1024)
 	e.autoChecks(root)
-	e.check(nil, root)
+	e.check(0, 0, 0, root)
 	e.seen.add(e.key(root))
 	e.res.States = 1
 	frontier := []*state{root}
@@ -271,7 +272,8 @@ func (e *engine) run() *Result {
 		}
 		var next []*state
 		for i, st := range frontier {
-			for _, c := range e.choices(st) {
+			cs := e.choices(st)
+			for ci, c := range cs {
 				if e.pruned(st, c) {
 					continue
 				}
@@ -279,7 +281,14 @@ func (e *engine) run() *Result {
 					e.res.Bound = or(e.res.Bound, "seconds")
 					continue
 				}
-				ns := &state{s: st.s.Clone(), pc: append([]int16(nil), st.pc...), last: c.node}
+				ns := &state{pc: append([]int16(nil), st.pc...), last: c.node}
+				if ci == len(cs)-1 {
+					ns.s = st.s // the last choice takes the state itself: no copy
+				} else {
+					ns.s = st.s.Clone()
+				}
+				pm := st.s.Sim()
+				pa, pw, ph := pm.Alarms(), pm.Warnings(), pm.Hazards()
 				if err := e.apply(ns, c); err != nil {
 					continue // not possible in this state: the choice is disabled
 				}
@@ -296,7 +305,10 @@ func (e *engine) run() *Result {
 				}
 				e.seen.add(k)
 				e.res.States++
-				e.check(st, ns)
+				e.check(pa, pw, ph, ns)
+				if e.forget {
+					ns.s.Sim().ForgetHistory()
+				}
 				if e.p.reg.done(ns.pc, 0) {
 					e.res.Completed++
 					e.liveness(ns)
@@ -442,13 +454,8 @@ func (e *engine) key(st *state) uint64 {
 
 // check looks at a new state: the consistency checker, WARNING, the
 // RFC hazard and the kernel's invariants.
-func (e *engine) check(parent, st *state) {
+func (e *engine) check(pa, pw, ph int, st *state) {
 	m := st.s.Sim()
-	var pa, pw, ph int
-	if parent != nil {
-		pm := parent.s.Sim()
-		pa, pw, ph = pm.Alarms(), pm.Warnings(), pm.Hazards()
-	}
 	if m.Alarms() > pa {
 		e.violate("consistency", lastEvent(m, sim.EvAlarm, force(m)), st, "expect no-alarm")
 	}

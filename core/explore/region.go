@@ -39,6 +39,7 @@ type region struct {
 	// reduceOK is false when an expect or goal sits inside an any-order,
 	// where commuting two actions would move the check (see doc.go).
 	reduceOK bool
+	checks   bool // the region has an expect or goal
 }
 
 // taskLocal are the actions that touch only their own task, its CPU (the
@@ -64,6 +65,7 @@ func (r *region) add(kind int, st scenario.Stmt, body []scenario.Stmt, parent in
 		n.text = st.String()
 		if st.Verb == "expect" || st.Verb == "goal" {
 			n.check = true
+			r.checks = true
 			if underAny {
 				r.reduceOK = false
 			}
