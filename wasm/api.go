@@ -41,6 +41,7 @@ func handlers() map[string]handler {
 		"execAll":       execAll,
 		"view":          onSession(view),
 		"viewPacked":    onSession(viewPacked),
+		"viewDelta":     viewDelta,
 		"events":        events,
 		"log":           logLines,
 		"tick":          tick,
@@ -198,6 +199,7 @@ func destroy(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	delete(instances, id)
+	delete(viewTrackers, id)
 	return true, nil
 }
 

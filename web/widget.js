@@ -28,6 +28,7 @@ import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
 import { enhance } from "./lib/lessons.js";
 import { Timeline } from "./lib/timeline.js";
+import { firstPaintData, FrozenSession } from "./lib/firstpaint.js";
 
 const MAX_SCENARIO = 1 << 20;
 
@@ -162,7 +163,8 @@ export class KlpPlayground extends HTMLElement {
     if (t) return t.content.textContent;
     const pre = this.querySelector("pre, code");
     if (pre) return pre.textContent;
-    return this.textContent;
+    // not the first-paint data block (lib/firstpaint.js)
+    return [...this.childNodes].filter((n) => n.nodeName !== "SCRIPT").map((n) => n.textContent).join("");
   }
 
   async scenarioText() {
@@ -182,8 +184,14 @@ export class KlpPlayground extends HTMLElement {
   async start() {
     const manual = this.hasAttribute("manual");
     const fallback = manual ? "" : this.inlineScenario().trim();
-    replace(this.frame, h("p.loading", { role: "status" }, "Loading the simulator…"),
-      fallback ? h("pre.fallback", null, fallback) : null);
+    const first = firstPaintData(this);
+    // (a share link in the URL: the page will load that, not the first example)
+    if (first && !(manual && /[#&]s=/.test(location.hash))) {
+      this.showFirst(first);
+    } else {
+      replace(this.frame, h("p.loading", { role: "status" }, "Loading the simulator…"),
+        fallback ? h("pre.fallback", null, fallback) : null);
+    }
     let api;
     let text = "";
     try {
@@ -196,6 +204,7 @@ export class KlpPlayground extends HTMLElement {
     }
     this.api = api;
     this.build();
+    if (this.frozen) this.waiting(true);
     addEventListener("klp-exit", () => this.showError("The simulator stopped unexpectedly; reload the page."));
     if (!manual) {
       // The manual attribute leaves the first load() to the page (the
@@ -210,6 +219,38 @@ export class KlpPlayground extends HTMLElement {
     }
     this._styled.then(() => this._resolve(this));
     scheduleWarmup(api);
+  }
+
+  /**
+   * Draws the first-paint data (cmd/build's run of the starting scenario)
+   * with the live panels over a FrozenSession, before the wasm is ready.
+   */
+  showFirst(data) {
+    // the few bridge calls building the UI needs, answered from the data
+    this.api = { profiles: () => [data.View.Profile], panels: () => data.Panels || [] };
+    this.build();
+    this.frozen = true;
+    this.session = new FrozenSession(data);
+    this.console.attach(this.session);
+    this.mountPanels();
+    this.render(true);
+    this.waiting(true);
+  }
+
+  /**
+   * While the drawn state waits for the simulator its controls are inert,
+   * and a note says so.
+   */
+  waiting(on) {
+    this.frame.classList.toggle("waiting", on);
+    for (const el of [this.timebar, this.grid]) if (el) el.inert = on;
+    if (on && !this.waitNote) {
+      this.waitNote = h("p.loading.waitnote", { role: "status" }, "The simulator is loading: this is the starting state, and the controls come alive in a moment.");
+    }
+    if (this.waitNote) {
+      if (on) this.frame.prepend(this.waitNote);
+      else this.waitNote.remove();
+    }
   }
 
   // --- layout --------------------------------------------------------------
@@ -281,7 +322,7 @@ export class KlpPlayground extends HTMLElement {
       if (!until.contains(e.relatedTarget)) this.closeUntil();
     });
 
-    const timebar = h("div.timebar", { role: "toolbar", "aria-label": "Simulated time" },
+    const timebar = this.timebar = h("div.timebar", { role: "toolbar", "aria-label": "Simulated time" },
       h("div.group", null,
         h("button", { type: "button", onclick: () => this.step(), title: "Advance simulated time by one step (.)" }, "Step"),
         this.stepSel, this.playBtn, this.speedSel,
@@ -296,6 +337,8 @@ export class KlpPlayground extends HTMLElement {
     this.console = new Console({ historyKey: this.getAttribute("history-key") || "" });
     this.builderFor = want.has("patches");
     const grid = h("div.grid");
+    // the first paint stays drawn until a session replaces it
+    if (this.frozen && this.grid) grid.replaceChildren(...this.grid.childNodes);
     this.panelDefs = want;
     // replaceChildren would turn a missing solution (null) into the text
     // "null", so it is left out rather than passed.
@@ -368,6 +411,10 @@ export class KlpPlayground extends HTMLElement {
     const next = opts.session || new Session(this.api, text);
     if (this.session) this.session.destroy();
     this.session = next;
+    if (this.frozen) {
+      this.frozen = false;
+      this.waiting(false);
+    }
     this.console.attach(next);
     next.addEventListener("change", (e) => this.render(e.detail.rewind));
     this.mountPanels();
@@ -452,6 +499,7 @@ export class KlpPlayground extends HTMLElement {
         this.showError(`${p.constructor.name}: ${e.message}`);
       }
     }
+    if (this.frozen) return; // nothing has happened yet: the first paint
     this.dispatchEvent(new CustomEvent("klp-change", { bubbles: true, composed: true }));
     const goals = this.views.find((p) => p instanceof GoalsPanel);
     if (goals && goals.last && goals.last.goals.length) {

@@ -131,6 +131,9 @@ func build(o options) error {
 			return err
 		}
 	}
+	if err := prerenderPages(o); err != nil {
+		return err
+	}
 	if err := compressAll(out, o.brotli); err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ import (
 type Choice struct {
 	Text    string
 	node    int    // the region statement, or -1 for the kernel's own work
-	jiffies uint64 // for a tick
+	jiffies uint64 // for a tick (the seconds bound)
 }
 
 // Options bound a search. Zero values take the explore statement's
@@ -391,7 +391,11 @@ func (e *engine) pruned(st *state, c Choice) bool {
 
 func (e *engine) apply(st *state, c Choice) error {
 	if c.node < 0 {
-		_, err := st.s.ApplyInRegion(tickStmt(c))
+		stmts, err := scenario.ParseLine(c.Text)
+		if err != nil {
+			return err
+		}
+		_, err = st.s.ApplyInRegion(stmts[0])
 		return err
 	}
 	n := &e.p.reg.nodes[c.node]
@@ -400,10 +404,6 @@ func (e *engine) apply(st *state, c Choice) error {
 	}
 	e.p.reg.take(st.pc, 0, c.node)
 	return nil
-}
-
-func tickStmt(c Choice) scenario.Stmt {
-	return scenario.Stmt{Verb: "tick", Args: []scenario.Arg{{Val: strconv.FormatUint(c.jiffies, 10)}}}
 }
 
 // autoChecks runs the expect and goal statements that have become

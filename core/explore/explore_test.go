@@ -158,3 +158,36 @@ func TestPrepareErrors(t *testing.T) {
 		}
 	}
 }
+
+// The fork race of the pre-6.1 kernels is found from a fork and a
+// reversal in any order (with the kernel's fork-finish a choice of its
+// own), and 6.1 is free of it.
+func TestForkRace(t *testing.T) {
+	for _, c := range []struct {
+		file  string
+		props []string
+	}{
+		{"fork-race-6.0.klp", []string{"warning", "invariant"}},
+		{"fork-race-6.1.klp", nil},
+	} {
+		r, err := Explore(c.file, load(t, c.file), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range r.Violations {
+			got = append(got, v.Property)
+		}
+		if strings.Join(got, ",") != strings.Join(c.props, ",") {
+			t.Errorf("%s: violated %v, want %v", c.file, got, c.props)
+		}
+		if r.Completed == 0 {
+			t.Errorf("%s: no interleaving completed", c.file)
+		}
+		for _, v := range r.Violations {
+			if !strings.Contains(strings.Join(v.Steps, "\n"), "fork 101 child=102 dup-only\necho 0 > /sys/kernel/livepatch/livepatch_sample/enabled") {
+				t.Errorf("%s: %s counterexample %q lacks the fork then the reversal", c.file, v.Property, v.Steps)
+			}
+		}
+	}
+}

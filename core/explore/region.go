@@ -196,23 +196,39 @@ func (r *region) commute(a, b int) bool {
 	return p >= 0 && r.nodes[p].kind == kAny
 }
 
-// pendingChoices lists the kernel's own work that may come next, as
-// scenario statements: the delayed transition work's timer firing (a tick
-// up to its jiffy) and, with tick=N, N jiffies passing.
-//
-// Seam: when sim.Pending() lands (issue 10), this becomes one choice per
-// sim.Next it returns (an idle loop, the tick, the transition work, a
-// fork's second half), each printed as the scenario statement that steps
-// it.
+// pendingChoices lists the kernel's own work that may come next, from
+// sim.Pending(), as the scenario statements that step it: the second half
+// of a fork (fork-finish), the tick that switches user-mode tasks (tick 1),
+// the delayed transition work's timer (tick up to its jiffy); and, with
+// tick=N, N jiffies passing. A kicked idle loop (sim.IdleLoop) has no
+// statement of its own yet: it runs with the next tick.
 func pendingChoices(m *sim.Sim, tick uint64, out []Choice) []Choice {
-	if d := m.NextWork(); d >= 0 && uint64(d) > m.Jiffies() {
-		k := uint64(d) - m.Jiffies()
-		if k != tick {
-			out = append(out, Choice{Text: "tick " + strconv.FormatUint(k, 10), node: -1, jiffies: k})
+	have := func(t string) bool {
+		for _, c := range out {
+			if c.Text == t {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(c Choice) {
+		if !have(c.Text) {
+			out = append(out, c)
+		}
+	}
+	for _, n := range m.Pending() {
+		switch in := n.Input.(type) {
+		case sim.ForkFinish:
+			add(Choice{Text: "fork-finish " + strconv.Itoa(in.Child), node: -1})
+		case sim.Tick, sim.TransitionWork:
+			if n.At > m.Jiffies() {
+				k := n.At - m.Jiffies()
+				add(Choice{Text: "tick " + strconv.FormatUint(k, 10), node: -1, jiffies: k})
+			}
 		}
 	}
 	if tick > 0 {
-		out = append(out, Choice{Text: "tick " + strconv.FormatUint(tick, 10), node: -1, jiffies: tick})
+		add(Choice{Text: "tick " + strconv.FormatUint(tick, 10), node: -1, jiffies: tick})
 	}
 	return out
 }

@@ -135,6 +135,23 @@ type TransitionView struct {
 
 // View builds the serialisable picture of the state.
 func (s *Sim) View() View {
+	v := s.viewBase()
+	// Most frames recur across tasks (the same syscall paths), and a
+	// frame's picture depends only on the frame and the func_stacks, which
+	// are fixed while the view is built: each distinct frame is built once.
+	frames := make(map[Frame]FrameView)
+	v.Tasks = make([]TaskView, 0, len(s.tasks)+len(s.idle))
+	for i := range s.tasks {
+		v.Tasks = append(v.Tasks, s.taskView(&s.tasks[i], frames))
+	}
+	for i := range s.idle {
+		v.Tasks = append(v.Tasks, s.taskView(&s.idle[i], frames))
+	}
+	return v
+}
+
+// viewBase is the View without its tasks.
+func (s *Sim) viewBase() View {
 	v := View{
 		Profile:     s.prof.String(),
 		StateNames:  map[string]string{"-1": s.prof.StateName(Idle), "0": s.prof.StateName(Unpatched), "1": s.prof.StateName(Patched)},
@@ -149,17 +166,6 @@ func (s *Sim) View() View {
 			cv.CurrComm = t.Comm
 		}
 		v.CPUs = append(v.CPUs, cv)
-	}
-	// Most frames recur across tasks (the same syscall paths), and a
-	// frame's picture depends only on the frame and the func_stacks, which
-	// are fixed while the view is built: each distinct frame is built once.
-	frames := make(map[Frame]FrameView)
-	v.Tasks = make([]TaskView, 0, len(s.tasks)+len(s.idle))
-	for i := range s.tasks {
-		v.Tasks = append(v.Tasks, s.taskView(&s.tasks[i], frames))
-	}
-	for i := range s.idle {
-		v.Tasks = append(v.Tasks, s.taskView(&s.idle[i], frames))
 	}
 	for _, m := range s.mods {
 		v.Modules = append(v.Modules, ModuleView{Name: m.Spec.Name, State: m.State.String(), Refcnt: m.Refcnt, Livepatch: m.Spec.Patch != nil})
@@ -228,6 +234,24 @@ func (s *Sim) sortedOps() []CodeID {
 }
 
 func (s *Sim) taskView(t *Task, frames map[Frame]FrameView) TaskView {
+	tv := s.taskHead(t)
+	if len(t.Stack) > 0 {
+		tv.Stack = make([]FrameView, 0, len(t.Stack))
+	}
+	for i := len(t.Stack) - 1; i >= 0; i-- {
+		fr := t.Stack[i]
+		fv, ok := frames[fr]
+		if !ok {
+			fv = s.frameView(fr)
+			frames[fr] = fv
+		}
+		tv.Stack = append(tv.Stack, fv)
+	}
+	return tv
+}
+
+// taskHead is a task's picture without its stack.
+func (s *Sim) taskHead(t *Task) TaskView {
 	tv := TaskView{PID: t.PID, TGID: t.TGID, Comm: t.Comm, Kind: t.Kind.String(), State: t.State.String(), Letter: t.State.Letter(),
 		CPU: -1, InKernel: t.InKernel, Freezable: t.Freezable, PatchState: t.PatchState, Pending: t.PatchPending, Signal: t.SigPending,
 		Unreliable: t.Unreliable, NoRCU: t.NoRCU, Blocked: t.Blocked}
@@ -241,18 +265,6 @@ func (s *Sim) taskView(t *Task, frames map[Frame]FrameView) TaskView {
 		}
 	} else if t.State == Running {
 		tv.CPU = t.CPU
-	}
-	if len(t.Stack) > 0 {
-		tv.Stack = make([]FrameView, 0, len(t.Stack))
-	}
-	for i := len(t.Stack) - 1; i >= 0; i-- {
-		fr := t.Stack[i]
-		fv, ok := frames[fr]
-		if !ok {
-			fv = s.frameView(fr)
-			frames[fr] = fv
-		}
-		tv.Stack = append(tv.Stack, fv)
 	}
 	return tv
 }

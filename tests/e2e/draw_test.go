@@ -4,9 +4,14 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/page"
@@ -41,7 +46,7 @@ func (tb *tab) shot(sel, name string) {
 	if dir == "" {
 		return
 	}
-	r := eval[[]float64](tb, fmt.Sprintf(`(() => { const e = __t.q(%s); e.scrollIntoView(); const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, Math.min(r.height, 900)]; })()`, jsString(sel)))
+	r := eval[[]float64](tb, fmt.Sprintf(`(() => { const e = __t.q(%s); e.scrollIntoView(); const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, Math.min(r.height, 600)]; })()`, jsString(sel)))
 	yes := true
 	res, err := chromedp.Call(tb.ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{
 		Format:                page.CaptureScreenshotFormatPng,
@@ -89,8 +94,11 @@ func TestTimelineDrawn(t *testing.T) {
 			}
 			tb.typeLine("settle 16")
 			tb.waitText(transQ, "No transition in progress.")
-			// cat:42 switched after its fake signal: a switch mark on its lane
-			tb.waitCount(lane("42")+` g.mark[data-kind="switch"]`, 1)
+			// cat:42 switched after its fake signal: a switch mark on its
+			// lane, with the reason the core gave (sim.Switch.Reason)
+			tb.waitCount(lane("42")+` g.mark[data-kind="switch"][data-reason="fake signal"]`, 1)
+			// bash (43) switched in the first sweep, one event for many tasks
+			tb.waitCount(lane("43")+` g.mark[data-kind="switch"][data-reason="stack check"]`, 1)
 			if got := eval[string](tb, `__t.q('`+lane("42")+` g.mark[data-kind="switch"] title').textContent`); !strings.Contains(got, "switched to") {
 				t.Errorf("switch mark says %q", got)
 			}
@@ -225,4 +233,52 @@ func TestTaskStackCheckedFrame(t *testing.T) {
 		t.Errorf("a switched task has %d checked frames", n)
 	}
 	tb.shot(card(42), "taskstack")
+}
+
+// TestFirstPaintBeforeWasm: with klp.wasm held back, the page already
+// shows the starting state, drawn by the page's own panels from the data
+// cmd/build wrote into it, with its controls inert and a note saying they
+// wait; once the wasm arrives the live session takes over.
+func TestFirstPaintBeforeWasm(t *testing.T) {
+	target, err := url.Parse(siteURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	defer release()
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/klp.wasm") {
+			<-gate
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	tb := newTab(t)
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`document.getElementById("pg") && document.getElementById("pg").shadowRoot && document.getElementById("pg").shadowRoot.querySelector('li.task[data-pid="42"]')`, "task 42 drawn before the wasm")
+	tb.install()
+	tb.waitText(card(42), "42 cat", "Blocked: is sleeping on function cmdline_proc_show")
+	tb.waitCount(lane("42"), 1)
+	tb.waitCount(".fstack g.fbox", 2)
+	tb.waitText("", "The simulator is loading")
+	if !eval[bool](tb, `__t.q(".grid").inert && __t.q(".timebar").inert`) {
+		t.Error("the controls are live before the simulator is")
+	}
+	if eval[bool](tb, `document.body.dataset.ready === "true"`) {
+		t.Error("the page says ready without the wasm")
+	}
+	tb.shot(".grid", "firstpaint")
+	release()
+	tb.waitJS(`document.body.dataset.ready === "true"`, "the live session")
+	tb.waitNoText("", "The simulator is loading")
+	if eval[bool](tb, `__t.q(".grid").inert || __t.q(".timebar").inert`) {
+		t.Error("controls still inert after the wasm loaded")
+	}
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 1.000 s")
 }

@@ -205,7 +205,15 @@ func poll(tb *tab, cond, what string, limit time.Duration) {
 // after that has been produced. performance.now() counts from the start
 // of the navigation.
 const readyProbe = `(() => {
-  const p = window.__perf = { ready: 0, painted: 0, goStart: 0, calls: {} };
+  const p = window.__perf = { ready: 0, painted: 0, goStart: 0, calls: {}, fmp: 0 };
+  // first meaningful paint: the frame in which a task's lane is drawn
+  // (from cmd/build's first-paint data, before the wasm, when it works)
+  const fmp = () => {
+    const pg = document.getElementById("pg");
+    if (pg && pg.shadowRoot && pg.shadowRoot.querySelector(".panel.timeline g.lane.task")) { p.fmp = performance.now(); return; }
+    requestAnimationFrame(fmp);
+  };
+  requestAnimationFrame(fmp);
   // Time the bridge's functions until the page is ready: Go sets
   // globalThis.klp (from main), runtime.js replaces it with its facade.
   let api;
@@ -237,6 +245,7 @@ const readyProbe = `(() => {
 type loadTiming struct {
 	GoMain      float64            // Go's main set globalThis.klp
 	Calls       map[string]float64 // ms spent in each bridge function before ready
+	FMP         float64            // navigation start → a task's lane drawn
 	Ready       float64            // navigation start → body[data-ready]
 	Painted     float64            // … → the next frame
 	DCL         float64            // DOMContentLoaded end
@@ -250,7 +259,7 @@ type loadTiming struct {
 const loadTimingJS = `(() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const w = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/klp.wasm")) || {};
-  return { GoMain: __perf.goStart, Calls: __perf.calls, Ready: __perf.ready, Painted: __perf.painted, DCL: nav.domContentLoadedEventEnd,
+  return { FMP: __perf.fmp, GoMain: __perf.goStart, Calls: __perf.calls, Ready: __perf.ready, Painted: __perf.painted, DCL: nav.domContentLoadedEventEnd,
     WasmStart: w.startTime || 0, WasmEnd: w.responseEnd || 0, WasmBytes: w.encodedBodySize || 0,
     WasmDecoded: w.decodedBodySize || 0, KlpLoad: (globalThis.klp && klp.loadMs) || 0 };
 })()`
@@ -336,12 +345,16 @@ func BenchmarkPageLoad(b *testing.B) {
 			}
 			ready := pick(func(t loadTiming) float64 { return t.Ready })
 			painted := pick(func(t loadTiming) float64 { return t.Painted })
+			fmp := pick(func(t loadTiming) float64 { return t.FMP })
+			b.ReportMetric(fmp.median, "first-paint-median-ms")
+			b.ReportMetric(fmp.p95, "first-paint-p95-ms")
 			b.ReportMetric(ready.median, "ready-median-ms")
 			b.ReportMetric(ready.p95, "ready-p95-ms")
 			b.ReportMetric(painted.median, "painted-median-ms")
 			b.ReportMetric(f.Ready, "first-ready-ms")
 			report(b, "%s, %d loads of %s/", name, len(all), site)
 			report(b, "first load in a fresh browser: ready %.1f ms, painted %.1f ms (wasm received at %.1f ms, %.0f bytes on the wire)", f.Ready, f.Painted, f.WasmEnd, f.WasmBytes)
+			report(b, "navigation → first meaningful paint (a task lane drawn): %v", fmp)
 			report(b, "navigation → ready:   %v", ready)
 			report(b, "navigation → painted: %v", painted)
 			report(b, "DOMContentLoaded:     %v", pick(func(t loadTiming) float64 { return t.DCL }))
@@ -378,22 +391,48 @@ const playProbe = `(() => {
   const P = window.__play = { on: false, t0: 0 };
   const api = s.api;
   const time = (fn, key) => (...a) => { const t = performance.now(); try { return fn(...a); } finally { if (P.on) P[key].push(performance.now() - t); } };
-  for (const k of ["exec", "view", "viewPacked", "events", "log"]) api[k] = time(api[k], k === "viewPacked" ? "view" : k);
+  for (const k of ["exec", "view", "viewPacked", "viewDelta", "events", "log"]) api[k] = time(api[k], k === "viewPacked" || k === "viewDelta" ? "view" : k);
   const exec = s.exec.bind(s);
+  // Staleness: every play tick changes the state at a moment of real time
+  // and advances simulated time; a render shows the state as of then, and
+  // its pixels are out after the next frame. latency = tick → those
+  // pixels (ms of real time); stale = simulated time run minus simulated
+  // time shown, sampled at every frame (simulated ms).
+  P.simNow = 0; P.simShown = 0; P.pending = [];
   s.exec = (line, opts) => {
     const t = performance.now();
     try {
       const r = exec(line, opts);
       if (P.on) P.lines.push(r.output.length);
       return r;
-    } finally { if (P.on && opts && opts.from === "play") P.ticks.push(performance.now() - t); }
+    } finally {
+      if (opts && opts.from === "play") {
+        const m = /^tick (\d+)/.exec(line);
+        if (m) P.simNow += (Number(m[1]) * 1e3) / (s.hz || 250);
+        if (P.on) { P.ticks.push(performance.now() - t); P.pending.push(t); }
+      }
+    }
   };
   const emit = s.emit.bind(s);
-  s.emit = (rewind) => { const t = performance.now(); try { return emit(rewind); } finally { if (P.on) P.render.push(performance.now() - t); } };
+  s.emit = (rewind) => {
+    const t = performance.now();
+    try { return emit(rewind); } finally {
+      if (P.on) {
+        P.render.push(performance.now() - t);
+        P.simShown = P.simNow;
+        const covered = P.pending.splice(0);
+        requestAnimationFrame(() => {
+          const ch = new MessageChannel();
+          ch.port1.onmessage = () => { const now = performance.now(); for (const c of covered) P.latency.push(now - c); };
+          ch.port2.postMessage(0);
+        });
+      }
+    }
+  };
   const view = s.view.bind(s);
   s.view = () => { if (s._view) return s._view; const t = performance.now(); const r = view(); if (P.on) P.parse.push(performance.now() - t); return r; };
   let last = 0;
-  const loop = (ts) => { if (P.on && last) P.frames.push(ts - last); last = ts; requestAnimationFrame(loop); };
+  const loop = (ts) => { if (P.on && last) { P.frames.push(ts - last); P.stale.push(P.simNow - P.simShown); } last = ts; requestAnimationFrame(loop); };
   requestAnimationFrame(loop);
   // long animation frames, with the scripts that ran in them
   try {
@@ -408,7 +447,7 @@ const playProbe = `(() => {
     }).observe({ type: "long-animation-frame" });
   } catch {}
   P.start = () => {
-    for (const k of ["frames", "ticks", "render", "exec", "view", "events", "log", "parse", "long", "lines", "loaf"]) P[k] = [];
+    for (const k of ["frames", "ticks", "render", "exec", "view", "events", "log", "parse", "long", "lines", "loaf", "latency", "stale"]) P[k] = [];
     P.t0 = performance.now();
     P.on = true;
   };
@@ -429,7 +468,7 @@ type longFrame struct {
 
 // playSeries are the series playProbe records, in milliseconds except
 // lines (output lines per exec).
-var playSeries = []string{"frames", "ticks", "render", "exec", "view", "parse", "events", "log", "long", "lines"}
+var playSeries = []string{"frames", "ticks", "render", "exec", "view", "parse", "events", "log", "long", "lines", "latency", "stale"}
 
 type playResult struct {
 	Series    map[string][]float64
@@ -446,18 +485,23 @@ type playResult struct {
 // reports frame intervals (requestAnimationFrame deltas: p95 ≤ 33 ms is
 // 30 fps) and the cost of each play tick. Each iteration is one window of
 // 5 s of real time, after 2 s of warm-up.
-func BenchmarkPlay2000(b *testing.B) {
+func BenchmarkPlay2000(b *testing.B) { playBench(b, 2000) }
+
+// BenchmarkPlay10000 is BenchmarkPlay2000 with 10,000 extra tasks.
+func BenchmarkPlay10000(b *testing.B) { playBench(b, 10000) }
+
+func playBench(b *testing.B, tasks int) {
 	site := perfSite(b)
 	for _, speed := range []string{"1", "16"} {
 		b.Run("speed-"+speed, func(b *testing.B) {
 			tb := newTabIn(b, browserCtx, 5*time.Minute)
 			tb.open(site + "/")
-			tb.do(`(() => { const r = __t.pg().session.exec("spawn-random 2000"); return r.error || ""; })()`)
+			tb.do(fmt.Sprintf(`(() => { const r = __t.pg().session.exec("spawn-random %d"); return r.error || ""; })()`, tasks))
 			tb.set(`select[aria-label^="Speed"]`, speed)
 			tb.do(`(() => { ` + playProbe + `; return ""; })()`)
 			tb.click(timeQ, "Play")
 			// warm up: V8 tiers the hot wasm and JS up during the first ticks
-			poll(tb, `__t.pg().session.playing && __t.pg().session.view().Jiffies > 0`, "playing", time.Minute)
+			poll(tb, `__t.pg().session.playing && __t.pg().session.view().Jiffies > 0`, "playing", 5*time.Minute)
 			tb.do(`(() => { __play.warm = performance.now(); return ""; })()`)
 			poll(tb, `performance.now() - __play.warm > 2000`, "2 s of warm-up", time.Minute)
 			all := playResult{Series: map[string][]float64{}}
@@ -487,13 +531,17 @@ func BenchmarkPlay2000(b *testing.B) {
 			b.ReportMetric(fps, "fps")
 			b.ReportMetric(float64(len(all.Series["render"]))/(all.Elapsed/1000), "renders/s")
 			b.ReportMetric(sum("render").median, "render-median-ms")
+			b.ReportMetric(sum("latency").p95, "change-to-pixels-p95-ms")
+			b.ReportMetric(sum("stale").median, "stale-median-sim-ms")
 			report(b, "speed %s×, %d tasks, view JSON %d bytes (packed %d), %.1f s of playing", speed, all.Tasks, all.JSONBytes, all.Packed, all.Elapsed/1000)
 			report(b, "frame interval: %v → %.1f fps", fr, fps)
+			report(b, "state change (play tick) → its pixels: %v", sum("latency"))
+			report(b, "staleness (simulated ms run but not yet shown, per frame): %v", sum("stale"))
 			report(b, "play tick (exec, console): %v", sum("ticks"))
 			report(b, "  klp.exec (the simulation, its output): %v", sum("exec"))
 			report(b, "  output lines per tick: median %.0f, max %.0f", sum("lines").median, sum("lines").max)
 			report(b, "render (view, every panel): %v; %.1f per second", sum("render"), float64(len(all.Series["render"]))/(all.Elapsed/1000))
-			report(b, "  klp.viewPacked (core View, encode): %v", sum("view"))
+			report(b, "  klp.viewDelta (the tasks that changed, encoded): %v", sum("view"))
 			report(b, "  session.view (klp.view + JSON.parse): %v", sum("parse"))
 			report(b, "  klp.events: %v", sum("events"))
 			report(b, "  klp.log: %v", sum("log"))

@@ -158,7 +158,10 @@ export class TasksPanel {
     this.summary = h("p.summary");
     this.list = h("ul.tasks-list");
     this.scroller = h("div.tasks-scroll", null, this.list);
+    this.scrollTop = 0; // the scroller's, kept from its events: reading it
+    this.viewH = 600; // and its height in an update would force a layout
     this.scroller.addEventListener("scroll", () => {
+      this.scrollTop = this.scroller.scrollTop;
       if (this.scrollQueued || !this.virtual) return;
       this.scrollQueued = true;
       requestAnimationFrame(() => {
@@ -167,6 +170,14 @@ export class TasksPanel {
       });
     }, { passive: true });
     this.cardH = 150; // measured mean card height (px), for the virtual list
+    this.cols = 1; // columns of the card grid, measured after layout
+    if (globalThis.ResizeObserver) {
+      // read the layout only when it changed, never in the middle of an update
+      new ResizeObserver(() => {
+        this.cols = Math.max(1, getComputedStyle(this.list).gridTemplateColumns.split(" ").filter(Boolean).length);
+        this.viewH = this.scroller.clientHeight || 600;
+      }).observe(this.list);
+    }
     this.spawn = this.spawnForm();
     this.el = panel("tasks", "Tasks", h("div.toolbar", null, this.filter, this.spawn), this.summary, this.scroller);
     this.open = new Set(); // tasks whose actions are shown
@@ -228,9 +239,13 @@ export class TasksPanel {
     const next = new Map();
     const nodes = shown.slice(win.from, win.to).map((t) => {
       const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
-      const sig = JSON.stringify(t) + names + (this.open.has(key) ? "+" : "-");
+      const extra = names + (this.open.has(key) ? "+" : "-") + (view.Transition ? view.Transition.Target : "");
       let c = this.cards.get(key);
-      if (!c || c.sig !== sig) c = { sig, el: this.card(view, t, key) };
+      // an unchanged task keeps its object across views (viewdelta.js)
+      if (!c || c.t !== t || c.extra !== extra) {
+        const sig = JSON.stringify(t) + extra;
+        c = c && c.sig === sig ? { ...c, t } : { sig, t, extra, el: this.card(view, t, key) };
+      }
       next.set(key, c);
       return c.el;
     });
@@ -238,11 +253,16 @@ export class TasksPanel {
     reconcile(this.list, nodes);
     this.list.style.paddingTop = `${win.padTop}px`;
     this.list.style.paddingBottom = `${win.padBottom}px`;
-    if (this.virtual && nodes.length) {
-      // learn the real card height (rows of cols cards) for the padding
-      const rows = Math.ceil(nodes.length / win.cols);
-      const h = (this.list.scrollHeight - win.padTop - win.padBottom) / rows;
-      if (h > 20) this.cardH = this.cardH * 0.5 + h * 0.5;
+    if (this.virtual && nodes.length && !this.measureQueued) {
+      // learn the real card height (rows of cols cards) for the padding,
+      // at the next frame, when the layout is computed anyway
+      this.measureQueued = true;
+      requestAnimationFrame(() => {
+        this.measureQueued = false;
+        const rows = Math.ceil(this.list.childElementCount / this.cols);
+        const h = rows ? (this.list.scrollHeight - win.padTop - win.padBottom) / rows : 0;
+        if (h > 20) this.cardH = this.cardH * 0.5 + h * 0.5;
+      });
     }
   }
 
@@ -255,11 +275,10 @@ export class TasksPanel {
     this.virtual = n > ALL_CARDS;
     this.el.classList.toggle("virtual", this.virtual);
     if (!this.virtual) return { from: 0, to: n, padTop: 0, padBottom: 0, cols: 1 };
-    // the columns the CSS grid made (auto-fill)
-    const cols = Math.max(1, getComputedStyle(this.list).gridTemplateColumns.split(" ").filter(Boolean).length);
+    const cols = this.cols;
     const rows = Math.ceil(n / cols);
-    const top = this.scroller.scrollTop;
-    const height = this.scroller.clientHeight || 600;
+    const top = this.scrollTop;
+    const height = Math.min(this.viewH, 36 * 16);
     const r0 = Math.max(0, Math.floor(top / this.cardH) - OVERSCAN_ROWS);
     const r1 = Math.min(rows, Math.ceil((top + height) / this.cardH) + OVERSCAN_ROWS);
     return { from: r0 * cols, to: Math.min(n, r1 * cols), padTop: r0 * this.cardH, padBottom: (rows - r1) * this.cardH, cols };

@@ -43,10 +43,10 @@ export function funcStackFigure(f, tasks) {
   const n = f.Entries.length;
   const height = (n + 1) * BOX_H + 4;
   const rows = [];
-  // bottom-up: the original, then the oldest entry … the newest on top
-  for (let k = 0; k <= n; k++) {
-    const idx = n - k; // box index: n is the original
-    const y = height - (k + 1) * BOX_H;
+  // the newest entry on top … the original at the bottom (also the
+  // order a screen reader meets them)
+  for (let idx = 0; idx <= n; idx++) {
+    const y = 2 + idx * BOX_H;
     const e = idx < n ? f.Entries[idx] : null;
     const label = e ? (e.Nop ? `${e.Patch}: nop (original code)` : `${e.Patch}: ${e.New}`) : `original ${f.Func}`;
     const cls = e ? `${e.Nop ? "nop" : "ver"}${e.Transition ? " transition" : ""}${idx === 0 ? " top" : ""}` : "orig";
@@ -58,7 +58,7 @@ export function funcStackFigure(f, tasks) {
     rows.push(s("text.fb-runs", { x: COL_W + 6, y: y + 14, class: b.count ? "some" : "none" }, `${e && e.Transition ? "in transition · " : ""}${runsText(b)}`));
   }
   return h("figure.fstack", { "data-func": f.Func },
-    s("svg.fstack-svg", { viewBox: `0 0 ${COL_W + 230} ${height}`, width: COL_W + 230, height, role: "img", "aria-label": `func_stack of ${f.Func}: ${n} entries above the original` }, rows),
+    s("svg.fstack-svg", { viewBox: `0 0 ${COL_W + 320} ${height}`, width: COL_W + 320, height, role: "img", "aria-label": `func_stack of ${f.Func}: ${n} entries above the original` }, rows),
     h("figcaption", null, h("code", null, f.Func), ` (${f.Object})`));
 }
 

@@ -50,7 +50,14 @@ export class Timeline {
     this.legend = h("p.tl-legend.small");
     this.svg = s("svg.tl", { role: "img", "aria-label": "Transition timeline" });
     this.scroller = h("div.tl-scroll", { tabindex: "0", "aria-label": "Timeline lanes (scroll for more tasks; click to move the cursor)" }, this.svg);
-    this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
+    // The scroller's size and position, kept from its events: reading
+    // them while drawing would force a layout after the other panels'
+    // changes.
+    this.box = { w: 640, h: 400, top: 0 };
+    this.scroller.addEventListener("scroll", () => {
+      this.box.top = this.scroller.scrollTop;
+      this.schedule();
+    }, { passive: true });
     this.svg.addEventListener("pointerdown", (e) => this.scrub(e));
     this.summary = h("p.tl-summary.sr-only", { "aria-live": "polite" });
     this.el = h("section.panel.timeline", { "aria-label": "Timeline" },
@@ -58,7 +65,11 @@ export class Timeline {
     this.drawQueued = false;
     this.reset();
     if (globalThis.ResizeObserver) {
-      new ResizeObserver(() => this.schedule()).observe(this.scroller);
+      new ResizeObserver(() => {
+        this.box.w = this.scroller.clientWidth || 640;
+        this.box.h = this.scroller.clientHeight || 400;
+        this.schedule();
+      }).observe(this.scroller);
     }
   }
 
@@ -133,20 +144,38 @@ export class Timeline {
   ingest(view) {
     const evs = this.session.events(this.nextEv);
     if (evs.length) this.nextEv = evs[evs.length - 1].Seq + 1;
-    const switchAt = new Map(); // pid → time of its latest switch event
     const byPid = new Map();
     for (const t of view.Tasks) if (t.Kind !== "idle") byPid.set(t.PID, t);
     // pid 0 is an idle task: its CPU says which (CPU 0 comes as no field)
-    const laneFor = (e) => (e.PID ? this.tasks.get(String(e.PID)) : this.tasks.get(`idle${e.CPU || 0}`));
-    // A switch goes to the transition's target (or what the event says).
+    const laneOf = (pid, cpu, e) => {
+      const lane = pid ? this.tasks.get(String(pid)) : this.tasks.get(`idle${cpu || 0}`);
+      if (lane || !byPid.has(pid)) return lane;
+      return this.addLane(byPid.get(pid), e.Time, e.Parent);
+    };
+    // A switch reaches Switch.To; without it, the transition's target.
     const target = (view.Transition ? view.Transition.Target : this.target) === "unpatching" ? 0 : 1;
     this.fresh = new Set();
     for (const e of evs) {
-      const mark = { t: e.Time, kind: e.Kind, text: e.Text || e.Kind, reason: e.Reason || "" };
+      const sw = e.Switch || {};
+      const mark = { t: e.Time, kind: e.Kind, text: e.Text || e.Kind, reason: sw.Reason || e.Reason || "" };
       switch (e.Kind) {
-        case "switch":
-          switchAt.set(e.PID, e.Time);
-          break;
+        case "switch": {
+          // one event may stand for many tasks (a sweep's stack checks)
+          const to = sw.To ?? e.To ?? target;
+          const lanes = sw.PIDs && sw.PIDs.length ? sw.PIDs.map((pid) => laneOf(pid, undefined, e)) : [laneOf(e.PID, e.CPU, e)];
+          for (const lane of lanes) {
+            if (!lane) continue;
+            if (lane.ps !== to) {
+              lane.segs.push({ t: e.Time, ps: to });
+              lane.ps = to;
+            }
+            // the end of the transition is drawn by the segments alone
+            if (mark.reason === "complete") continue;
+            this.addMark(lane, mark);
+            this.fresh.add(lane.key);
+          }
+          continue;
+        }
         case "alarm":
         case "hazard":
         case "warning":
@@ -161,27 +190,20 @@ export class Timeline {
           break;
         default:
       }
-      if (e.PID || e.Kind === "switch") {
-        let lane = laneFor(e);
-        if (!lane && byPid.has(e.PID)) lane = this.addLane(byPid.get(e.PID), e.Time, e.Parent);
-        if (lane && e.Kind !== "call") {
-          lane.marks.push(mark);
-          if (lane.marks.length > MAX_MARKS) lane.marks.splice(0, lane.marks.length - MAX_MARKS);
-          if (e.Kind === "switch") {
-            this.fresh.add(lane.key);
-            const ps = e.To ?? target;
-            if (lane.ps !== ps) {
-              lane.segs.push({ t: e.Time, ps });
-              lane.ps = ps;
-            }
-          }
-        }
+      if (e.PID) {
+        const lane = laneOf(e.PID, e.CPU, e);
+        if (lane && e.Kind !== "call") this.addMark(lane, mark);
       } else if (e.Kind === "signal") {
         this.trans.marks.push(mark);
       }
     }
     if (this.trans.marks.length > TRANSITION_MARKS) this.trans.marks.splice(0, this.trans.marks.length - TRANSITION_MARKS);
-    this.sync(view, false, switchAt);
+    this.sync(view, false);
+  }
+
+  addMark(lane, mark) {
+    lane.marks.push(mark);
+    if (lane.marks.length > MAX_MARKS) lane.marks.splice(0, lane.marks.length - MAX_MARKS);
   }
 
   addLane(t, at, parent) {
@@ -193,7 +215,7 @@ export class Timeline {
   }
 
   /** Brings lanes, CPUs, the transition and group counts up to the view. */
-  sync(view, rewind, switchAt = new Map()) {
+  sync(view, rewind) {
     const now = view.Time;
     const seen = new Set();
     const counts = new Map();
@@ -205,8 +227,7 @@ export class Timeline {
       lane.comm = t.Comm;
       lane.now = t;
       if (!rewind && lane.ps !== t.PatchState) {
-        const at = Math.min(now, switchAt.get(t.PID) ?? now);
-        lane.segs.push({ t: lane.segs.length ? at : lane.born, ps: t.PatchState });
+        lane.segs.push({ t: lane.segs.length ? now : lane.born, ps: t.PatchState });
         lane.ps = t.PatchState;
       }
       let c = counts.get(t.Kind);
@@ -294,7 +315,7 @@ export class Timeline {
     const view = this.view;
     if (!view) return;
     const rows = this.rows();
-    const width = Math.max(320, this.scroller.clientWidth || 640);
+    const width = Math.max(320, this.box.w);
     const height = rows.length * ROW + 22;
     const t0 = this.t0 ?? 0;
     const tEnd = Math.max(this.end, this.now, t0 + 1e9);
@@ -302,8 +323,8 @@ export class Timeline {
     const X = (t) => LABEL + ((Math.max(t0, Math.min(t, tEnd)) - t0) / (tEnd - t0)) * plot;
     this.X = X;
     this.xInv = (x) => t0 + ((x - LABEL) / plot) * (tEnd - t0);
-    const top = this.scroller.scrollTop;
-    const visH = this.scroller.clientHeight || 400;
+    const top = this.box.top;
+    const visH = this.box.h;
     const first = Math.max(0, Math.floor((top - 22) / ROW) - OVERSCAN);
     const last = Math.min(rows.length, Math.ceil((top + visH) / ROW) + OVERSCAN);
     const nowX = X(this.now);

@@ -1,0 +1,4 @@
+package sim
+
+// SameHeadForTest exposes sameHead to the external tests.
+var SameHeadForTest = sameHead

@@ -1,0 +1,59 @@
+// First paint before the WebAssembly. cmd/build runs each widget's
+// starting scenario natively and writes what the bridge would return
+// into the page (<script type="application/json" class="klp-first">, see
+// cmd/build/firstpaint.go). FrozenSession serves that data to the same
+// panels the live session feeds, so the page is drawn by its own code
+// from its first bytes; it runs nothing: exec says the simulator is
+// still loading.
+
+import { unpack } from "./session.js";
+
+/** The first-paint data of a widget element, or null. */
+export function firstPaintData(el) {
+  const s = el.querySelector(":scope > script.klp-first");
+  if (!s) return null;
+  try {
+    const d = JSON.parse(s.textContent);
+    d.View = unpack(d.View);
+    return d;
+  } catch {
+    return null; // a broken block only costs the early picture
+  }
+}
+
+const since = (list, from, limit) => {
+  const l = list.filter((x) => x.Seq >= from);
+  return limit ? l.slice(-limit) : l;
+};
+
+export class FrozenSession extends EventTarget {
+  constructor(data) {
+    super();
+    this.data = data;
+    this.id = 0;
+    this.frozen = true;
+    this.playing = false;
+    this.hz = data.View.HZ;
+    this.startOutput = data.Start || [];
+  }
+
+  view() { return this.data.View; }
+  events(from = 0, limit = 0) { return since(this.data.Events || [], from, limit); }
+  log(from = 0, limit = 0) { return since(this.data.Log || [], from, limit); }
+  goals() { return this.data.Goals || { goals: [], failures: 0 }; }
+  ls(path) { return (this.data.Ls || {})[path] || []; }
+  names() { return { funcs: [], pids: [], modules: [], patches: [] }; }
+  history() { return { pos: 0, count: 1, labels: ["start"] }; }
+  source() { return this.data.Source || ""; }
+  exec() { return { output: [], error: "the simulator is still loading" }; }
+  subscribe() { return () => {}; }
+  destroy() {}
+  pause() {}
+  play() {}
+  togglePlay() {}
+  seek() {}
+  undo() {}
+  redo() {}
+  fork() {}
+  step() {}
+}
