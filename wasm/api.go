@@ -62,6 +62,7 @@ func handlers() map[string]handler {
 		"panels":        panels,
 		"profiles":      profiles,
 		"warmup":        warmup,
+		"explore":       exploreScenario, // explore.go
 	}
 }
 

@@ -322,3 +322,18 @@ test("many instances, bounded", () => {
   for (const id of ids) klp.destroy(id);
   alive();
 });
+
+test("explore: the shortest counterexample, progress and cancel", () => {
+  const force = readFileSync(path.join(root, "core", "explore", "testdata", "force.klp"), "utf8");
+  const seen = [];
+  const r = klp.explore(force, 0, 0, false, (p) => { seen.push(p.states); return true; });
+  assert.equal(r.violations.length, 1);
+  assert.equal(r.violations[0].property, "consistency");
+  assert.deepEqual(r.violations[0].steps, ["echo 1 > /sys/kernel/livepatch/livepatch_frob/force", "wake 60", "ret 60 2", "call 60 frob_commit"]);
+  assert.ok(r.violations[0].scenario.endsWith("expect no-alarm\n"));
+  assert.ok(seen.length >= 1 && seen.at(-1) === r.states);
+  const stop = klp.explore(readFileSync(path.join(root, "core", "explore", "testdata", "bench.klp"), "utf8"), 0, 0, false, () => false);
+  assert.equal(stop.cancelled, true);
+  assert.throws(() => klp.explore("vmlinux f\n"), /no explore region/);
+  alive();
+});

@@ -5,6 +5,7 @@
 import "./widget.js";
 import { decode, fragmentValue, linkFor } from "./lib/share.js";
 import { download } from "./lib/dom.js";
+import { mountExplore } from "./lib/explore.js";
 
 const pg = document.getElementById("pg");
 const banner = document.getElementById("banner");
@@ -326,6 +327,7 @@ function onKey(e) {
 document.getElementById("banner-close").addEventListener("click", () => (banner.hidden = true));
 document.getElementById("share").addEventListener("click", () => share());
 document.getElementById("export").addEventListener("click", exportScenario);
+mountExplore(document.getElementById("explore"), () => pg.source(), say);
 document.getElementById("import").addEventListener("change", (e) => {
   const f = e.target.files[0];
   if (f) importScenario(f);

@@ -4,6 +4,8 @@
 //	                  kernel log interleaved in dmesg format
 //	klp run -dmesg FILE   print the kernel log alone, as dmesg shows it at the end
 //	klp check FILE    run the expectations; exit 1 if one fails
+//	klp explore FILE  run every interleaving of the scenario's explore
+//	                  region; exit 1 if a property breaks (explore.go)
 //
 // FILE may be - for standard input. Exit status 2 means a scenario error.
 package main
@@ -27,7 +29,7 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: klp run [-dmesg] [-level LEVEL] FILE | klp check FILE   (FILE may be -)")
+	fmt.Fprintln(w, "usage: klp run [-dmesg] [-level LEVEL] FILE | klp check FILE | klp explore [-steps N] [-seconds S] [-states N] [-no-reduce] FILE   (FILE may be -)")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -36,6 +38,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd := args[0]
+	if cmd == "explore" {
+		return runExplore(args[1:], stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("klp "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dmesgOnly := fs.Bool("dmesg", false, "print the kernel log alone")

@@ -170,6 +170,8 @@ func (p *parser) stmt(depth int) (Stmt, bool) {
 	switch {
 	case st.Verb == "livepatch":
 		return p.livepatchBlock(st)
+	case st.Verb == "explore":
+		return p.exploreBlock(st)
 	case st.isDmesgBlock():
 		for p.i < len(p.lines) {
 			raw := p.lines[p.i]

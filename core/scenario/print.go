@@ -29,6 +29,10 @@ func (st Stmt) String() string {
 		}
 		b.WriteString("\nend")
 	}
+	if st.Verb == "explore" {
+		printRegion(&b, st.Body, "  ")
+		b.WriteString("\nend")
+	}
 	if len(st.Text) > 0 || st.isDmesgBlock() {
 		for _, t := range st.Text {
 			b.WriteString("\n  " + t)

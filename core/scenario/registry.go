@@ -37,11 +37,12 @@ const (
 	groupShell                // commands a shell would run
 	groupAction               // what the box does by itself
 	groupExpect               // expectations and goals
+	groupExplore              // the explore region (explore.go)
 )
 
 // verbGroups lists every group's table, in documentation order.
 func verbGroups() [][]Verb {
-	return [][]Verb{configVerbs, declareVerbs, shellVerbs, actionVerbs, expectVerbs}
+	return [][]Verb{configVerbs, declareVerbs, shellVerbs, actionVerbs, expectVerbs, exploreVerbs}
 }
 
 // verbInfo is a registry entry with its group.

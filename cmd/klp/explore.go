@@ -1,0 +1,110 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/klp-playground/klp/core/explore"
+)
+
+// runExplore is "klp explore FILE": every interleaving of the region,
+// checked; the shortest counterexample of each broken property printed
+// as a scenario that replays it. Exit 1 on a violation, 2 on a scenario
+// error.
+func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("klp explore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	steps := fs.Int("steps", 0, "override the region's steps bound")
+	seconds := fs.Float64("seconds", 0, "override the region's simulated-seconds bound")
+	states := fs.Int("states", 0, "override the region's bound on visited states")
+	noReduce := fs.Bool("no-reduce", false, "turn the partial-order reduction off")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		usage(stderr)
+		return 2
+	}
+	name := fs.Arg(0)
+	var src []byte
+	var err error
+	if name == "-" {
+		src, err = io.ReadAll(stdin)
+		name = "stdin"
+	} else {
+		src, err = os.ReadFile(name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "klp: %v\n", err)
+		return 2
+	}
+	p, err := explore.Prepare(name, string(src))
+	if err != nil {
+		fmt.Fprintf(stderr, "klp: %s\n", strings.ReplaceAll(termSafe(err.Error()), "\n", "\nklp: "))
+		return 2
+	}
+	start := time.Now()
+	o := explore.Options{Steps: *steps, Seconds: *seconds, MaxStates: *states, NoReduce: *noReduce}
+	if isTerminal(stderr) {
+		o.ProgressEvery = 20000
+		o.Progress = func(s explore.Stats) bool {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(stderr, "\r\x1b[Kexploring: depth %d, %d states, %d in the frontier, %.0f states/s", s.Depth, s.States, s.Frontier, float64(s.States)/max(el, 1e-9))
+			return true
+		}
+	}
+	r := p.Run(o)
+	el := time.Since(start)
+	if o.Progress != nil {
+		fmt.Fprint(stderr, "\r\x1b[K")
+	}
+	report(stdout, r, el)
+	if len(r.Violations) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func report(w io.Writer, r *explore.Result, el time.Duration) {
+	red := "off"
+	if r.Options.Reduce {
+		red = "on"
+	}
+	fmt.Fprintf(w, "explored %d states, %d transitions, %d complete interleavings, depth %d, in %.3f s (%.0f states/s)\n",
+		r.States, r.Transitions, r.Completed, r.Depth, el.Seconds(), float64(r.States)/max(el.Seconds(), 1e-9))
+	bound := "none hit (every interleaving explored)"
+	if r.Bound != "" {
+		bound = r.Bound + " bound hit: the search is partial"
+	}
+	fmt.Fprintf(w, "bounds: steps=%d seconds=%g states=%d; %s; reduction %s; visited set %d bytes (%.1f per state)\n",
+		r.Options.Steps, r.Options.Seconds, r.Options.MaxStates, bound, red, r.SetBytes, float64(r.SetBytes)/float64(max(r.States, 1)))
+	bad := map[string]bool{}
+	for _, v := range r.Violations {
+		bad[v.Property] = true
+		fmt.Fprintf(w, "\nVIOLATED %s: %s\nshortest counterexample (%d steps), a scenario that replays it:\n", v.Property, termSafe(v.Detail), len(v.Steps))
+		for _, l := range strings.Split(strings.TrimRight(v.Scenario, "\n"), "\n") {
+			fmt.Fprintf(w, "    %s\n", termSafe(l))
+		}
+	}
+	var ok []string
+	for _, p := range explore.Properties {
+		if !bad[p] {
+			ok = append(ok, p)
+		}
+	}
+	if len(ok) > 0 {
+		fmt.Fprintf(w, "\nheld in every state explored: %s\n", strings.Join(ok, ", "))
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal), where
+// a progress line that rewrites itself makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,36 @@
+package explore
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkExplore is the README's figure: states per second, bytes per
+// visited state, and the reduction's effect, on testdata/bench.klp (4
+// tasks, 2 patches, a fork and a reversal).
+func BenchmarkExplore(b *testing.B) {
+	src, err := os.ReadFile("testdata/bench.klp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		o    Options
+	}{{"reduce", Options{}}, {"no-reduce", Options{NoReduce: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			p, err := Prepare("bench.klp", string(src))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r *Result
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r = p.Run(c.o)
+			}
+			b.ReportMetric(float64(r.States)*float64(b.N)/b.Elapsed().Seconds(), "states/s")
+			b.ReportMetric(float64(r.SetBytes)/float64(r.States), "B/state")
+			b.ReportMetric(float64(r.States), "states")
+			b.ReportMetric(float64(r.Transitions), "transitions")
+		})
+	}
+}

@@ -1,0 +1,583 @@
+// Package explore runs every interleaving of a scenario's explore region
+// and checks each state: breadth-first, so the first counterexample found
+// for a property is a shortest one; states deduplicated by a fingerprint
+// (a set of 64-bit hashes, not states); bounded by steps, simulated
+// seconds and the number of states; with a partial-order reduction for
+// task actions that commute.
+//
+// The engine does not care where choices come from: a Chooser lists them
+// at each state, as scenario statements, so a counterexample is scenario
+// text that replays step by step. Like the rest of core/ it is pure and
+// deterministic: no goroutine, no clock (the caller times it).
+package explore
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/klp-playground/klp/core/scenario"
+	"github.com/klp-playground/klp/core/sim"
+)
+
+// Choice is one thing that may happen next, as a scenario statement.
+type Choice struct {
+	Text    string
+	node    int    // the region statement, or -1 for the kernel's own work
+	jiffies uint64 // for a tick (the seconds bound)
+}
+
+// Options bound a search. Zero values take the explore statement's
+// options (or their defaults).
+type Options struct {
+	Steps     int     // choices along one path
+	Seconds   float64 // simulated time from the region's start
+	MaxStates int     // fingerprints kept
+	Tick      uint64  // offer "tick N" at every step (0: only the transition work)
+	Reduce    bool    // partial-order reduction
+	NoReduce  bool    // force it off (overrides Reduce and the scenario)
+	// Progress, if set, is called every ProgressEvery expansions and at
+	// the end; returning false cancels the search.
+	Progress      func(Stats) bool
+	ProgressEvery int
+}
+
+// Stats counts the work done so far.
+type Stats struct {
+	States      int // distinct states (fingerprints) visited
+	Transitions int // choices applied
+	Completed   int // paths that ran the whole region
+	Depth       int // the BFS level being explored
+	Frontier    int
+}
+
+// Violation is a property broken, with its shortest counterexample.
+type Violation struct {
+	Property string   // consistency, warning, hazard, invariant, expect, liveness, error
+	Detail   string   // what broke, as the checker says it
+	Steps    []string // the region's statements in the order that breaks it
+	Scenario string   // the whole scenario text that replays it
+}
+
+// Result is what a search found.
+type Result struct {
+	Stats
+	Options    Options // the bounds used
+	Violations []Violation
+	// Bound says which bound cut the search ("" when it ran out of
+	// states to explore): states, steps or seconds.
+	Bound     string
+	Cancelled bool
+	// SetBytes is the memory of the visited set.
+	SetBytes int
+}
+
+// Properties lists the properties checked, in report order.
+var Properties = []string{"consistency", "warning", "invariant", "hazard", "expect", "liveness"}
+
+// Prepared is a scenario parsed and run up to its explore region.
+type Prepared struct {
+	root   *scenario.Session
+	prefix string // the statements before the region, as scenario text
+	reg    *region
+	opts   Options
+}
+
+// Prepare parses src and runs it up to its explore region. A scenario
+// without one, or with an error, is an error (a *scenario.Error or
+// scenario.ErrorList names the place).
+func Prepare(file, src string) (*Prepared, error) {
+	sc, err := scenario.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	at := -1
+	for i, st := range sc.Stmts {
+		if st.Verb == "explore" {
+			if at >= 0 {
+				return nil, &scenario.Error{Pos: st.Pos, Msg: fmt.Sprintf("a scenario has one explore region (the first is at line %d)", sc.Stmts[at].Pos.Line)}
+			}
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, &scenario.Error{Pos: scenario.Pos{File: file, Line: 1, Col: 1}, Msg: "no explore region (explore … end) to explore"}
+	}
+	var b strings.Builder
+	for _, st := range sc.Stmts[:at] {
+		b.WriteString(st.String())
+		b.WriteByte('\n')
+	}
+	root, _, err := scenario.NewSession(file, b.String())
+	if err != nil {
+		return nil, err
+	}
+	ex := sc.Stmts[at]
+	o, err := options(ex)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{root: root, prefix: b.String(), reg: compile(ex, o.Tick), opts: o}, nil
+}
+
+func options(ex scenario.Stmt) (Options, error) {
+	v := map[string]string{}
+	for k, d := range scenario.ExploreOptions {
+		v[k] = d
+	}
+	for _, a := range ex.Args {
+		v[a.Key] = a.Val
+	}
+	var o Options
+	bad := func(k string) error {
+		for _, a := range ex.Args {
+			if a.Key == k {
+				return &scenario.Error{Pos: a.Pos, Msg: fmt.Sprintf("explore %s=%q: expected a positive number", k, a.Val)}
+			}
+		}
+		return nil
+	}
+	var err error
+	if o.Steps, err = strconv.Atoi(v["steps"]); err != nil || o.Steps <= 0 || o.Steps > 1000 {
+		return o, bad("steps")
+	}
+	if o.Seconds, err = strconv.ParseFloat(v["seconds"], 64); err != nil || o.Seconds <= 0 || o.Seconds > 3600 {
+		return o, bad("seconds")
+	}
+	if o.MaxStates, err = strconv.Atoi(v["states"]); err != nil || o.MaxStates <= 0 || o.MaxStates > 1<<28 {
+		return o, bad("states")
+	}
+	t, err := strconv.ParseUint(v["tick"], 0, 32)
+	if err != nil {
+		return o, bad("tick")
+	}
+	o.Tick = t
+	switch v["reduce"] {
+	case "on":
+		o.Reduce = true
+	case "off":
+	default:
+		for _, a := range ex.Args {
+			if a.Key == "reduce" {
+				return o, &scenario.Error{Pos: a.Pos, Msg: fmt.Sprintf("explore reduce=%q: expected on or off", a.Val)}
+			}
+		}
+	}
+	return o, nil
+}
+
+// Options reports the bounds the scenario asks for.
+func (p *Prepared) Options() Options { return p.opts }
+
+// state is one frontier entry.
+type state struct {
+	s    *scenario.Session
+	pc   []int16
+	path *trail
+	last int // the region statement that led here, or -1
+}
+
+// trail is a path, shared by the states that extend it.
+type trail struct {
+	up   *trail
+	text string
+	n    int
+}
+
+func (t *trail) steps() []string {
+	if t == nil {
+		return nil
+	}
+	out := make([]string, t.n)
+	for ; t != nil; t = t.up {
+		out[t.n-1] = t.text
+	}
+	return out
+}
+
+func (t *trail) push(s string) *trail {
+	n := 1
+	if t != nil {
+		n = t.n + 1
+	}
+	return &trail{t, s, n}
+}
+
+// Run explores with the scenario's bounds, overridden by the non-zero
+// fields of o.
+func (p *Prepared) Run(o Options) *Result {
+	opts := p.opts
+	if o.Steps > 0 {
+		opts.Steps = o.Steps
+	}
+	if o.Seconds > 0 {
+		opts.Seconds = o.Seconds
+	}
+	if o.MaxStates > 0 {
+		opts.MaxStates = o.MaxStates
+	}
+	if o.Tick > 0 {
+		opts.Tick = o.Tick
+		p.reg.tick = o.Tick
+	}
+	if o.NoReduce {
+		opts.Reduce = false
+	}
+	opts.Progress, opts.ProgressEvery = o.Progress, o.ProgressEvery
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 4096
+	}
+	e := &engine{p: p, o: opts, found: map[string]bool{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
+	return e.run()
+}
+
+type engine struct {
+	p       *Prepared
+	o       Options
+	reduce  bool
+	forget  bool // drop each state's history once checked (no expect in the region reads it)
+	seen    fpset
+	found   map[string]bool
+	res     Result
+	start   uint64 // jiffies at the region's start
+	limit   uint64 // jiffies allowed
+	scratch []int
+}
+
+func (e *engine) run() *Result {
+	e.res.Options = e.o
+	root := &state{s: e.p.root.Clone(), pc: make([]int16, e.p.reg.slots), last: -1}
+	m := root.s.Sim()
+	// Every state copies its history on its first event: keep only what
+	// the region does (an expect log in the region sees the region's lines).
+	m.ForgetHistory()
+	e.start = m.Jiffies()
+	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
+	e.seen.init(1024)
+	e.autoChecks(root)
+	e.check(0, 0, 0, root)
+	e.seen.add(e.key(root))
+	e.res.States = 1
+	frontier := []*state{root}
+	for depth := 0; len(frontier) > 0; depth++ {
+		e.res.Depth, e.res.Frontier = depth, len(frontier)
+		if depth >= e.o.Steps {
+			for _, st := range frontier {
+				if len(e.choices(st)) > 0 {
+					e.res.Bound = "steps"
+					break
+				}
+			}
+			break
+		}
+		var next []*state
+		for i, st := range frontier {
+			cs := e.choices(st)
+			for ci, c := range cs {
+				if e.pruned(st, c) {
+					continue
+				}
+				if c.node < 0 && st.s.Sim().Jiffies()+c.jiffies-e.start > e.limit {
+					e.res.Bound = or(e.res.Bound, "seconds")
+					continue
+				}
+				ns := &state{pc: append([]int16(nil), st.pc...), last: c.node}
+				if ci == len(cs)-1 {
+					ns.s = st.s // the last choice takes the state itself: no copy
+				} else {
+					ns.s = st.s.Clone()
+				}
+				pm := st.s.Sim()
+				pa, pw, ph := pm.Alarms(), pm.Warnings(), pm.Hazards()
+				if err := e.apply(ns, c); err != nil {
+					continue // not possible in this state: the choice is disabled
+				}
+				e.res.Transitions++
+				ns.path = st.path.push(c.Text)
+				e.autoChecks(ns)
+				k := e.key(ns)
+				if e.seen.has(k) {
+					continue
+				}
+				if e.seen.n >= e.o.MaxStates {
+					e.res.Bound = "states"
+					continue
+				}
+				e.seen.add(k)
+				e.res.States++
+				e.check(pa, pw, ph, ns)
+				if e.forget {
+					ns.s.Sim().ForgetHistory()
+				}
+				if e.p.reg.done(ns.pc, 0) {
+					e.res.Completed++
+					e.liveness(ns)
+				}
+				next = append(next, ns)
+				if e.res.Transitions%e.o.ProgressEvery == 0 && e.o.Progress != nil {
+					e.res.Frontier = len(frontier) - i + len(next)
+					if !e.o.Progress(e.res.Stats) {
+						e.res.Cancelled = true
+						return e.finish()
+					}
+				}
+			}
+			frontier[i] = nil // let the state go
+		}
+		frontier = next
+	}
+	return e.finish()
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (e *engine) finish() *Result {
+	e.res.SetBytes = e.seen.bytes()
+	if e.o.Progress != nil && !e.res.Cancelled {
+		e.o.Progress(e.res.Stats)
+	}
+	// Report in a fixed order of properties.
+	var vs []Violation
+	for _, p := range append(Properties, "error") {
+		for _, v := range e.res.Violations {
+			if v.Property == p {
+				vs = append(vs, v)
+			}
+		}
+	}
+	e.res.Violations = vs
+	return &e.res
+}
+
+// choices lists the region's enabled statements, then the kernel's work.
+func (e *engine) choices(st *state) []Choice {
+	e.scratch = e.p.reg.enabled(st.pc, 0, e.scratch[:0])
+	var out []Choice
+	for _, n := range e.scratch {
+		out = append(out, Choice{Text: e.p.reg.nodes[n].text, node: n})
+	}
+	return pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+}
+
+// pruned is the partial-order reduction, a sleep set of one: after a
+// task-local action a, a task-local action b of another task from a
+// different item of the same any-order, with b before a in the region,
+// is skipped — the state after a then b is the state after b then a,
+// which the search reaches from the parent by taking b first.
+//
+// Why no state is lost although states are merged by fingerprint alone:
+// if X·b is skipped because X was reached by a (X = W·a, b < a), then
+// X·b = W·b·a, and W·b is at X's depth, so visited; from it a is taken
+// unless W·b was itself reached by some c > a that commutes with a, and
+// then the same step repeats with c — a strictly growing statement
+// index, so it ends, at a state from which the missing step is taken.
+// Two task-local actions of different tasks cannot enable or disable
+// each other, and their effects on the machine commute (each touches
+// its own task, its own CPU and that CPU's idle task; shared counters
+// only add up).
+func (e *engine) pruned(st *state, c Choice) bool {
+	if !e.reduce || st.last < 0 || c.node < 0 || c.node >= st.last {
+		return false
+	}
+	r := e.p.reg
+	a, b := &r.nodes[st.last], &r.nodes[c.node]
+	return a.local >= 0 && b.local >= 0 && a.local != b.local && r.commute(st.last, c.node)
+}
+
+func (e *engine) apply(st *state, c Choice) error {
+	if c.node < 0 {
+		stmts, err := scenario.ParseLine(c.Text)
+		if err != nil {
+			return err
+		}
+		_, err = st.s.ApplyInRegion(stmts[0])
+		return err
+	}
+	n := &e.p.reg.nodes[c.node]
+	if _, err := st.s.ApplyInRegion(n.stmt); err != nil {
+		return err
+	}
+	e.p.reg.take(st.pc, 0, c.node)
+	return nil
+}
+
+// autoChecks runs the expect and goal statements that have become
+// enabled: they look, never act, so they are not choices.
+func (e *engine) autoChecks(st *state) {
+	r := e.p.reg
+	for {
+		e.scratch = r.enabled(st.pc, 0, e.scratch[:0])
+		ran := false
+		for _, n := range e.scratch {
+			if !r.nodes[n].check {
+				continue
+			}
+			stmt := r.nodes[n].stmt
+			stmt.Verb = "expect" // a goal in a region is checked like expect
+			before := st.s.Failures()
+			out, err := st.s.ApplyInRegion(stmt)
+			st.path = st.path.push(r.nodes[n].text)
+			r.take(st.pc, 0, n)
+			if err != nil {
+				e.violate("error", err.Error(), st, "")
+			} else if st.s.Failures() > before {
+				why := ""
+				for _, o := range out {
+					if o.Kind == "fail" {
+						why = o.Text
+					}
+				}
+				e.violate("expect", why, st, "")
+			}
+			ran = true
+			break
+		}
+		if !ran {
+			return
+		}
+	}
+}
+
+// key is the state's fingerprint with the region's position.
+func (e *engine) key(st *state) uint64 {
+	h := st.s.Sim().Fingerprint()
+	for _, v := range st.pc {
+		h = mix(h ^ uint64(uint16(v)))
+	}
+	return h
+}
+
+// check looks at a new state: the consistency checker, WARNING, the
+// RFC hazard and the kernel's invariants.
+func (e *engine) check(pa, pw, ph int, st *state) {
+	m := st.s.Sim()
+	if m.Alarms() > pa {
+		e.violate("consistency", lastEvent(m, sim.EvAlarm, force(m)), st, "expect no-alarm")
+	}
+	if m.Warnings() > pw {
+		e.violate("warning", lastEvent(m, sim.EvWarning, ""), st, "expect no-warning")
+	}
+	if m.Hazards() > ph {
+		e.violate("hazard", lastEvent(m, sim.EvHazard, ""), st, "expect no-hazard")
+	}
+	if err := m.CheckInvariants(); err != nil {
+		e.violate("invariant", err.Error(), st, "")
+	}
+}
+
+func force(m *sim.Sim) string {
+	if m.UsedForce() {
+		return " (a transition was forced)"
+	}
+	return ""
+}
+
+func lastEvent(m *sim.Sim, k sim.EventKind, suffix string) string {
+	ev := m.Events()
+	for i := len(ev) - 1; i >= 0; i-- {
+		if ev[i].Kind == k {
+			return ev[i].Text + suffix
+		}
+	}
+	return string(k) + suffix
+}
+
+// liveStall is how long a completed interleaving may take to finish its
+// transition once every task is left alone: four fake-signal rounds.
+const liveStall = 60
+
+// liveness: after the region, under fair scheduling (fairDrain) and with
+// time passing (the kernel's retries and fake signals), the transition
+// must complete; when it does not, the stalled tasks and why are named.
+func (e *engine) liveness(st *state) {
+	if e.found["liveness"] {
+		return
+	}
+	m := st.s.Sim()
+	if p, _ := m.InTransition(); p == "" {
+		return
+	}
+	c := m.Clone()
+	drain := fairDrain(c)
+	if c.RunUntilSettled(uint64(liveStall * c.HZ())) {
+		return
+	}
+	p, _ := c.InTransition()
+	who, n := c.Blockers(3)
+	e.violate("liveness", fmt.Sprintf("the transition of %s does not complete within %d s after the region: %d task(s) stalled: %s", p, liveStall, n, strings.Join(who, "; ")), st,
+		strings.Join(append(drain, fmt.Sprintf("settle %d\nexpect transition none", liveStall)), "\n"))
+}
+
+// fairDrain is fair scheduling: every task that can run gets to run to
+// its switch point — a user task returns to user space, a kthread returns
+// from its frames and goes back to sleep. Sleepers stay asleep (the
+// kernel's fake signal is what wakes an interruptible one), and so do
+// stopped and traced tasks: nothing obliges them to move.
+func fairDrain(m *sim.Sim) []string {
+	var did []string
+	for _, pid := range m.PIDs() {
+		t, _ := m.Task(pid)
+		if t.State != sim.Running && t.State != sim.Runnable {
+			continue
+		}
+		if t.Kind == sim.Kthread {
+			if n := len(t.Stack); n > 0 {
+				for i := 0; i < n; i++ {
+					_ = m.Return(pid)
+				}
+				did = append(did, fmt.Sprintf("ret %d %d", pid, n))
+			}
+			if m.Sleep(pid, false, false) == nil {
+				did = append(did, fmt.Sprintf("block %d", pid))
+			}
+			continue
+		}
+		if t.InKernel && m.SyscallExit(pid) == nil {
+			did = append(did, fmt.Sprintf("sysret %d", pid))
+		}
+	}
+	return did
+}
+
+// violate records the first (so shortest) counterexample of a property.
+func (e *engine) violate(prop, detail string, st *state, tail string) {
+	if e.found[prop] {
+		return
+	}
+	e.found[prop] = true
+	steps := st.path.steps()
+	var b strings.Builder
+	b.WriteString(e.p.prefix)
+	fmt.Fprintf(&b, "# explore found: %s: %s\n# the shortest interleaving (%d steps):\n", prop, oneLine(detail), len(steps))
+	for _, s := range steps {
+		b.WriteString(s)
+		b.WriteByte('\n')
+	}
+	if tail != "" {
+		b.WriteString(tail + "\n")
+	}
+	e.res.Violations = append(e.res.Violations, Violation{Property: prop, Detail: detail, Steps: steps, Scenario: b.String()})
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+// mix is splitmix64's finaliser.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Explore prepares src and runs it with its own bounds (o overrides).
+func Explore(file, src string, o Options) (*Result, error) {
+	p, err := Prepare(file, src)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(o), nil
+}

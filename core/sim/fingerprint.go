@@ -1,0 +1,226 @@
+package sim
+
+import "fmt"
+
+// Fingerprint is a 64-bit hash of the machine's behaviour-relevant state,
+// for the explore mode's set of visited states: two machines with the same
+// fingerprint behave alike from here on (up to hash collisions).
+//
+// It covers: the clock (jiffies) and the delayed work's due jiffy, the
+// transition (patch, target, retry count, scheduler hook, the per-tick
+// work flag), the global flags (forced ever, taint, ftrace_enabled, force
+// used, the rng position), whether an alarm, a hazard or a WARNING ever
+// happened (and which WARN_ON_ONCE sites fired), every CPU (online, current
+// task, kicked), every task and idle task (pid, tgid, parent, kind, state,
+// CPU, patch_state, TIF_PATCH_PENDING, user/kernel mode, unreliable and
+// norcu marks, fake signal, stop pending, freezable, the sleep to resume,
+// every frame of its stack and the interrupted calls), every module (state,
+// refcount, parameters, holders), every patch (enabled, forced, listed,
+// freed, and each object's and function's patched/transition flags), and
+// every func_stack (the ftrace ops' stacks).
+//
+// It leaves out what only records the past: the kernel log, the events,
+// the counts of alarms and warnings beyond "any", and why a task was last
+// found blocked (Task.Blocked), which the next check recomputes.
+func (s *Sim) Fingerprint() uint64 {
+	h := fnv(0xcbf29ce484222325)
+	b := func(v bool) {
+		if v {
+			h.add(1)
+		} else {
+			h.add(0)
+		}
+	}
+	h.add(s.jiffies)
+	h.add(uint64(s.workDue))
+	h.add(uint64(s.transition))
+	h.add(uint64(s.target))
+	h.add(uint64(s.signalsCnt))
+	h.add(s.rng)
+	h.add(uint64(s.nextPID))
+	b(s.schedHook)
+	b(s.forcedEver)
+	b(s.tainted)
+	b(s.ftraceOff)
+	b(s.usedForce)
+	b(s.tickWork)
+	b(s.alarms > 0)
+	b(s.hazards > 0)
+	b(s.ring.warnings > 0)
+	h.add(uint64(len(s.warned)))
+	for _, c := range s.cpus {
+		b(c.Online)
+		b(c.Kicked)
+		h.add(uint64(c.Curr))
+	}
+	task := func(t *Task) {
+		h.add(uint64(t.PID)<<32 | uint64(uint32(t.TGID)))
+		h.add(uint64(t.Parent)<<32 | uint64(uint32(t.CPU)))
+		h.add(uint64(t.PatchState+1)<<24 | uint64(t.State)<<16 | uint64(t.Kind)<<8 | uint64(t.SleptIn))
+		b(t.PatchPending)
+		b(t.InKernel)
+		b(t.Unreliable)
+		b(t.NoRCU)
+		b(t.SigPending)
+		b(t.StopPending)
+		b(t.Freezable)
+		h.add(uint64(len(t.Stack)))
+		for _, f := range t.Stack {
+			h.add(uint64(uint32(f.Code))<<32 | uint64(uint32(f.Called)))
+			h.add(uint64(f.Off))
+		}
+		h.add(uint64(len(t.Interrupted)))
+		for _, c := range t.Interrupted {
+			h.add(uint64(c))
+		}
+	}
+	h.add(uint64(len(s.tasks)))
+	for i := range s.tasks {
+		task(&s.tasks[i])
+	}
+	for i := range s.idle {
+		task(&s.idle[i])
+	}
+	h.add(uint64(len(s.mods)))
+	for i := range s.mods {
+		m := &s.mods[i]
+		h.add(uint64(m.State)<<32 | uint64(uint32(m.Refcnt)))
+		h.add(uint64(m.Patch))
+		b(m.KlpAlive)
+		for _, p := range m.Params {
+			h.str(p)
+		}
+		for _, d := range m.Deps {
+			h.add(uint64(d))
+		}
+	}
+	h.add(uint64(len(s.patches)))
+	for i := range s.patches {
+		p := &s.patches[i]
+		b(p.Enabled)
+		b(p.Forced)
+		b(p.Listed)
+		b(p.Freed)
+		b(p.Replace)
+		for _, o := range p.Objs {
+			b(o.Patched)
+			b(o.Loaded)
+			b(o.PrePatchOK)
+			for _, f := range o.Funcs {
+				b(f.Patched)
+				b(f.Transition)
+				b(f.Discarded)
+				h.add(uint64(uint32(f.OldCode))<<32 | uint64(uint32(f.NewCode)))
+			}
+		}
+	}
+	for _, l := range s.list {
+		h.add(uint64(l))
+	}
+	for _, o := range s.ops {
+		h.add(uint64(o.Orig))
+		for _, r := range o.Stack {
+			h.add(uint64(uint32(r.P))<<32 | uint64(uint32(r.O))<<16 | uint64(uint32(r.F)))
+		}
+	}
+	h.add(uint64(len(s.code)))
+	return uint64(h)
+}
+
+// fnv is FNV-1a over 64-bit words, with a final mix so that nearby
+// states spread over the whole range.
+type fnv uint64
+
+func (h *fnv) add(v uint64) {
+	x := uint64(*h)
+	for i := 0; i < 8; i++ {
+		x ^= v & 0xff
+		x *= 0x100000001b3
+		v >>= 8
+	}
+	*h = fnv(x)
+}
+
+func (h *fnv) str(s string) {
+	h.add(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		x := uint64(*h) ^ uint64(s[i])
+		*h = fnv(x * 0x100000001b3)
+	}
+}
+
+// CheckInvariants reports the first of the kernel's own invariants that
+// the state breaks, or nil:
+//   - outside a transition every task's patch_state is KLP_TRANSITION_IDLE
+//     and no TIF_PATCH_PENDING is set;
+//   - during one, every task's patch_state is 0 or 1, and it is pending
+//     exactly when it differs from the target;
+//   - a function's transition flag is set exactly for the functions of the
+//     patch in transition (func_stack and klp_transition_patch agree);
+//   - at most one patch is in transition, and it is on klp_patches.
+func (s *Sim) CheckInvariants() error {
+	check := func(t *Task) error {
+		if s.transition < 0 {
+			if t.PatchState != Idle || t.PatchPending {
+				return fmt.Errorf("%s:%d has patch_state %d and pending=%v with no transition in progress", t.Comm, t.PID, t.PatchState, b2i(t.PatchPending))
+			}
+			return nil
+		}
+		if t.PatchState != Unpatched && t.PatchState != Patched {
+			return fmt.Errorf("%s:%d has patch_state %d during a transition", t.Comm, t.PID, t.PatchState)
+		}
+		if t.PatchPending != (t.PatchState != s.target) {
+			return fmt.Errorf("%s:%d has patch_state %d and pending=%d, but the target is %d", t.Comm, t.PID, t.PatchState, b2i(t.PatchPending), s.target)
+		}
+		return nil
+	}
+	for i := range s.tasks {
+		if s.tasks[i].State == Dead {
+			continue
+		}
+		if err := check(&s.tasks[i]); err != nil {
+			return err
+		}
+	}
+	for i := range s.idle {
+		if err := check(&s.idle[i]); err != nil {
+			return err
+		}
+	}
+	for pi := range s.patches {
+		p := &s.patches[pi]
+		for _, o := range p.Objs {
+			for _, f := range o.Funcs {
+				if f.Transition && pi != s.transition {
+					return fmt.Errorf("%s's %s has its transition flag set, but %s is not in transition", p.Mod, f.Old, p.Mod)
+				}
+			}
+		}
+	}
+	if s.transition >= 0 {
+		listed := false
+		for _, l := range s.list {
+			listed = listed || l == s.transition
+		}
+		if !listed && s.patches[s.transition].Listed {
+			return fmt.Errorf("patch %s in transition is not on klp_patches", s.patches[s.transition].Mod)
+		}
+	}
+	return nil
+}
+
+// Hazards counts the RFC what-if's hazards so far.
+func (s *Sim) Hazards() int { return s.hazards }
+
+// ForgetHistory drops the kernel log records and events kept so far (Seq
+// numbers go on counting). A driver that clones the machine many times,
+// as the explore mode does, calls it once before, so that every clone
+// copies only what happened since.
+func (s *Sim) ForgetHistory() {
+	s.ring.logBase += len(s.log)
+	s.ring.logBytes = 0
+	s.ring.evBase += len(s.events)
+	s.log, s.events = nil, nil
+	s.readyLog = max(s.readyLog, s.ring.logBase)
+	s.readyEv = max(s.readyEv, s.ring.evBase)
+}

@@ -1,0 +1,77 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"github.com/hack-pad/safejs"
+
+	"github.com/klp-playground/klp/core/explore"
+)
+
+// exploreScenario is klp.explore(src, steps?, states?, noReduce?,
+// progress?): every interleaving of the scenario's explore region (see
+// core/explore), as plain data. It runs to the end in the calling thread,
+// so the page calls it in a Web Worker (web/explore-worker.js) and
+// cancels by ending the worker. progress, a function, gets {states,
+// transitions, completed, depth, frontier} every few thousand
+// transitions; returning false stops the search early.
+func exploreScenario(args []safejs.Value) (any, error) {
+	src, err := str(args, 0, "scenario")
+	if err != nil {
+		return nil, err
+	}
+	steps, err := integer(args, 1, "steps", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	states, err := integer(args, 2, "states", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	noReduce, err := boolean(args, 3, "noReduce")
+	if err != nil {
+		return nil, err
+	}
+	o := explore.Options{Steps: steps, MaxStates: states, NoReduce: noReduce}
+	if fn := arg(args, 4); fn.Type() == safejs.TypeFunction {
+		o.ProgressEvery = 2000
+		o.Progress = func(s explore.Stats) bool {
+			v, err := safejs.ValueOf(statsMap(s))
+			if err != nil {
+				return true
+			}
+			r, err := fn.Invoke(v)
+			if err != nil {
+				return true
+			}
+			if r.Type() == safejs.TypeBoolean {
+				b, _ := r.Bool()
+				return b
+			}
+			return true
+		}
+	}
+	r, err := explore.Explore("scenario", src, o)
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]any, 0, len(r.Violations))
+	for _, v := range r.Violations {
+		vs = append(vs, map[string]any{"property": v.Property, "detail": v.Detail, "steps": strs(v.Steps), "scenario": v.Scenario})
+	}
+	out := statsMap(r.Stats)
+	out["bound"] = r.Bound
+	out["cancelled"] = r.Cancelled
+	out["setBytes"] = r.SetBytes
+	out["reduce"] = r.Options.Reduce
+	out["maxSteps"] = r.Options.Steps
+	out["maxStates"] = r.Options.MaxStates
+	out["seconds"] = r.Options.Seconds
+	out["violations"] = vs
+	out["properties"] = strs(explore.Properties)
+	return out, nil
+}
+
+func statsMap(s explore.Stats) map[string]any {
+	return map[string]any{"states": s.States, "transitions": s.Transitions, "completed": s.Completed, "depth": s.Depth, "frontier": s.Frontier}
+}

@@ -1,0 +1,131 @@
+// The page's Explore button: runs every interleaving of the scenario's
+// explore region in a Web Worker (web/explore-worker.js, its own
+// WebAssembly instance), shows progress with states per second, can be
+// cancelled, and lists each broken property's shortest counterexample as a
+// share link that opens it in the playground. No simulation here: the
+// search is core/explore behind klp.explore.
+import { linkFor } from "./share.js";
+
+const workerURL = new URL("../explore-worker.js", import.meta.url);
+
+/**
+ * explore starts a search of src. It returns {done, cancel}: done is a
+ * promise of the result (rejected with the scenario's error), cancel ends
+ * the worker at once.
+ */
+export function explore(src, { onProgress, steps = 0, states = 0, noReduce = false } = {}) {
+  const w = new Worker(workerURL);
+  let settle;
+  const done = new Promise((resolve, reject) => {
+    settle = { resolve, reject };
+    w.onmessage = (e) => {
+      const m = e.data;
+      if (m.type === "progress") onProgress?.(m);
+      else if (m.type === "done") {
+        w.terminate();
+        resolve({ ...m.result, ms: m.ms });
+      } else if (m.type === "error") {
+        w.terminate();
+        reject(new Error(m.message));
+      }
+    };
+    w.onerror = (e) => {
+      w.terminate();
+      reject(new Error(e.message || "the explore worker failed"));
+    };
+  });
+  w.postMessage({ src, steps, states, noReduce });
+  return {
+    done,
+    cancel() {
+      w.terminate();
+      settle.resolve(null);
+    },
+  };
+}
+
+function el(tag, props = {}, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") n.className = v;
+    else if (k in n) n[k] = v;
+    else n.setAttribute(k, v);
+  }
+  for (const k of kids) n.append(k);
+  return n;
+}
+
+const rate = (n, ms) => Math.round((n * 1000) / Math.max(ms, 1)).toLocaleString("en");
+
+/**
+ * mountExplore wires the Explore button: getSource gives the scenario
+ * text; say reports to the page's status line.
+ */
+export function mountExplore(button, getSource, say) {
+  const status = el("p", { class: "explore-status", role: "status", "aria-live": "polite" });
+  const results = el("ol", { class: "explore-results" });
+  const cancel = el("button", { type: "button", id: "explore-cancel" }, "Cancel");
+  const close = el("button", { type: "button", id: "explore-close" }, "Close");
+  const dialog = el("dialog", { id: "explore-dialog", class: "explore", "aria-labelledby": "explore-title" },
+    el("h2", { id: "explore-title" }, "Explore every interleaving"), status, results, el("p", {}, cancel, " ", close));
+  document.body.append(dialog);
+  let run = null;
+  const stop = () => {
+    if (run) {
+      run.cancel();
+      run = null;
+      status.textContent += " Cancelled.";
+      say("Explore cancelled.");
+    }
+    cancel.disabled = true;
+  };
+  cancel.addEventListener("click", stop);
+  close.addEventListener("click", () => {
+    stop();
+    dialog.close();
+  });
+  dialog.addEventListener("close", stop);
+
+  button.addEventListener("click", async () => {
+    const src = getSource();
+    results.replaceChildren();
+    dialog.showModal();
+    if (!/^\s*explore\b/m.test(src)) {
+      status.textContent = "This scenario has no explore region. Add one (explore … end, see the scenario language reference) around the statements whose order should be left open.";
+      cancel.disabled = true;
+      return;
+    }
+    cancel.disabled = false;
+    status.textContent = "Starting the search…";
+    const r = explore(src, {
+      onProgress: (p) => {
+        status.textContent = `Depth ${p.depth}: ${p.states.toLocaleString("en")} states, ${p.transitions.toLocaleString("en")} transitions, ${rate(p.states, p.ms)} states/s…`;
+      },
+    });
+    run = r;
+    let res;
+    try {
+      res = await r.done;
+    } catch (e) {
+      run = null;
+      cancel.disabled = true;
+      status.textContent = `The scenario cannot be explored: ${e.message}`;
+      return;
+    }
+    if (run !== r || !res) return; // cancelled
+    run = null;
+    cancel.disabled = true;
+    const bound = res.bound ? ` The ${res.bound} bound was hit: the search is partial.` : " Every interleaving within the bounds was explored.";
+    status.textContent = `${res.states.toLocaleString("en")} states, ${res.transitions.toLocaleString("en")} transitions, ${res.completed} complete interleavings in ${(res.ms / 1000).toFixed(2)} s (${rate(res.states, res.ms)} states/s).${bound}`;
+    const broken = new Set(res.violations.map((v) => v.property));
+    for (const v of res.violations) {
+      const link = el("a", { href: await linkFor(v.scenario, location.href), target: "_blank", rel: "noopener" }, "open it in the playground");
+      results.append(el("li", { class: "explore-violation" },
+        el("strong", {}, `${v.property} broken`), `: ${v.detail} `,
+        el("span", {}, `Shortest counterexample, ${v.steps.length} steps: ${v.steps.join(" → ")}. `), link));
+    }
+    const held = res.properties.filter((p) => !broken.has(p));
+    if (held.length) results.append(el("li", { class: "explore-held" }, `Held in every state: ${held.join(", ")}.`));
+    say(res.violations.length ? `Explore found ${res.violations.length} broken propert${res.violations.length > 1 ? "ies" : "y"}.` : "Explore found nothing broken.");
+  });
+}
