@@ -4,7 +4,7 @@ GOROOT    := $(shell $(GO) env GOROOT)
 WASMEXEC  := $(GOROOT)/lib/wasm
 ADDR      ?= 127.0.0.1:8080
 
-.PHONY: all build serve test deps vet test-native test-wasm bench fuzz clean
+.PHONY: all build serve test deps vet test-native test-wasm bench fuzz soak clean
 
 all: build
 
@@ -38,9 +38,31 @@ test: deps vet test-native test-wasm
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./core/sim
 
+# fuzz runs every fuzz target for FUZZTIME each (tests/meta checks that
+# this list names them all). New findings land in testdata/fuzz/.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := core/scenario:FuzzParse core/scenario:FuzzSession core/scenario:FuzzSource \
+	core/scenario:FuzzExec core/scenario:FuzzTimeline core/scenario:FuzzComplete core/sim:FuzzEvents lessons:FuzzRender cmd/serve:FuzzCleanPath \
+	cmd/serve:FuzzServeHTTP
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./core/scenario
-	$(GO) test -run '^$$' -fuzz FuzzEvents -fuzztime 60s ./core/sim
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} (./$${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
+
+# soak runs the random-event property test long (SOAK_SEEDS seeds per
+# profile, SOAK_STEPS actions each), natively and in WebAssembly, and
+# checks that both runs produced the same logs and events.
+SOAK_SEEDS ?= 60
+SOAK_STEPS ?= 3000
+soak:
+	@set -e; d=$$(mktemp -d); \
+	KLP_PROP_SEEDS=$(SOAK_SEEDS) KLP_PROP_STEPS=$(SOAK_STEPS) KLP_PROP_DIGEST=$$d/native \
+		$(GO) test -count=1 -timeout 60m -run '^TestPropertyRandomEvents$$' ./core/sim; \
+	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm KLP_PROP_SEEDS=$(SOAK_SEEDS) KLP_PROP_STEPS=$(SOAK_STEPS) \
+		KLP_PROP_DIGEST=$$d/wasm $(GO) test -count=1 -timeout 60m -run '^TestPropertyRandomEvents$$' ./core/sim; \
+	if cmp -s $$d/native $$d/wasm; then echo "soak: $$(wc -l < $$d/native) runs, native and wasm agree"; \
+	else diff $$d/native $$d/wasm | head; exit 1; fi
 
 clean:
 	rm -rf dist

@@ -284,6 +284,7 @@ func TestSolutionErrors(t *testing.T) {
 		{"syntax", "# T\n\n```scenario\nvmlinux f\ngoal transition none\n```\n\n```solution\nsleep 1\necho \"open\n```\n", "lessons/90-t.md:10:"},
 		{"twice", "# T\n\n```scenario\nvmlinux f\ngoal transition none\n```\n```solution\nsleep 1\n```\n```solution\nsleep 2\n```\n", "lessons/90-t.md:10: scenario step 1 already has a solution"},
 		{"nogoal", "# T\n\n```scenario\nvmlinux f\n```\n```solution\nsleep 1\n```\n", "has no goal line"},
+		{"block", "# T\n\n```scenario\nvmlinux f\ngoal transition none\n```\n```solution\nsleep 1\nlivepatch p\n  object vmlinux\nend\n```\n", "lessons/90-t.md:9:1: a solution runs one console line at a time; livepatch … end is a block"},
 		{"panels", "# T\n\n```scenario panels=console,bogus\nvmlinux f\n```\n", "lessons/90-t.md:3: unknown panel \"bogus\""},
 		{"option", "# T\n\n```scenario height=3\nvmlinux f\n```\n", "unknown scenario option"},
 		{"frontmatter", "---\ntitle: x\ncolour: red\n---\n", "lessons/90-t.md:3: unknown front matter key"},

@@ -326,8 +326,17 @@ func checkScenario(cfg *Config, w *Widget) {
 // checkSolution parses the solution's console lines; whether they meet
 // the goals is for the tests to replay.
 func checkSolution(cfg *Config, w *Widget, errf func(int, string, ...any)) {
-	if _, err := scenario.Parse(cfg.File, pad(w.Solution, w.SolutionLine)); err != nil {
+	sc, err := scenario.Parse(cfg.File, pad(w.Solution, w.SolutionLine))
+	if err != nil {
 		cfg.errs = append(cfg.errs, err)
+	} else {
+		// The widget's "Run it" sends the solution one line at a time,
+		// as a person types it in the console.
+		for _, st := range sc.Stmts {
+			if strings.Contains(st.String(), "\n") {
+				cfg.errs = append(cfg.errs, &scenario.Error{Pos: st.Pos, Msg: fmt.Sprintf("a solution runs one console line at a time; %s … end is a block (declare it in the scenario)", st.Verb)})
+			}
+		}
 	}
 	if len(w.Goals) == 0 {
 		errf(w.SolutionLine-1, "a solution for step %d, whose scenario has no goal line", w.Step)

@@ -39,16 +39,16 @@ func handlers() map[string]handler {
 		"startOutput":   startOutput,
 		"exec":          exec,
 		"execAll":       execAll,
-		"view":          view,
-		"viewPacked":    viewPacked,
+		"view":          onSession(view),
+		"viewPacked":    onSession(viewPacked),
 		"viewDelta":     viewDelta,
 		"events":        events,
 		"log":           logLines,
 		"tick":          tick,
 		"settle":        settle,
-		"source":        source,
-		"goals":         goals,
-		"compactSource": compactSource,
+		"source":        onSession((*scenario.Session).Source),
+		"goals":         onSession(goals),
+		"compactSource": onSession((*scenario.Session).CompactSource),
 		"checkpoint":    checkpoint,
 		"seek":          seek,
 		"fork":          fork,
@@ -56,8 +56,9 @@ func handlers() map[string]handler {
 		"names":         names,
 		"ls":            ls,
 		"complete":      complete,
-		"nextPid":       nextPid,
+		"nextPid":       onSession((*scenario.Session).NextPID),
 		"withProfile":   withProfile,
+		"cost":          cost,
 		"panels":        panels,
 		"profiles":      profiles,
 		"warmup":        warmup,
@@ -159,6 +160,26 @@ func create(args []safejs.Value) (any, error) {
 	nextID++
 	instances[id] = tl
 	return id, nil
+}
+
+// cost(text) → {Tasks, Frames, Funcs, Modules, Steps, Seconds,
+// MaxStmtSeconds}: what the scenario would use of the default budget,
+// priced without running it (scenario.Cost), so that a share link over
+// budget is refused before any of it runs. A scenario that does not parse
+// or passes a limit is an Error naming the line and the limit.
+func cost(args []safejs.Value) (any, error) {
+	text, err := str(args, 0, "scenario text")
+	if err != nil {
+		return nil, err
+	}
+	u, err := scenario.Cost("", text, scenario.DefaultBudget())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"Tasks": u.Tasks, "Frames": u.Frames, "Funcs": u.Funcs, "Modules": u.Modules, "Steps": u.Steps,
+		"Seconds": u.Seconds, "MaxStmtSeconds": u.MaxStmtSeconds,
+	}, nil
 }
 
 // startOutput(id) → [{kind, text, level}]: what running the scenario given
@@ -296,26 +317,44 @@ func settle(args []safejs.Value) (any, error) {
 	return run(in, fmt.Sprintf("settle %g", sec), false)
 }
 
-func view(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
+// onSession makes a handler of f(id) → f of that instance's current
+// session.
+func onSession[T any](f func(*scenario.Session) T) handler {
+	return func(args []safejs.Value) (any, error) {
+		in, _, err := inst(args)
+		if err != nil {
+			return nil, err
+		}
+		return f(in.Session()), nil
 	}
-	v := in.Session().Sim().View()
-	return string(jsonenc.View(nil, &v)), nil
+}
+
+// view(id) → the view as JSON.
+func view(s *scenario.Session) string {
+	v := s.Sim().View()
+	return string(jsonenc.View(nil, &v))
 }
 
 // viewPacked(id) → the view as JSON with the tasks' frames shared (see
 // jsonenc.ViewPacked); web/lib/session.js unpacks it. With thousands of
 // tasks it is a tenth of view's size and several times faster.
-func viewPacked(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
-	}
-	v := in.Session().Sim().View()
-	return string(jsonenc.ViewPacked(nil, &v)), nil
+func viewPacked(s *scenario.Session) string {
+	v := s.Sim().View()
+	return string(jsonenc.ViewPacked(nil, &v))
 }
+
+// goals(id) → JSON {goals: [{Goal, OK, Reason}], failures: N}.
+func goals(s *scenario.Session) string {
+	g := s.Goals()
+	if g == nil {
+		g = []scenario.GoalResult{}
+	}
+	return string(jsonenc.Goals(nil, g, s.Failures()))
+}
+
+// source(id) is the session's scenario text (Session.Source);
+// compactSource(id) the same with runs of ticks merged, what a share link
+// carries; nextPid(id) the pid the spawn form offers.
 
 // events(id, sinceSeq[, limit]) → JSON array of sim.Event with Seq ≥
 // sinceSeq; with a limit, only the newest that many.
@@ -372,37 +411,6 @@ func tail[T any](l []T, since, limit int) []T {
 		l = []T{}
 	}
 	return l
-}
-
-func source(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
-	}
-	return in.Session().Source(), nil
-}
-
-// compactSource(id) → the session's source with runs of ticks merged: what
-// a share link carries.
-func compactSource(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
-	}
-	return in.Session().CompactSource(), nil
-}
-
-// goals(id) → JSON {goals: [{Goal, OK, Reason}], failures: N}.
-func goals(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
-	}
-	g := in.Session().Goals()
-	if g == nil {
-		g = []scenario.GoalResult{}
-	}
-	return string(jsonenc.Goals(nil, g, in.Session().Failures())), nil
 }
 
 // --- time travel ------------------------------------------------------------
@@ -522,15 +530,6 @@ func utf16Offset(s string, units int) int {
 		n += utf16.RuneLen(r)
 	}
 	return len(s)
-}
-
-// nextPid(id) → the pid the spawn form offers.
-func nextPid(args []safejs.Value) (any, error) {
-	in, _, err := inst(args)
-	if err != nil {
-		return nil, err
-	}
-	return in.Session().NextPID(), nil
 }
 
 // withProfile(text, profile) → the scenario with its kernel line set.

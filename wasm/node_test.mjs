@@ -84,7 +84,7 @@ test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
   for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
-    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource"]) {
+    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost"]) {
     assert.equal(typeof raw[f], "function", f);
   }
 });
@@ -133,6 +133,16 @@ test("scenario errors: create throws with line:col, exec returns the error", () 
   // the instance keeps working
   assert.equal(klp.exec(id, "tick 3").error, null);
   klp.destroy(id);
+});
+
+test("cost prices a scenario without running it, and refuses one over budget", () => {
+  const u = klp.cost("cpus 2\nvmlinux a b c\nspawn-random 1000 frames=4\ntask 5 x stack=a>b\n");
+  assert.equal(u.Tasks, 1001);
+  assert.equal(u.Funcs, 3);
+  // five lines of 100,000 tasks: refused at the third, before anything runs
+  const big = "vmlinux a b c\n" + "spawn-random 100000\n".repeat(5);
+  assert.throws(() => klp.cost(big), (e) => e instanceof Error && /:4:/.test(e.message) && /tasks limit/.test(e.message));
+  assert.throws(() => klp.cost("cpus 2\nfrobnicate 3\n"), /:2:1/);
 });
 
 test("time travel: checkpoint, seek, fork", () => {

@@ -68,15 +68,25 @@ async function loadExample(file) {
   say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}`);
 }
 
+/**
+ * Parses and prices text from outside (a link, a file) against the
+ * scenario budget before any of it runs; throws what is wrong and where.
+ */
+function vet(text) {
+  pg.api.cost(text);
+  return text;
+}
+
 /** Opens what the URL asks for: a share link, or the default example. */
 async function open() {
   const frag = fragmentValue(location.hash);
   if (frag) {
     try {
-      const text = await decode(frag);
+      const text = vet(await decode(frag));
       pg.load(text);
       say("Opened the session from the link.");
       examples.value = "";
+      synced(location.href);
       return;
     } catch (e) {
       showBanner(`This link could not be opened: ${e.message}. The default scenario is shown instead.`);
@@ -84,27 +94,111 @@ async function open() {
     }
   }
   await loadExample(exampleList[0]?.file || "default.klp");
+  synced(location.href);
+  exampleSrc = syncedSrc;
 }
 
-// Keep the URL in step with the session, so reload and bookmarks give it
-// back. Compressing is async and not free: wait until changes pause.
+// --- the URL and the browser's history ------------------------------------
+//
+// Each state the user makes gets its own history entry (pushState), with
+// the session's text in the entry's state and as a share link in the URL:
+// Back and Forward move between states, reload and bookmarks give the
+// current one back, and Back never jumps past the user's work to the
+// previous site. Entries are pushed when changes pause, not per click.
+
+let syncedSrc = ""; // the session text the current entry holds
+let syncedHref = ""; // and its URL (to tell our own entries from pasted links)
+let exampleSrc = ""; // the last example's text as loaded: anything else is work
+
+function synced(href) {
+  syncedSrc = pg.shareSource();
+  syncedHref = href;
+}
+
+/** Stores the current state in a new history entry, if it changed. */
+async function pushState() {
+  const src = pg.shareSource();
+  if (src === syncedSrc) return;
+  let href = location.pathname + location.search;
+  try {
+    href = await linkFor(src);
+  } catch {
+    // too large for a link: the entry keeps the text in its state only
+  }
+  history.pushState({ src }, "", href);
+  syncedSrc = src;
+  syncedHref = location.href;
+  undoLoad.hidden = true; // Back now goes to this newer state first
+}
+
 let urlTimer = 0;
 function scheduleURL() {
   clearTimeout(urlTimer);
-  urlTimer = setTimeout(async () => {
+  urlTimer = setTimeout(() => {
     if (pg.session?.playing) return scheduleURL();
-    try {
-      const href = await linkFor(pg.shareSource());
-      history.replaceState(null, "", href);
-    } catch {
-      // an over-long session simply keeps the old URL
-    }
+    pushState();
   }, 800);
 }
 
+/** Back or Forward (or a pasted link): shows the state of that entry. */
+async function restore(state) {
+  if (location.href === syncedHref) return;
+  clearTimeout(urlTimer);
+  syncedHref = location.href;
+  let text = state && typeof state.src === "string" ? state.src : "";
+  try {
+    if (!text && fragmentValue(location.hash)) text = vet(await decode(fragmentValue(location.hash)));
+    const fresh = !text; // the entry the user arrived on: the default example
+    if (fresh) text = await fetchExample(exampleList[0]?.file || "default.klp");
+    pg.load(text);
+    banner.hidden = true;
+    examples.value = fresh ? exampleList[0]?.file || "" : "";
+    synced(location.href);
+    if (fresh) exampleSrc = syncedSrc;
+    undoLoad.hidden = true;
+    say("Went to another state in this tab's history (Back and Forward move between them).");
+  } catch (e) {
+    showBanner(`This link could not be opened: ${e.message}. The session shown is kept.`);
+  }
+}
+
+// Choosing an example replaces the session: the user's work goes into the
+// history first, and the status line offers it back.
+const undoLoad = document.createElement("button");
+undoLoad.type = "button";
+undoLoad.id = "undo-load";
+undoLoad.hidden = true;
+undoLoad.textContent = "Undo";
+undoLoad.addEventListener("click", () => {
+  undoLoad.hidden = true;
+  history.back();
+});
+status.after(undoLoad);
+
+async function chooseExample(file) {
+  clearTimeout(urlTimer);
+  const hadWork = pg.session && pg.shareSource() !== exampleSrc;
+  await pushState(); // the work, as its own entry
+  await loadExample(file);
+  await pushState();
+  exampleSrc = pg.shareSource();
+  undoLoad.hidden = !hadWork;
+  if (hadWork) say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}. Your previous session is one step Back.`);
+}
+
 async function share() {
-  const href = await linkFor(pg.shareSource());
-  history.replaceState(null, "", href);
+  let href;
+  try {
+    href = await linkFor(pg.shareSource());
+  } catch (e) {
+    showBanner(`No link for this session: ${e.message}`);
+    return;
+  }
+  clearTimeout(urlTimer);
+  if (href !== location.href) {
+    history.pushState({ src: pg.shareSource() }, "", href);
+    synced(location.href);
+  }
   shareOut.value = href;
   shareOut.hidden = false;
   try {
@@ -220,21 +314,26 @@ document.getElementById("import").addEventListener("change", (e) => {
 });
 document.getElementById("help-open").addEventListener("click", () => help.showModal());
 document.getElementById("help-close").addEventListener("click", () => help.close());
-examples.addEventListener("change", async () => {
-  if (!examples.value) return;
-  try {
-    await loadExample(examples.value);
-    banner.hidden = true;
-  } catch (e) {
-    showBanner(`The example could not be loaded: ${e.message}`);
-  }
+// Arrow keys on the select fire a change per step: one load at a time.
+let choosing = Promise.resolve();
+examples.addEventListener("change", () => {
+  const file = examples.value;
+  if (!file) return;
+  choosing = choosing.then(async () => {
+    try {
+      await chooseExample(file);
+      banner.hidden = true;
+    } catch (e) {
+      showBanner(`The example could not be loaded: ${e.message}`);
+    }
+  });
 });
 document.addEventListener("keydown", onKey);
-addEventListener("hashchange", () => {
-  // A pasted link in the same tab: open it (our own replaceState does not
-  // fire hashchange).
-  if (fragmentValue(location.hash)) open();
-});
+// Back/Forward fire popstate (and hashchange when only the fragment
+// differs); a link pasted into this tab fires both too. restore() acts
+// once per URL.
+addEventListener("popstate", (e) => restore(e.state));
+addEventListener("hashchange", () => restore(history.state));
 pg.addEventListener("klp-change", scheduleURL);
 buildHelp();
 

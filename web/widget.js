@@ -405,9 +405,10 @@ export class KlpPlayground extends HTMLElement {
    * (with line:column) and keeps the old machine if the text is bad.
    */
   load(text, opts = {}) {
-    if (typeof text !== "string") throw new TypeError("scenario text must be a string");
-    if (text.length > MAX_SCENARIO) throw new Error(`scenario too large (${text.length} bytes)`);
-    const next = new Session(this.api, text);
+    if (!opts.session && typeof text !== "string") throw new TypeError("scenario text must be a string");
+    if (!opts.session && text.length > MAX_SCENARIO) throw new Error(`scenario too large (${text.length} bytes)`);
+    // opts.session: a session made elsewhere (a branch of this one)
+    const next = opts.session || new Session(this.api, text);
     if (this.session) this.session.destroy();
     this.session = next;
     if (this.frozen) {
@@ -448,8 +449,13 @@ export class KlpPlayground extends HTMLElement {
   setProfile(p) {
     const old = this.session.view().Profile;
     try {
-      this.load(this.withProfile(this.source(), p));
-      this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile`);
+      // The timeline comes along: each step replayed under the new profile.
+      const b = this.session.branch((text) => this.withProfile(text, p));
+      this.load(null, { session: b.session });
+      this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile, its timeline too (${b.steps} steps)`);
+      if (b.failed) {
+        this.showError(`Kernel ${p} stops the timeline at step ${b.failed.index} (${b.failed.label}): ${b.failed.error}. The steps before it are kept.`);
+      }
     } catch (e) {
       this.profileSel.value = old;
       this.showError(`Could not switch to kernel ${p}: ${e.message}`);

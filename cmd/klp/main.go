@@ -2,7 +2,7 @@
 //
 //	klp run FILE      print what a terminal on that box would show, with the
 //	                  kernel log interleaved in dmesg format
-//	klp run -dmesg FILE   print the kernel log alone
+//	klp run -dmesg FILE   print the kernel log alone, as dmesg shows it at the end
 //	klp check FILE    run the expectations; exit 1 if one fails
 //
 // FILE may be - for standard input. Exit status 2 means a scenario error.
@@ -73,15 +73,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if o.Kind == "fail" {
 				fmt.Fprintln(stdout, termSafe(o.Text))
 			}
+		case *dmesgOnly:
+			// What dmesg shows at the end: dmesg -C and /dev/kmsg
+			// writes count, as on a box.
 		case o.Kind == "log":
 			if l, _ := sim.ParseLevel(o.Level); l <= maxLevel {
 				fmt.Fprintln(stdout, termSafe(o.Text))
 			}
-		case *dmesgOnly:
 		case o.Kind == "stderr":
 			fmt.Fprintln(stdout, termSafe(o.Text))
 		default:
 			fmt.Fprintln(stdout, termSafe(o.Text))
+		}
+	}
+	if *dmesgOnly && cmd == "run" && sess != nil {
+		for _, l := range sess.Sim().Dmesg() {
+			if l.Level <= maxLevel {
+				fmt.Fprintln(stdout, l.Dmesg())
+			}
 		}
 	}
 	if err != nil {

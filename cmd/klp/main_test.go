@@ -37,6 +37,19 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// -dmesg prints what dmesg shows at the end: a dmesg -C clears, /dev/kmsg
+// writes appear.
+func TestRunDmesgHonoursClear(t *testing.T) {
+	var out, errb strings.Builder
+	src := "vmlinux f\nlivepatch p\n object vmlinux\n  func f -> g\nend\ninsmod p.ko\ndmesg -C\necho \"<3>after the clear\" > /dev/kmsg\n"
+	if code := run([]string{"run", "-dmesg", "-"}, strings.NewReader(src), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got := out.String(); got != "[    0.000000] after the clear\n" {
+		t.Errorf("-dmesg after dmesg -C: %q", got)
+	}
+}
+
 // Scenario bytes reach the terminal escaped: an escape sequence, a
 // carriage return or a C1 control in a file cannot act on the terminal.
 func TestRunEscapesControlCharacters(t *testing.T) {

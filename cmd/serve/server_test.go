@@ -36,7 +36,7 @@ type site struct {
 
 const secret = "TOP-SECRET-OUTSIDE-ROOT"
 
-func newSite(t *testing.T) *site {
+func newSite(t testing.TB) *site {
 	t.Helper()
 	base := t.TempDir()
 	s := &site{base: base, root: filepath.Join(base, "site")}
@@ -87,7 +87,7 @@ func newSite(t *testing.T) *site {
 	return s
 }
 
-func writeFile(t *testing.T, name, content string) {
+func writeFile(t testing.TB, name, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		t.Fatal(err)

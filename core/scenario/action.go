@@ -26,8 +26,12 @@ var actionVerbs = []Verb{
 		Doc: "enter the kernel"},
 	{Name: "sysret", Min: 1, Usage: "sysret PID", Run: onTask(simCall((*sim.Sim).SyscallExit)), Complete: args(nil, cPIDs),
 		Doc: "return to user space (the kernel-exit switch point)"},
-	{Name: "fork", Min: 1, Usage: "fork PID [child=N] [comm=NAME] [thread]", Run: onTask((*Session).fork), Complete: args(nil, cPIDs, words("child=", "comm=", "thread")),
-		Doc: "klp_copy_process semantics"},
+	{Name: "fork", Min: 1, Usage: "fork PID [child=N] [comm=NAME] [thread] [dup-only]", Run: onTask((*Session).fork), Complete: args(nil, cPIDs, words("child=", "comm=", "thread", "dup-only")),
+		Doc: "klp_copy_process semantics; `dup-only` (with `child=`) stops after dup_task_struct copied the thread flags, so other commands can run before `fork-finish`"},
+	{Name: "fork-finish", Min: 1, Usage: "fork-finish CHILD", Run: onTask(func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
+		return s.simErr(st, out, s.sim.Step(sim.ForkFinish{Child: pid}))
+	}),
+		Doc: "a `fork … dup-only` goes on: klp_copy_process, and the child joins the task list"},
 	{Name: "exit", Min: 1, Usage: "exit PID", Run: onTask(simCall((*sim.Sim).Exit)), Complete: args(nil, cPIDs),
 		Doc: "the task exits"},
 	{Name: "cond_resched", Min: 1, Usage: "cond_resched PID", Run: onTask(simCall((*sim.Sim).CondResched)), Complete: args(nil, cPIDs),
@@ -199,9 +203,11 @@ func (s *Session) run(pid int, st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) fork(pid int, st Stmt, out []Out) ([]Out, error) {
-	child, comm, thread := 0, "", false
+	child, comm, thread, dupOnly := 0, "", false, false
 	for _, x := range st.Args[1:] {
 		switch {
+		case x.Key == "" && x.Val == "dup-only":
+			dupOnly = true
 		case x.Key == "child":
 			v, err := s.pid(x)
 			if err != nil {
@@ -213,8 +219,14 @@ func (s *Session) fork(pid int, st Stmt, out []Out) ([]Out, error) {
 		case x.Key == "" && x.Val == "thread":
 			thread = true
 		default:
-			return nil, s.unknownKey(x, "child", "comm", "thread")
+			return nil, s.unknownKey(x, "child", "comm", "thread", "dup-only")
 		}
+	}
+	if dupOnly {
+		if child == 0 {
+			return nil, s.errf(st.Pos, "fork … dup-only needs child=N, the pid fork-finish names")
+		}
+		return s.simErr(st, out, s.sim.Step(sim.ForkBegin{PID: pid, Child: child, Comm: comm, Thread: thread}))
 	}
 	c, err := s.sim.Fork(pid, child, comm, thread)
 	if err != nil {

@@ -26,7 +26,7 @@ insmod lp
 		matches string // space-separated; "" for none
 	}{
 		{"ins", "mod ", "insmod"},
-		{"s", "", "seed settle sleep spawn-random syscall sysret"},
+		{"s", "", "seed settle sleep spawn-random syscall sysctl sysret"},
 		{"sysr", "et ", "sysret"},
 		{"wake ", "42 ", "42"},
 		{"insmod t", "arget_mod ", "target_mod"},
@@ -71,4 +71,30 @@ insmod lp
 	if got := s.Complete("wake 4 # later", len("wake 4")); !reflect.DeepEqual(got, Completion{"2 ", []string{"42"}}) {
 		t.Errorf("caret in the middle: %+v", got)
 	}
+}
+
+// Completion never panics, whatever the text and caret, and its matches
+// are sorted, distinct and share what it inserts.
+func FuzzComplete(f *testing.F) {
+	s, _, err := NewSession("f", "vmlinux a b/0x30\ntask 42 x stack=a>b\nmodule m f\n")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{"", "wak", "wake 4", "cat /proc/4", "echo 1 >/sys/kernel/", "task 1 x stack=a>", "expect task 42 pending=", "\n\n ins", "until sw", "é\x00 \t/"} {
+		f.Add(seed, len(seed))
+	}
+	f.Fuzz(func(t *testing.T, text string, caret int) {
+		c := s.Complete(text, caret)
+		for i, m := range c.Matches {
+			if i > 0 && c.Matches[i-1] >= m {
+				t.Fatalf("matches not sorted and distinct: %q", c.Matches)
+			}
+			if ins := strings.TrimSuffix(c.Insert, " "); !strings.Contains(m, ins) {
+				t.Fatalf("match %q lacks the inserted %q", m, ins)
+			}
+		}
+		if c.Insert != "" && len(c.Matches) == 0 {
+			t.Fatalf("insert %q without matches", c.Insert)
+		}
+	})
 }

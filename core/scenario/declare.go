@@ -13,8 +13,8 @@ import (
 var declareVerbs = []Verb{
 	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
 		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
-	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME=DEFAULT] [uses=f3,f4]`, Run: (*Session).module,
-		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (an int, or a bool when the default is Y or N); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
+		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's init program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log)"},
 	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
 		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
@@ -61,13 +61,29 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 				return nil, s.errf(a.Pos, "unknown errno %q (use a name such as ENODEV or a number)", a.Val)
 			}
 			spec.InitErr = e
+		case "kprobe":
+			if spec.Kprobe == nil {
+				spec.Kprobe = &sim.KprobeSpec{Post: "N"}
+			}
+			spec.Kprobe.Func = a.Val
+		case "kprobe-post":
+			if spec.Kprobe == nil {
+				spec.Kprobe = &sim.KprobeSpec{}
+			}
+			spec.Kprobe.Post = a.Val
+		case "program":
+			spec.Program = a.Val
 		default:
 			if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
-				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val})
+				name, typ, _ := strings.Cut(name, ":")
+				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val, Type: typ})
 				continue
 			}
-			return nil, s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME")
+			return nil, s.unknownKey(a, "init", "exit", "init-error", "uses", "param.NAME", "kprobe", "kprobe-post", "program")
 		}
+	}
+	if k := spec.Kprobe; k != nil && (k.Func == "" || !validKprobePost(k.Post)) {
+		return nil, s.errf(st.Pos, "a module's kprobe needs kprobe=FUNC and kprobe-post=Y, N or param.NAME")
 	}
 	if err := s.sim.AddModule(spec); err != nil {
 		return nil, s.errf(st.Pos, "%v", err)
@@ -259,9 +275,15 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 			}
 		case "param":
 			if len(in.Args) != 2 || in.Args[0].Key != "" || in.Args[1].Key != "" {
-				return spec, s.errf(in.Pos, "param NAME DEFAULT (an int, or Y/N for a bool)")
+				return spec, s.errf(in.Pos, "param NAME[:TYPE] DEFAULT (an int, Y/N for a bool; TYPE int, bool, charp or int[])")
 			}
-			spec.Params = append(spec.Params, sim.Param{Name: in.Args[0].Val, Default: in.Args[1].Val})
+			name, typ, _ := strings.Cut(in.Args[0].Val, ":")
+			spec.Params = append(spec.Params, sim.Param{Name: name, Default: in.Args[1].Val, Type: typ})
+		case "pidcount":
+			if len(in.Args) != 2 || in.Args[0].Key != "" || in.Args[1].Key != "" || !strings.HasPrefix(in.Args[1].Val, "param.") {
+				return spec, s.errf(in.Pos, "pidcount FILE param.NAME (FILE reads how many pids of the int[] parameter have not yet run a replacement function)")
+			}
+			spec.Patch.PidCount = &sim.PidCountSpec{File: in.Args[0].Val, Param: strings.TrimPrefix(in.Args[1].Val, "param.")}
 		case "state":
 			if len(in.Args) < 1 {
 				return spec, s.errf(in.Pos, "state ID version=N")

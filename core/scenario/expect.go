@@ -48,7 +48,7 @@ var expectForms = []expectForm{
 		Doc: "a kernel log line (without timestamp) equals TEXT, since the last `dmesg -C`"},
 	{Name: "no-log", Min: 1},
 	{Name: "log-contains", Min: 1, Usage: `expect log-contains "TEXT"`, Doc: "some line contains TEXT"},
-	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"`, Doc: "the file reads VALUE (trailing newline ignored)"},
+	{Name: "file", Min: 2, Usage: `expect file PATH "VALUE"` + "` / `" + `expect file PATH mode=0200`, Doc: "the file reads VALUE (trailing newline ignored); or has that mode (octal permission bits, as `stat -c %a` prints them; sysfs attributes' modes differ by version)"},
 	{Name: "task", Min: 1, Usage: "expect task PID [patch_state=N] [pending=0|1] [state=S] [switched]", Doc: "the task matches",
 		Complete: args(keyed(nil, map[string][]string{"patch_state": {"-1", "0", "1"}, "pending": {"0", "1"}, "state": stateNames()},
 			"patch_state=", "pending=", "state=", "switched"), cPIDs)},
@@ -160,6 +160,9 @@ func (s *Session) check(st Stmt) (bool, string) {
 		}
 		return false, fmt.Sprintf("line %d of %d missing (in order): %q", i+1, len(st.Text), st.Text[i])
 	case "file":
+		if a[2].Key == "mode" {
+			return fileMode(m, a[1].Val, a[2].Val)
+		}
 		got, err := m.ReadFile(a[1].Val)
 		if err != nil {
 			return false, fmt.Sprintf("%s: %v", a[1].Val, asErrno(err).Error())
@@ -243,15 +246,25 @@ func dir(target int) string {
 	return "unpatching"
 }
 
+// checkedTask finds the task an expectation names; why says what is
+// wrong when it cannot.
+func (s *Session) checkedTask(a Arg) (t sim.Task, pid int, why string) {
+	pid, err := strconv.Atoi(a.Val)
+	if err != nil {
+		return t, 0, fmt.Sprintf("bad pid %q", a.Val)
+	}
+	t, ok := s.sim.Task(pid)
+	if !ok {
+		return t, pid, fmt.Sprintf("no task %d", pid)
+	}
+	return t, pid, ""
+}
+
 func (s *Session) checkTask(a []Arg) (bool, string) {
 	m := s.sim
-	pid, err := strconv.Atoi(a[1].Val)
-	if err != nil {
-		return false, fmt.Sprintf("bad pid %q", a[1].Val)
-	}
-	t, ok := m.Task(pid)
-	if !ok {
-		return false, fmt.Sprintf("no task %d", pid)
+	t, pid, bad := s.checkedTask(a[1])
+	if bad != "" {
+		return false, bad
 	}
 	who := fmt.Sprintf("task %d (%s)", pid, t.Comm)
 	why := func() string {
@@ -319,13 +332,9 @@ func b2i(b bool) int {
 // runs (a replacement function's own name, e.g. livepatch_cmdline_proc_show).
 func (s *Session) checkStack(a []Arg) (bool, string) {
 	m := s.sim
-	pid, err := strconv.Atoi(a[1].Val)
-	if err != nil {
-		return false, fmt.Sprintf("bad pid %q", a[1].Val)
-	}
-	t, ok := m.Task(pid)
-	if !ok {
-		return false, fmt.Sprintf("no task %d", pid)
+	t, pid, bad := s.checkedTask(a[1])
+	if bad != "" {
+		return false, bad
 	}
 	mode, fn := a[2].Val, a[3].Val
 	if mode != "has" && mode != "lacks" {

@@ -195,7 +195,7 @@ func (st Stmt) isDmesgBlock() bool {
 	return (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted
 }
 
-var livepatchLines = []string{"object", "func", "callback", "state", "param", "end"}
+var livepatchLines = []string{"object", "func", "callback", "state", "param", "pidcount", "end"}
 
 func (p *parser) livepatchBlock(st Stmt) (Stmt, bool) {
 	ok := true
@@ -211,10 +211,10 @@ func (p *parser) livepatchBlock(st Stmt) (Stmt, bool) {
 				ok = false
 			}
 			return st, ok
-		case "object", "func", "callback", "state", "param":
+		case "object", "func", "callback", "state", "param", "pidcount":
 			st.Body = append(st.Body, inner)
 		default:
-			msg := fmt.Sprintf("unknown livepatch line %q (want object, func, callback, state, param or end)", inner.Verb)
+			msg := fmt.Sprintf("unknown livepatch line %q (want object, func, callback, state, param, pidcount or end)", inner.Verb)
 			if s := nearest(inner.Verb, livepatchLines); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
@@ -276,7 +276,7 @@ func lex(s string, pos Pos) ([]Arg, *Error) {
 			continue
 		}
 		w := s[start:i]
-		if k, v, ok := strings.Cut(w, "="); ok && k != "" && !strings.ContainsAny(k, "/>") {
+		if k, v, _ := strings.Cut(w, "="); lexesAsKey(w) {
 			out = append(out, Arg{Pos: at, Key: k, Val: v})
 		} else {
 			out = append(out, Arg{Pos: at, Val: w})

@@ -53,8 +53,10 @@ func (a Arg) String() string {
 		return a.Key + "="
 	}
 	// A bare \r before the line end would read back as a CRLF line end
-	// and vanish, so a word holding one is quoted.
-	if a.Quoted || v == "" || strings.ContainsAny(v, " \t#\"\r") || (a.Key == "" && strings.Contains(v, "=") && !strings.ContainsAny(v, "/>")) {
+	// and vanish, so a word holding one is quoted. # starts a comment
+	// only where a word starts; inside one it is a plain character (and
+	// a function name may hold it, which a quoted word may not).
+	if a.Quoted || v == "" || strings.ContainsAny(v, " \t\"\r") || strings.HasPrefix(v, "#") || (a.Key == "" && lexesAsKey(v)) {
 		v = quote(v)
 	}
 	if a.Key != "" {
@@ -66,4 +68,11 @@ func (a Arg) String() string {
 func quote(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// lexesAsKey mirrors lex: a bare word is key=value when the part before
+// its first = is not empty and holds no / or >.
+func lexesAsKey(w string) bool {
+	k, _, ok := strings.Cut(w, "=")
+	return ok && k != "" && !strings.ContainsAny(k, "/>")
 }

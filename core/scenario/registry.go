@@ -6,7 +6,7 @@ import (
 
 // Verb is one statement of the language, declared once: the parser checks
 // its arity, the session runs it, completion asks it what may follow, and
-// docs/scenario.md is generated from Usage and Doc (scenario_docs_test.go).
+// docs/scenario.md is generated from Usage and Doc (docs_test.go).
 //
 // Adding a verb means adding one entry to the table of its group (the
 // file that implements that group: config.go, declare.go, shell.go,

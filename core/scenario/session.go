@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/klp-playground/klp/core/sim"
 )
@@ -29,6 +30,7 @@ type Session struct {
 	failures int
 	budget   Budget // see budget.go
 	used     Usage
+	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
@@ -238,7 +240,7 @@ func (s *Session) intList(a Arg) ([]int, error) {
 func (s *Session) funcDecl(a Arg) (sim.FuncDecl, error) {
 	name, size, has := strings.Cut(a.Val, "/")
 	d := sim.FuncDecl{Name: name, Size: 0x100}
-	if a.Key != "" || a.Quoted || name == "" {
+	if a.Key != "" || a.Quoted || name == "" || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return d, s.errf(a.Pos, "expected a function name such as cmdline_proc_show/0x30, got %q", a.String())
 	}
 	if has {

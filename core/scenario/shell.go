@@ -24,8 +24,10 @@ var shellVerbs = []Verb{
 		Doc: "read files"},
 	{Name: "ls", Min: 0, Usage: "ls [-l] [PATH]", Run: (*Session).ls, Complete: args(nil, words("-l", "/sys/kernel/livepatch/", "/proc/")),
 		Doc: "list a directory (default /sys/kernel/livepatch)"},
-	{Name: "dmesg", Min: 0, Usage: "dmesg [-l LEVEL] [-C]", Run: (*Session).dmesg, Complete: args(nil, words("-C", "-c", "-l")),
-		Doc: "print the kernel log; `-C` clears it (for `expect log` too), `-c` prints then clears"},
+	{Name: "dmesg", Min: 0, Usage: "dmesg [-l LEVEL] [-C|-c]", Run: (*Session).dmesg, Complete: args(nil, words("-C", "-c", "-l")),
+		Doc: "print the kernel log; `-C` clears what `dmesg`, `klp run -dmesg` and `expect log` see from then on (the records stay in the buffer), `-c` prints then clears"},
+	{Name: "sysctl", Min: 1, Usage: "sysctl [-q] [-n|--values] KEY[=VALUE]…", Run: (*Session).sysctl, Complete: args(nil, words("kernel.ftrace_enabled", "-q", "-n")),
+		Doc: "procps's sysctl over `/proc/sys` (`sysctl kernel.ftrace_enabled=0`), with its messages"},
 	{Name: "ps", Min: 0, Usage: "ps", Run: (*Session).ps,
 		Doc: "list the tasks with their patch state"},
 	{Name: "kill", Min: 2, Usage: "kill -STOP|-CONT|-KILL PID", Run: (*Session).kill, Complete: args(cPIDs, words("-STOP", "-CONT", "-KILL")),
@@ -78,6 +80,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, sim.ENOENT, fmt.Sprintf("modprobe: FATAL: Module %s not found in directory /lib/modules/%s", name, m.Profile())), nil
 		}
+		if s.busybox {
+			return s.fail(out, sim.ENOENT, busyboxInsmod(a[0].Val, sim.ENOENT, true)), nil
+		}
 		hint := ""
 		if n := nearest(name, m.ModuleNames()); n != "" {
 			hint = fmt.Sprintf(" (declared modules include %s)", n)
@@ -93,6 +98,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 		if st.Verb == "modprobe" {
 			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error())), nil
 		}
+		if s.busybox {
+			return s.fail(out, e, busyboxInsmod(a[0].Val, e, false)), nil
+		}
 		return s.fail(out, e, fmt.Sprintf("insmod: ERROR: could not insert module %s: %s", a[0].Val, kmodStrerror(e))), nil
 	}
 	return out, nil
@@ -101,6 +109,9 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	m := s.sim
 	name := modName(st.Args[0].Val)
+	if s.busybox {
+		return s.busyboxRmmod(out, name), nil
+	}
 	if m.ModuleState(name) == sim.ModUnloaded {
 		return s.fail(out, sim.ENOENT, fmt.Sprintf("rmmod: ERROR: Module %s is not currently loaded", name)), nil
 	}
@@ -296,6 +307,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 			if x.Val == "-c" {
 				out = s.printLog(out, maxLevel)
 			}
+			s.sim.DmesgClear()
 			s.mark = s.sim.LogBase() + len(s.sim.Log())
 			return out, nil
 		case x.Val == "-l" && i+1 < len(st.Args):
@@ -313,7 +325,7 @@ func (s *Session) dmesg(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
-	for _, l := range s.logSince(s.mark) {
+	for _, l := range s.sim.Dmesg() {
 		if l.Level <= maxLevel {
 			out = append(out, Out{Kind: "stdout", Text: l.Dmesg()})
 		}

@@ -40,10 +40,10 @@ func (s *Sim) ModuleRefcnt(name string) int {
 	return 0
 }
 
-// InsmodParams loads a module with parameters given as name=value, as
+// insmodParams loads a module with parameters given as name=value, as
 // insmod passes them. Unknown parameters are ignored with the kernel's
 // warning; a value of the wrong type fails the load with EINVAL.
-func (s *Sim) InsmodParams(name string, args []string) error {
+func (s *Sim) insmodParams(name string, args []string) error {
 	m := s.module(name)
 	if m == nil {
 		return ENOENT
@@ -70,7 +70,7 @@ func (s *Sim) InsmodParams(name string, args []string) error {
 		vals[i] = nv
 	}
 	m.Params = vals
-	return s.Insmod(name)
+	return s.insmod(name)
 }
 
 func paramIndex(ps []Param, name string) int {
@@ -88,6 +88,9 @@ func isBoolParam(p Param) bool { return p.Default == "Y" || p.Default == "N" }
 // and returns it as the parameter file reads back.
 func (s *Sim) paramValue(p Param, v string) (string, bool) {
 	v = strings.TrimSuffix(v, "\n")
+	if p.Type != "" {
+		return s.typedParamValue(p, v)
+	}
 	if isBoolParam(p) {
 		b, err := s.kstrtobool(v)
 		if err != nil {

@@ -20,6 +20,12 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 			return fmt.Errorf("module %s: %v", spec.Name, err)
 		}
 	}
+	if err := s.checkParams(spec); err != nil {
+		return err
+	}
+	if spec.Program != "" && modulePrograms[spec.Program] == nil {
+		return fmt.Errorf("module %s: unknown program %q (known: %v)", spec.Name, spec.Program, ModulePrograms())
+	}
 	if p := spec.Patch; p != nil {
 		if len(p.Objects) == 0 {
 			return fmt.Errorf("livepatch %s has no objects", spec.Name)
@@ -69,9 +75,9 @@ func (s *Sim) ModuleState(name string) ModState {
 	return ModUnloaded
 }
 
-// Insmod loads a declared module. The error is the one the init_module
+// insmod loads a declared module. The error is the one the init_module
 // syscall returns.
-func (s *Sim) Insmod(name string) error {
+func (s *Sim) insmod(name string) error {
 	m := s.module(name)
 	if m == nil {
 		return ENOENT
@@ -129,6 +135,7 @@ func (s *Sim) Insmod(name string) error {
 	m = &s.mods[mi]
 	// do_init_module
 	if m.Spec.Patch != nil {
+		s.startPidCount(mi)
 		if err := s.patchModuleInit(mi); err != nil {
 			s.failInit(mi)
 			return err
@@ -140,6 +147,16 @@ func (s *Sim) Insmod(name string) error {
 		if m.Spec.InitErr != 0 {
 			s.failInit(mi)
 			return m.Spec.InitErr
+		}
+		if err := s.registerKprobe(mi); err != nil {
+			s.failInit(mi)
+			return err
+		}
+		if prog := modulePrograms[m.Spec.Program]; prog != nil {
+			if err := prog(s, name); err != 0 {
+				s.failInit(mi)
+				return err
+			}
 		}
 	}
 	s.mods[mi].State = ModLive
@@ -241,6 +258,7 @@ func (s *Sim) unloadCode(mi int) {
 		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
 	}
 	m.Code = m.Code[:0]
+	s.unregisterKprobes(m.Spec.Name)
 	m.State = ModUnloaded
 	m.KlpAlive = false
 	m.Patch = -1
@@ -248,8 +266,8 @@ func (s *Sim) unloadCode(mi int) {
 	m.Params = nil
 }
 
-// Rmmod unloads a module. The error is the one delete_module returns.
-func (s *Sim) Rmmod(name string) error {
+// rmmod unloads a module. The error is the one delete_module returns.
+func (s *Sim) rmmod(name string) error {
 	mi := s.modIndex(name)
 	if mi < 0 || s.mods[mi].State == ModUnloaded {
 		return ENOENT
@@ -806,7 +824,7 @@ func (s *Sim) patchFunc(r FuncRef) error {
 	}
 	oi, ok := s.opsByCode[f.OldCode]
 	if !ok {
-		if s.ftraceOff {
+		if s.ftraceOff || s.kprobeIPModify(f.OldCode) {
 			s.klp(LevelErr, "failed to register ftrace handler for function '%s' (%d)", f.Old, -int(EBUSY))
 			return EBUSY
 		}

@@ -126,6 +126,11 @@ func (p Profile) States() bool { return p.at(5, 5) }
 // wake_up_if_idle and prints every per-task line as klp_try_switch_task.
 func (p Profile) TaskCallFunc() bool { return p.at(5, 16) }
 
+// CopyProcessSyncsFlag: klp_copy_process sets the child's
+// TIF_PATCH_PENDING from the parent's (747f7a290117, v6.1); before, the
+// flag was the copy dup_task_struct made earlier in fork.
+func (p Profile) CopyProcessSyncsFlag() bool { return p.at(6, 1) }
+
 // PatchedAttr: <object>/patched (v6.1).
 func (p Profile) PatchedAttr() bool { return p.at(6, 1) }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -397,6 +398,17 @@ func randomOps(seed uint64, n int) []byte {
 func TestPropertyRandomEvents(t *testing.T) {
 	seeds, steps := uint64(*propSeeds), *propSteps
 	base := uint64(*propSeedBase)
+	// KLP_PROP_DIGEST=FILE writes one line per run (profile, seed, a hash
+	// of its log, events and actions), so that `make soak` can compare a
+	// native run with a WebAssembly one.
+	var digest []string
+	if path := os.Getenv("KLP_PROP_DIGEST"); path != "" {
+		defer func() {
+			if err := os.WriteFile(path, []byte(strings.Join(digest, "")), 0o644); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
 	for _, prof := range propProfiles {
 		for seed := base; seed < base+seeds; seed++ {
 			force := seed%2 == 0
@@ -407,6 +419,7 @@ func TestPropertyRandomEvents(t *testing.T) {
 				if a != b {
 					t.Fatal("the same seed gave a different log or event stream")
 				}
+				digest = append(digest, fmt.Sprintf("%s seed=%d steps=%d %x\n", prof, seed, steps, sha256.Sum256([]byte(a))))
 				if !strings.Contains(a, "livepatch: enabling patch") {
 					t.Fatal("the random run never enabled a patch; the generator is too weak")
 				}

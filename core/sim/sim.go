@@ -1,13 +1,3 @@
-// Package sim is a deterministic simulation of the Linux kernel's livepatch
-// consistency model: kernel/livepatch/transition.c and the parts of core.c
-// and patch.c that drive it.
-//
-// A Sim is a state machine. Callers change it with methods that stand for
-// what happens on a real box (a module load, a sysfs write, a task calling a
-// function, time passing) and collect what happened, as data, with Ready:
-// kernel log lines and events. Nothing happens between calls; time moves
-// only through Advance. There is no package-level mutable state, no
-// goroutine, no wall clock and no randomness beyond Config.Seed.
 package sim
 
 import (
@@ -207,6 +197,7 @@ type Sim struct {
 	tidx    taskIndex // finds a task by pid
 	idle    []Task    // one per possible CPU
 	nextPID int
+	forking []forking // children between dup_task_struct and klp_copy_process
 
 	code     []Code
 	syms     symtab // index of the live code by object and name
@@ -234,6 +225,13 @@ type Sim struct {
 	hazards     int
 	syncs       int
 	nohzTouched int
+
+	dd     ddState       // dynamic debug flags (dyndbg.go)
+	kmsg   kmsgState     // dmesg -C and /dev/kmsg (kmsg.go)
+	tracer tracerState   // the function tracer (tracer.go)
+	kp     kprobeState   // kprobes (kprobe.go)
+	pidcnt pidCountState // pids a pidcount module still waits for (modfiles.go)
+	shadow shadowState   // klp_shadow_* variables (shadow.go)
 
 	log      []LogLine // the kernel log ring: the newest records
 	events   []Event   // the newest events
@@ -480,6 +478,7 @@ func (s *Sim) Clone() *Sim {
 		c.idle[i] = s.idle[i].clone()
 	}
 	c.tidx = s.tidx.clone()
+	c.forking = append([]forking(nil), s.forking...)
 	c.code = append([]Code(nil), s.code...)
 	c.syms = s.syms.clone()
 	c.mods = make([]Module, len(s.mods))

@@ -48,6 +48,9 @@ func intLine(v int) string { return strconv.Itoa(v) + "\n" }
 // resolve finds the node for a clean absolute path.
 func (s *Sim) resolve(p string) (*node, bool) {
 	p = path.Clean("/" + p)
+	if n := s.ifaceFile(p); n != nil {
+		return n, true
+	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch {
 	case p == "/":
@@ -86,6 +89,11 @@ func (s *Sim) resolve(p string) (*node, bool) {
 			v, err := strconv.Atoi(strings.TrimSpace(d))
 			if err != nil {
 				return EINVAL
+			}
+			if v == 0 && len(s.ops) > 0 {
+				// ftrace_enable_sysctl: livepatch's ftrace_ops are
+				// FTRACE_OPS_FL_PERMANENT.
+				return EBUSY
 			}
 			s.ftraceOff = v == 0
 			return nil
@@ -435,9 +443,9 @@ func (s *Sim) ReadFile(p string) (string, error) {
 	return n.read(), nil
 }
 
-// WriteFile writes data (as echo would, usually with a trailing newline).
+// writeFile writes data (as echo would, usually with a trailing newline).
 // Nothing changes when the write fails.
-func (s *Sim) WriteFile(p, data string) error {
+func (s *Sim) writeFile(p, data string) error {
 	n, ok := s.resolve(p)
 	if !ok {
 		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))

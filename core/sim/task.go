@@ -347,9 +347,9 @@ func (s *Sim) mustRun(t *Task, what string) error {
 	}
 }
 
-// Call makes a task call a function: the ftrace handler picks the version
+// call makes a task call a function: the ftrace handler picks the version
 // for a patched function, and a frame is pushed.
-func (s *Sim) Call(pid int, fn string, off uint64) error {
+func (s *Sim) call(pid int, fn string, off uint64) error {
 	t, err := s.actor(pid, "call")
 	if err != nil {
 		return err
@@ -378,6 +378,7 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 		run = s.chooseVersion(t, orig)
 	}
 	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: orig})
+	s.callHooks(t, orig, run)
 	if _, patched := s.opsByCode[orig]; patched {
 		c := s.code[run]
 		what := "the original"
@@ -390,8 +391,8 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 	s.checkMix(t)
 }
 
-// Return pops the innermost frame.
-func (s *Sim) Return(pid int) error {
+// doReturn pops the innermost frame.
+func (s *Sim) doReturn(pid int) error {
 	t, err := s.actor(pid, "return")
 	if err != nil {
 		return err
@@ -406,10 +407,10 @@ func (s *Sim) Return(pid int) error {
 	return nil
 }
 
-// Sleep puts a task to sleep where it is: interruptible (S) or not (D),
+// sleep puts a task to sleep where it is: interruptible (S) or not (D),
 // optionally freezable (TASK_FREEZABLE, which the v6.16 __schedule hook
 // looks at).
-func (s *Sim) Sleep(pid int, uninterruptible, freezable bool) error {
+func (s *Sim) sleep(pid int, uninterruptible, freezable bool) error {
 	t, err := s.actor(pid, "sleep")
 	if err != nil {
 		return err
@@ -461,8 +462,8 @@ func (s *Sim) leaveCPU(t *Task) {
 	}
 }
 
-// Wake makes a sleeping task runnable.
-func (s *Sim) Wake(pid int) error {
+// wake makes a sleeping task runnable.
+func (s *Sim) wake(pid int) error {
 	t, err := s.actor(pid, "wake")
 	if err != nil {
 		return err
@@ -480,8 +481,8 @@ func (s *Sim) wakeTask(t *Task) {
 	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d woken", t.Comm, t.PID)})
 }
 
-// Run puts a runnable task on a CPU, preempting whatever ran there.
-func (s *Sim) Run(pid, cpu int) error {
+// runOn puts a runnable task on a CPU, preempting whatever ran there.
+func (s *Sim) runOn(pid, cpu int) error {
 	t, err := s.actor(pid, "run")
 	if err != nil {
 		return err
@@ -512,8 +513,8 @@ func (s *Sim) Run(pid, cpu int) error {
 	return nil
 }
 
-// SyscallEnter enters the kernel from user mode.
-func (s *Sim) SyscallEnter(pid int) error {
+// syscallEnter enters the kernel from user mode.
+func (s *Sim) syscallEnter(pid int) error {
 	t, err := s.actor(pid, "syscall")
 	if err != nil {
 		return err
@@ -528,9 +529,9 @@ func (s *Sim) SyscallEnter(pid int) error {
 	return nil
 }
 
-// SyscallExit returns all the way to user mode: every frame returns, and
+// syscallExit returns all the way to user mode: every frame returns, and
 // the exit path runs klp_update_patch_state.
-func (s *Sim) SyscallExit(pid int) error {
+func (s *Sim) syscallExit(pid int) error {
 	t, err := s.actor(pid, "sysret")
 	if err != nil {
 		return err
@@ -634,9 +635,9 @@ func (s *Sim) restartSyscall(t *Task) {
 	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d restarts its syscall and sleeps again", t.Comm, t.PID)})
 }
 
-// CondResched is a cond_resched() call by a running kernel task; from v6.4
+// condResched is a cond_resched() call by a running kernel task; from v6.4
 // to v6.15 it tries to switch the caller.
-func (s *Sim) CondResched(pid int) error {
+func (s *Sim) condResched(pid int) error {
 	t, err := s.actor(pid, "cond_resched")
 	if err != nil {
 		return err
@@ -654,41 +655,104 @@ func (s *Sim) CondResched(pid int) error {
 }
 
 // Fork creates a child of pid (a thread if thread is set) with
-// klp_copy_process semantics. It returns the child's pid.
+// klp_copy_process semantics, in one go: dup_task_struct and
+// klp_copy_process with nothing in between, as in the typical case. It
+// returns the child's pid.
 func (s *Sim) Fork(pid, childPID int, comm string, thread bool) (int, error) {
-	p, err := s.actor(pid, "fork")
+	cpid, err := s.forkBegin(ForkBegin{PID: pid, Child: childPID, Comm: comm, Thread: thread})
+	if err != nil {
+		return 0, err
+	}
+	return cpid, s.Step(ForkFinish{Child: cpid})
+}
+
+// forking is a child between dup_task_struct and klp_copy_process: not
+// yet on the task list, so no transition sees it.
+type forking struct {
+	Parent, Child, TGID int
+	Comm                string
+	Pending             bool // TIF_PATCH_PENDING as dup_task_struct copied it
+}
+
+// forkBegin is copy_process up to dup_task_struct: the child's thread
+// flags, TIF_PATCH_PENDING among them, are a copy of the parent's now.
+func (s *Sim) forkBegin(in ForkBegin) (int, error) {
+	p, err := s.actor(in.PID, "fork")
 	if err != nil {
 		return 0, err
 	}
 	if err := s.mustRun(p, "fork"); err != nil {
 		return 0, err
 	}
+	comm := in.Comm
 	if comm == "" {
 		comm = p.Comm
 	}
-	tgid := 0
-	if thread {
-		tgid = p.TGID
+	cpid := in.Child
+	if cpid == 0 {
+		cpid = s.allocPID()
+		for s.forkingIdx(cpid) >= 0 {
+			cpid = s.allocPID()
+		}
+	}
+	if s.task(cpid) != nil || s.forkingIdx(cpid) >= 0 {
+		return 0, fmt.Errorf("fork: pid %d already exists", cpid)
+	}
+	f := forking{Parent: in.PID, Child: cpid, Comm: comm, Pending: p.PatchPending}
+	if in.Thread {
+		f.TGID = p.TGID
+	}
+	s.forking = append(s.forking, f)
+	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))})
+	return cpid, nil
+}
+
+func (s *Sim) forkingIdx(child int) int {
+	for i, f := range s.forking {
+		if f.Child == child {
+			return i
+		}
+	}
+	return -1
+}
+
+// forkFinish is the rest of copy_process: klp_copy_process, then the
+// child joins the task list (both under tasklist_lock).
+func (s *Sim) forkFinish(child int) error {
+	i := s.forkingIdx(child)
+	if i < 0 {
+		return fmt.Errorf("fork: no fork of pid %d in progress", child)
+	}
+	f := s.forking[i]
+	s.forking = append(s.forking[:i], s.forking[i+1:]...)
+	p := s.task(f.Parent)
+	if p == nil {
+		return fmt.Errorf("fork: parent %d exited; the fork of %d fails", f.Parent, child)
 	}
 	parent := *p
-	cpid, err := s.Spawn(TaskSpec{PID: childPID, TGID: tgid, Comm: comm, Kind: parent.Kind, State: Runnable, Parent: pid})
+	cpid, err := s.Spawn(TaskSpec{PID: child, TGID: f.TGID, Comm: f.Comm, Kind: parent.Kind, State: Runnable, Parent: f.Parent})
 	if err != nil {
-		return 0, fmt.Errorf("fork: %v", err)
+		return fmt.Errorf("fork: %v", err)
 	}
 	c := s.task(cpid)
 	if c.TGID == 0 {
 		c.TGID = cpid
 	}
-	s.copyProcess(c, s.task(pid))
-	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, pid, comm, cpid, c.PatchState, c.PatchPending)})
+	s.copyProcess(c, s.task(f.Parent))
+	if !s.prof.CopyProcessSyncsFlag() {
+		// Before 747f7a290117 (v6.1) klp_copy_process copied only
+		// patch_state: the flag is still what dup_task_struct copied.
+		c.PatchPending = f.Pending
+	}
+	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)})
 	if c.PatchState != Idle {
 		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
 	}
-	return cpid, nil
+	return nil
 }
 
-// Exit ends a task.
-func (s *Sim) Exit(pid int) error {
+// exit ends a task.
+func (s *Sim) exit(pid int) error {
 	t, err := s.actor(pid, "exit")
 	if err != nil {
 		return err
@@ -699,8 +763,8 @@ func (s *Sim) Exit(pid int) error {
 	return nil
 }
 
-// Kill sends STOP, CONT or KILL.
-func (s *Sim) Kill(pid int, sig string) error {
+// kill sends STOP, CONT or KILL.
+func (s *Sim) kill(pid int, sig string) error {
 	t, err := s.actor(pid, "kill")
 	if err != nil {
 		return err
@@ -745,9 +809,9 @@ func (s *Sim) Kill(pid int, sig string) error {
 	return nil
 }
 
-// Trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
+// trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
 // does not wake a traced task.
-func (s *Sim) Trace(pid int, on bool) error {
+func (s *Sim) trace(pid int, on bool) error {
 	t, err := s.actor(pid, "ptrace")
 	if err != nil {
 		return err
@@ -772,8 +836,8 @@ func (s *Sim) Trace(pid int, on bool) error {
 	return nil
 }
 
-// SetUnreliable marks a task's stack as one the unwinder cannot trust.
-func (s *Sim) SetUnreliable(pid int, on bool) error {
+// setUnreliable marks a task's stack as one the unwinder cannot trust.
+func (s *Sim) setUnreliable(pid int, on bool) error {
 	t, err := s.actor(pid, "unreliable")
 	if err != nil {
 		return err
@@ -782,8 +846,8 @@ func (s *Sim) SetUnreliable(pid int, on bool) error {
 	return nil
 }
 
-// SetNoRCU marks a task as running where RCU is not watching.
-func (s *Sim) SetNoRCU(pid int, on bool) error {
+// setNoRCU marks a task as running where RCU is not watching.
+func (s *Sim) setNoRCU(pid int, on bool) error {
 	t, err := s.actor(pid, "norcu")
 	if err != nil {
 		return err
@@ -792,8 +856,8 @@ func (s *Sim) SetNoRCU(pid int, on bool) error {
 	return nil
 }
 
-// SetCPUOnline brings a CPU up or down (CPU hotplug).
-func (s *Sim) SetCPUOnline(cpu int, on bool) error {
+// setCPUOnline brings a CPU up or down (CPU hotplug).
+func (s *Sim) setCPUOnline(cpu int, on bool) error {
 	if cpu < 0 || cpu >= len(s.cpus) {
 		return ENOENT
 	}

@@ -4,10 +4,10 @@ import (
 	"strconv"
 )
 
-// Advance moves time forward by n jiffies, running whatever falls due: the
+// advance moves time forward by n jiffies, running whatever falls due: the
 // delayed klp_transition_work, idle loops kicked by wake_up_if_idle, and
 // user-mode tasks returning from the timer interrupt.
-func (s *Sim) Advance(n uint64) {
+func (s *Sim) advance(n uint64) {
 	end := s.jiffies + n
 	for s.jiffies < end {
 		next := end

@@ -25,7 +25,7 @@ func (s *Sim) initTransition(pi, state int) {
 	s.target = state
 	p := &s.patches[pi]
 	if s.prof.Callbacks() {
-		s.klp(LevelDebug, "'%s': initializing %s transition", p.Mod, dirName(state))
+		s.prDebug(ddInit, "'"+p.Mod+"': initializing "+dirName(state)+" transition")
 	}
 	s.step("klp_init_transition: every task starts in %s; target %s", s.prof.StateName(1-state), s.prof.StateName(state))
 	initial := 1 - state
@@ -279,16 +279,20 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 	// "livepatch: %s: %s:%d %s", built by hand: a sweep prints one per
 	// blocked task, and fmt would be most of the sweep's slow path.
 	var why string
+	site := ddSleeping
 	switch ret {
 	case EBUSY:
-		stackFn, why = "klp_try_switch_task", "is running"
+		stackFn, why, site = "klp_try_switch_task", "is running", ddRunning
 	case EINVAL:
-		why = "has an unreliable stack"
+		why, site = "has an unreliable stack", ddUnreliable
 	default: // EADDRINUSE
 		why = "is sleeping on function " + old
 	}
 	t.Blocked = why
-	s.printText(LevelDebug, "livepatch: "+stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
+	if !s.prof.TaskCallFunc() {
+		site = ddOldSwitch // pr_debug("%s", err_buf)
+	}
+	s.prDebug(site, stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
 	return false
 }
 
@@ -502,7 +506,7 @@ func (s *Sim) completeTransition() {
 	pi := s.transition
 	p := &s.patches[pi]
 	if s.prof.Callbacks() {
-		s.klp(LevelDebug, "'%s': completing %s transition", p.Mod, dirName(s.target))
+		s.prDebug(ddComplete, "'"+p.Mod+"': completing "+dirName(s.target)+" transition")
 	}
 	if p.Replace && s.target == Patched {
 		// klp_unpatch_replaced_patches, klp_discard_nops
@@ -580,7 +584,7 @@ func (s *Sim) cancelTransition() {
 		return
 	}
 	if s.prof.Callbacks() {
-		s.klp(LevelDebug, "'%s': canceling patching transition, going to unpatch", s.patches[s.transition].Mod)
+		s.prDebug(ddCancel, "'"+s.patches[s.transition].Mod+"': canceling patching transition, going to unpatch")
 	}
 	s.target = Unpatched
 	s.completeTransition()
@@ -594,7 +598,7 @@ func (s *Sim) reverseTransition() {
 		from = "unpatching to patching"
 	}
 	if s.prof.Callbacks() {
-		s.klp(LevelDebug, "'%s': reversing transition from %s", p.Mod, from)
+		s.prDebug(ddReverse, "'"+p.Mod+"': reversing transition from "+from)
 	}
 	flip := func() {
 		p.Enabled = !p.Enabled

@@ -150,12 +150,17 @@ type ModuleSpec struct {
 	// Uses names functions of other modules this module calls: loading
 	// needs them live (else "Unknown symbol", ENOENT), and they cannot be
 	// removed while this module is loaded.
-	Uses []string
+	Uses   []string
+	Kprobe *KprobeSpec // registered by init, unregistered by exit
+	// Program names a test module's init program (ModulePrograms), run
+	// after InitLog; its errno fails the load.
+	Program string
 }
 
 // Param is a module parameter and its default value.
 type Param struct {
 	Name, Default string
+	Type          string // "" (int, or bool for a Y/N default) or one of ParamTypes
 }
 
 // FuncDecl declares a function symbol.
@@ -172,6 +177,7 @@ type PatchSpec struct {
 	ReplaceParam string
 	Objects      []ObjSpec
 	States       []StateSpec
+	PidCount     *PidCountSpec // test_klp_syscall's npids (modfiles.go)
 }
 
 // ObjSpec is a klp_object: vmlinux or a module, its functions and callbacks.

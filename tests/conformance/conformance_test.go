@@ -1,53 +1,56 @@
 // Package conformance replays the Linux kernel's livepatch selftests
-// (tools/testing/selftests/livepatch/test-{livepatch,callbacks,state,sysfs}.sh)
-// on the simulator and compares what the selftest harness would see with
-// the selftests' own expected output.
+// (tools/testing/selftests/livepatch/test-*.sh) on the simulator and
+// compares what the selftest harness would see with the selftests' own
+// expected output.
 //
 // Each case is a pair of files under testdata/<script>/:
 //
 //   - <NN-slug>.klp: a scenario (docs/scenario.md) declaring the machine and
-//     the test modules, then the harness actions as shell commands;
+//     the test modules, then what the script and its harness
+//     (functions.sh) do, as shell commands;
 //   - <NN-slug>.golden: the case's check_result argument, verbatim, with the
 //     script's variables expanded. It is the selftest's expected output and
 //     is never generated from the simulator.
 //
-// The runner rebuilds the harness's check_result input from the scenario
-// run (see harnessResult) and compares it line by line with the golden file.
+// The harness is in the scenario, as the kernel sees it:
 //
-// Harness actions map to scenario statements as follows:
+//	setup_config           echo "module livepatch =_" > …/dynamic_debug/control  (a real box)
+//	                       echo "file kernel/livepatch/* +p" > …/dynamic_debug/control
+//	                       echo "func klp_try_switch_task -p" > …/dynamic_debug/control
+//	start_test T           echo "livepatch kselftest timestamp: 0" > /dev/kmsg; dmesg -C;
+//	                       echo "===== TEST: T =====" > /dev/kmsg
+//	load_mod / load_lp M   echo "% insmod test_modules/M.ko" > /dev/kmsg; insmod test_modules/M.ko
+//	                       (load_lp: settle; cat …/M/transition  # loop_until "0")
+//	load_failing_mod M     the same, the insmod annotated # load_failing_mod, then
+//	                       echo "<its error>" > /dev/kmsg   # log "$ret"
+//	disable_lp M           echo "% echo 0 > …/M/enabled" > /dev/kmsg; echo 0 > …/M/enabled; settle;
+//	                       ls /sys/kernel/livepatch  # loop_until ! -e M
+//	unload_mod / _lp M     echo "% rmmod M" > /dev/kmsg; rmmod M
+//	set_ftrace_enabled V   sysctl -q kernel.ftrace_enabled=V, then its log line to /dev/kmsg
+//	                       (--fail: annotated # set_ftrace_enabled --fail, then
+//	                       echo "livepatch: <sysctl's error>" > /dev/kmsg  # log "livepatch: $err")
 //
-//	load_mod / load_failing_mod M [p=v]   insmod test_modules/M.ko [p=v]
-//	load_lp M [p=v]                       insmod test_modules/M.ko [p=v]; settle;
-//	                                      cat /sys/kernel/livepatch/M/transition  # loop_until "0"
-//	load_lp_nowait M                      insmod test_modules/M.ko
-//	disable_lp M                          echo 0 > /sys/kernel/livepatch/M/enabled; settle;
-//	                                      ls /sys/kernel/livepatch  # loop_until ! -e M
-//	unload_mod / unload_lp M              rmmod M
-//	set_pre_patch_ret M V                 echo V > /sys/module/M/parameters/pre_patch_ret
-//
-// Module parameters are declared with the modules (pre_patch_ret drives the
-// demo's pre_patch return value, replace= decides atomic replace); the
-// effect of block_transition (whether the busy kworker is still in
-// busymod_work_func) is part of each scenario's declaration, which is why
-// each case declares its own machine.
+// The runner checks that what a scenario logs for the harness is what the
+// simulator's tools printed (the loader's and sysctl's errors), and that
+// the harness would not die (a load or unload that prints an error).
 //
 // Checks the harness makes without logging anything are written as a
 // trailing annotation comment on the statement that reads the value:
 //
-//	cat PATH        # check_sysfs_value "VALUE"
+//	cat PATH        # check_sysfs_value "VALUE"    (sysctl -n KEY too)
 //	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
 //	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
 //	call PID FUNC   # cat /proc/FILE == "TEXT"    (or !=)
 //	call PID FUNC   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	cat …/trace     # grep -Fwq "FUNC"            (check_traced_functions)
 //	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
 //	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
 //
 // A `call` annotation reads what the function the ftrace handler chose for
 // PID would print (outputOf): a livepatch replacement function of the test
 // modules prints "<patch module>: this has been live patched"; the
-// original functions print their own text. The grep form logs that text to
-// the kernel log when it contains "live patched", as the harness does with
-// > /dev/kmsg.
+// original functions print their own text. The grep form writes that text
+// to /dev/kmsg when it contains "live patched", as the harness does.
 //
 // Cases listed in KNOWN.md are run too; a failure is then reported as a
 // skip with the listed reason, and a pass as an error (the entry is stale).
@@ -67,10 +70,14 @@ import (
 
 // expectedCases is how many cases each selftest script has.
 var expectedCases = map[string]int{
-	"test-livepatch": 5,
-	"test-callbacks": 11,
-	"test-state":     4,
-	"test-sysfs":     5,
+	"test-livepatch":   5,
+	"test-callbacks":   11,
+	"test-state":       4,
+	"test-sysfs":       5,
+	"test-ftrace":      3,
+	"test-kprobe":      2,
+	"test-syscall":     1,
+	"test-shadow-vars": 1,
 }
 
 func TestSelftests(t *testing.T) {
@@ -166,10 +173,11 @@ var declVerbs = map[string]bool{
 	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true,
 }
 
-// harnessResult runs the scenario and rebuilds what check_result would
-// compare: the dmesg lines logged after start_test, harness lines
-// included, through the harness's filter. It also returns the problems
-// that would make the harness die or a check fail.
+// harnessResult runs the scenario and returns what check_result would
+// compare: the kernel log as dmesg shows it at the end (the scenario's
+// start_test clears it after the canary), through the harness's filter.
+// It also returns the problems that would make the harness die or a check
+// fail.
 func harnessResult(path, src string) (result, problems []string, built bool) {
 	sc, err := scenario.Parse(path, src)
 	if err != nil {
@@ -193,19 +201,20 @@ func harnessResult(path, src string) (result, problems []string, built bool) {
 	if err != nil {
 		return nil, []string{"the machine cannot be built: " + err.Error()}, false
 	}
-	var dmesg []string
+	h := &harness{sess: sess}
 	for _, st := range sc.Stmts[first:] {
 		outs, err := sess.Apply(st)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("scenario fails: %v", err))
 			break
 		}
-		note := annotation(lines[st.Pos.Line-1])
-		d, p := harnessStep(sess, st, outs, note)
-		dmesg = append(dmesg, d...)
-		for _, x := range p {
+		for _, x := range h.step(st, outs, annotation(lines[st.Pos.Line-1])) {
 			problems = append(problems, fmt.Sprintf("%s:%d: %s", filepath.Base(path), st.Pos.Line, x))
 		}
+	}
+	var dmesg []string
+	for _, l := range sess.Sim().Dmesg() {
+		dmesg = append(dmesg, l.Dmesg())
 	}
 	return checkResultFilter(dmesg), problems, true
 }
@@ -231,11 +240,18 @@ func annotation(line string) string {
 	return ""
 }
 
-// harnessStep turns one statement's output into dmesg lines in the order
-// the harness produces them, and checks its annotation.
-func harnessStep(sess *scenario.Session, st scenario.Stmt, outs []scenario.Out, note string) (dmesg, problems []string) {
+// harness follows the statements the way the selftest harness would react
+// to their results.
+type harness struct {
+	sess       *scenario.Session
+	lastStderr string // of the last insmod: what load_failing_mod logs
+}
+
+// step checks one statement's outcome against what the harness expects of
+// it, and runs its annotation.
+func (h *harness) step(st scenario.Stmt, outs []scenario.Out, note string) (problems []string) {
 	var cmd string
-	var stdout, stderr, klog []string
+	var stdout, stderr []string
 	for _, o := range outs {
 		switch o.Kind {
 		case "cmd":
@@ -244,10 +260,6 @@ func harnessStep(sess *scenario.Session, st scenario.Stmt, outs []scenario.Out, 
 			stdout = append(stdout, o.Text)
 		case "stderr":
 			stderr = append(stderr, o.Text)
-		case "log":
-			if dynamicDebugShows(o.Level, o.Text) {
-				klog = append(klog, o.Text)
-			}
 		case "fail":
 			problems = append(problems, "expectation failed: "+o.Text)
 		case "note":
@@ -256,42 +268,54 @@ func harnessStep(sess *scenario.Session, st scenario.Stmt, outs []scenario.Out, 
 			}
 		}
 	}
+	errText := strings.Join(stderr, "\n")
 	switch {
 	case st.Verb == "insmod" || st.Verb == "modprobe":
-		// __load_mod / load_failing_mod: log the command, run it; a
-		// failing load's error text is logged after the kernel's lines.
-		dmesg = append(dmesg, "% "+cmd)
-		dmesg = append(dmesg, klog...)
-		dmesg = append(dmesg, stderr...)
-		return dmesg, problems
-	case st.Verb == "rmmod":
-		dmesg = append(dmesg, "% "+cmd)
-		dmesg = append(dmesg, klog...)
-		if len(stderr) > 0 {
-			// unload_mod: die "$ret"
-			dmesg = append(dmesg, "ERROR: "+strings.Join(stderr, "\n"))
-			problems = append(problems, "harness would die: "+strings.Join(stderr, "; "))
+		h.lastStderr = errText
+		switch {
+		case note == "load_failing_mod" && errText == "":
+			// load_failing_mod: die "$mod unexpectedly loaded"
+			problems = append(problems, "harness would die: "+cmd+" unexpectedly loaded")
+		case note != "load_failing_mod" && errText != "":
+			// __load_mod: die "$ret"
+			problems = append(problems, "harness would die: "+errText)
 		}
-		return dmesg, problems
-	case st.Verb == "echo" && strings.Contains(cmd, ">"):
-		// disable_lp / set_pre_patch_ret log the command first.
-		dmesg = append(dmesg, "% "+cmd)
-		dmesg = append(dmesg, klog...)
-		if len(stderr) > 0 {
-			problems = append(problems, "harness would die (its wait for the write's effect times out): "+strings.Join(stderr, "; "))
+		return problems
+	case st.Verb == "echo" && note == `log "$ret"`:
+		// load_failing_mod: log "$ret" — the scenario spells out what the
+		// loader printed; it must be what the simulator's loader printed.
+		if len(st.Args) == 0 || st.Args[0].Val != h.lastStderr {
+			problems = append(problems, fmt.Sprintf("the logged loader error is not what insmod printed: %q", h.lastStderr))
 		}
-		return dmesg, problems
+		return problems
+	case st.Verb == "rmmod" && errText != "":
+		// unload_mod: die "$ret"
+		return append(problems, "harness would die: "+errText)
+	case st.Verb == "echo" && errText != "":
+		// disable_lp / set_pre_patch_ret: the wait for the write's effect times out.
+		return append(problems, "harness would die (its wait for the write's effect times out): "+errText)
+	case st.Verb == "sysctl" && strings.Contains(cmd, "="):
+		// set_ftrace_enabled [--fail] V: err=$(sysctl -q …=V 2>&1)
+		h.lastStderr = errText
+		if errText != "" && note != "set_ftrace_enabled --fail" {
+			problems = append(problems, "set_ftrace_enabled would skip: "+errText)
+		}
+		return problems
+	case st.Verb == "echo" && note == `log "livepatch: $err"`:
+		// echo "livepatch: $err" | sed 's#/proc/sys/kernel/#kernel.#' > /dev/kmsg
+		want := "livepatch: " + strings.ReplaceAll(h.lastStderr, "/proc/sys/kernel/", "kernel.")
+		if len(st.Args) == 0 || st.Args[0].Val != want || h.lastStderr == "" {
+			problems = append(problems, fmt.Sprintf("the logged sysctl error is not what sysctl printed: %q", want))
+		}
+		return problems
 	}
-	dmesg = append(dmesg, klog...)
-	if len(stderr) > 0 && note != "" {
-		problems = append(problems, "check cannot run: "+strings.Join(stderr, "; "))
-		return dmesg, problems
+	if errText != "" && note != "" {
+		return append(problems, "check cannot run: "+errText)
 	}
-	if note == "" {
-		return dmesg, problems
+	if note == "" || note == "load_failing_mod" || note == "set_ftrace_enabled --fail" {
+		return problems
 	}
-	d, p := checkAnnotation(sess, st, note, stdout)
-	return append(dmesg, d...), append(problems, p...)
+	return append(problems, h.check(st, note, stdout)...)
 }
 
 var (
@@ -301,13 +325,16 @@ var (
 	reGrep   = regexp.MustCompile(`^grep\s+'live patched'\s+(\S+)\s+>\s+/dev/kmsg$`)
 	reCount  = regexp.MustCompile(`^nmods\s+([0-9]+)$`)
 	reGone   = regexp.MustCompile(`^loop_until\s+!\s+-e\s+(\S+)$`)
+	reTraced = regexp.MustCompile(`^grep\s+-Fwq\s+"([^"]+)"$`)
 )
 
-// checkAnnotation runs a harness check written as an annotation. It
-// returns dmesg lines (for the grep form) and problems.
-func checkAnnotation(sess *scenario.Session, st scenario.Stmt, note string, stdout []string) (dmesg, problems []string) {
+// check runs a harness check written as an annotation and returns its
+// problems. The grep form writes what it finds to /dev/kmsg, as the
+// harness does.
+func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problems []string) {
+	sess := h.sess
 	switch {
-	case st.Verb == "cat" && reValue.MatchString(note):
+	case (st.Verb == "cat" || st.Verb == "sysctl") && reValue.MatchString(note):
 		m := reValue.FindStringSubmatch(note)
 		got := strings.Join(stdout, "\n")
 		if got != m[2] {
@@ -360,12 +387,25 @@ func checkAnnotation(sess *scenario.Session, st scenario.Stmt, note string, stdo
 			break
 		}
 		if strings.Contains(got, "live patched") {
-			dmesg = append(dmesg, got)
+			if err := sess.Sim().WriteFile("/dev/kmsg", got+"\n"); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+	case st.Verb == "cat" && reTraced.MatchString(note):
+		// check_traced_functions: grep -Fwq "$function" trace || die
+		fn := reTraced.FindStringSubmatch(note)[1]
+		word := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(fn) + `($|[^A-Za-z0-9_])`)
+		found := false
+		for _, l := range stdout {
+			found = found || (!strings.HasPrefix(l, "#") && word.MatchString(l))
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("Function (%s) did not appear in the trace", fn))
 		}
 	default:
 		problems = append(problems, fmt.Sprintf("annotation %q does not apply to %q", note, st.Verb))
 	}
-	return dmesg, problems
+	return problems
 }
 
 // originalOutput is what the unpatched functions the selftests read print.
@@ -401,20 +441,6 @@ func outputOf(sess *scenario.Session, st scenario.Stmt) (string, error) {
 		return out, nil
 	}
 	return "", fmt.Errorf("no known output for %s", c.Name)
-}
-
-// dynamicDebugShows applies the harness's dynamic-debug setting
-// ("file kernel/livepatch/* +p", "func klp_try_switch_task -p"): every
-// livepatch pr_debug is printed except those whose call site is in
-// klp_try_switch_task (in v4.12-v5.15 the stack-check lines read
-// "klp_check_stack: ..." but were printed from klp_try_switch_task too).
-func dynamicDebugShows(level, text string) bool {
-	if level != "debug" {
-		return true
-	}
-	msg := stripTimestamp(text)
-	return !strings.HasPrefix(msg, "livepatch: klp_try_switch_task: ") &&
-		!strings.HasPrefix(msg, "livepatch: klp_check_stack: ")
 }
 
 var (

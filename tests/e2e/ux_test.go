@@ -3,8 +3,14 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Errors appear next to the control that caused them, and an action that
@@ -22,6 +28,8 @@ func TestBuilderInsmodFailsWhereItWas(t *testing.T) {
 	tb.click(".builder", "Declare and insmod")
 	tb.waitText(".builder p.action-error", "could not insert module livepatch-fix: Device or resource busy")
 	tb.waitText(consoleQ, "taken back: livepatch livepatch-fix")
+	eval[bool](tb, `(__t.q(".builder p.action-error").scrollIntoView({block: "center"}), true)`)
+	shot(tb, "builder-error")
 	if src := eval[string](tb, `__t.pg().source()`); strings.Contains(src, "livepatch-fix") {
 		t.Errorf("the failed insmod left its declaration in the session:\n%s", src)
 	}
@@ -70,4 +78,170 @@ func TestSpawnErrorAtTheForm(t *testing.T) {
 	tb.set(".spawn input[aria-label^='New task: kernel stack']", "do_syscall_64>no_such_function")
 	tb.click(".spawn", "Spawn")
 	tb.waitText(".spawn p.action-error", "no_such_function")
+}
+
+// A user's work is never lost: Back and Forward move between the states
+// of the session, choosing an example (with the mouse or an arrow key)
+// can be undone, and a profile switch keeps the timeline.
+
+func (tb *tab) historyLen() int { return eval[int](tb, `history.length`) }
+
+// waitPushed waits until the page has pushed a history entry beyond n.
+func (tb *tab) waitPushed(n int) int {
+	tb.t.Helper()
+	tb.waitJS(fmt.Sprintf(`history.length > %d && location.hash.startsWith("#s=v1.")`, n), "a new history entry")
+	return tb.historyLen()
+}
+
+func TestBackForwardMoveBetweenStates(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	n := tb.historyLen()
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 1.000 s")
+	n = tb.waitPushed(n)
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 2.000 s")
+	tb.waitPushed(n)
+	if err := chromedp.Do(tb.ctx, chromedp.NavigateBack()); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitText("", "t = 1.000 s")
+	if err := chromedp.Do(tb.ctx, chromedp.NavigateBack()); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitText("", "t = 0.000 s")
+	tb.waitText(card(42), "42 cat")
+	if u := eval[string](tb, `location.href`); u != siteURL+"/" {
+		t.Errorf("Back to the first state is at %s", u)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.NavigateForward()); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitText("", "t = 1.000 s")
+	// going back did not push entries of its own: Forward still has one
+	if err := chromedp.Do(tb.ctx, chromedp.NavigateForward()); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitText("", "t = 2.000 s")
+}
+
+func TestExampleSwitchIsUndoable(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.typeLine("task 77 mine")
+	tb.waitText(card(77), "77 mine")
+	// an arrow key on the select picks the next example at once
+	if err := chromedp.Do(tb.ctx, chromedp.Focus(chromedp.ID("examples")), chromedp.KeyEvent(kb.ArrowDown)); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`!document.getElementById("undo-load").hidden`, "the Undo offer")
+	tb.waitNoText(".panel.tasks", "77 mine")
+	if s := eval[string](tb, `document.getElementById("page-status").innerText`); !strings.Contains(s, "Your previous session is one step Back") {
+		t.Errorf("status: %q", s)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("undo-load"))); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitText(card(77), "77 mine")
+	// without work of the user's, switching offers nothing to undo
+	tb.do(`(() => { const s = document.getElementById("examples"); s.value = "force.klp"; s.dispatchEvent(new Event("change")); return ""; })()`)
+	tb.waitText(alarmsQ, "1 alarm")
+	tb.do(`(() => { const s = document.getElementById("examples"); s.value = "default.klp"; s.dispatchEvent(new Event("change")); return ""; })()`)
+	tb.waitText(alarmsQ, "0 alarms")
+	tb.waitJS(`document.getElementById("page-status").innerText.startsWith("Loaded example: livepatch-sample")`, "the default example's status")
+	if eval[bool](tb, `!document.getElementById("undo-load").hidden`) {
+		t.Error("Undo offered after switching between untouched examples")
+	}
+}
+
+func TestProfileSwitchKeepsTimeline(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 1.000 s")
+	tb.click(timeQ, "Step")
+	tb.waitText("", "t = 2.000 s")
+	tb.set(`select[aria-label="Kernel profile"]`, "4.16")
+	tb.waitText(consoleQ, "kernel profile 6.16 → 4.16", "its timeline too (3 steps)")
+	tb.waitText(".timebar", "step 2 of 2")
+	tb.waitText("", "t = 2.000 s")
+	tb.click(timeQ, "◀ Undo")
+	tb.waitText("", "t = 1.000 s")
+	if p := eval[string](tb, `__t.pg().session.view().Profile`); p != "4.16" {
+		t.Errorf("after undo the profile is %s", p)
+	}
+	// a step the new profile refuses ends the replayed timeline there
+	tb.click(timeQ, "Redo ▶")
+	tb.set(`select[aria-label="Kernel profile"]`, "6.16")
+	tb.typeLine("livepatch lp-r replace\n  object vmlinux\n    func meminfo_proc_show -> r_meminfo_proc_show\nend")
+	tb.waitText(consoleQ, "livepatch lp-r replace")
+	tb.set(`select[aria-label="Kernel profile"]`, "4.16")
+	tb.waitText("div.error", "Kernel 4.16 stops the timeline at step", "atomic replace needs kernel 5.1")
+	tb.waitText("", "t = 2.000 s")
+}
+
+// smallTargetsJS lists the page's interactive elements (in the document
+// and the widget's shadow root) smaller than 24×24 CSS px, the WCAG 2.2
+// minimum target size. Links inside running text are exempt, as WCAG
+// exempts them; hidden elements have no box.
+const smallTargetsJS = `(() => {
+  const sel = "button, select, input:not([type=hidden]), textarea, summary, a[href], label.filebtn, [role=button], [tabindex]:not([tabindex='-1'])";
+  const all = [...document.querySelectorAll(sel), ...__t.root().querySelectorAll(sel)];
+  const out = [];
+  for (const e of all) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (e.matches(".visually-hidden, .sr-only")) continue;
+    if (e.tagName === "A" && e.closest("p, li, td, dd") && !e.matches(".navlink")) continue;
+    if (r.width < 24 || r.height < 24) {
+      out.push(e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") + " " +
+        JSON.stringify((e.getAttribute("aria-label") || e.textContent || e.type || "").trim().slice(0, 30)) + " " + Math.round(r.width) + "×" + Math.round(r.height));
+    }
+  }
+  return out;
+})()`
+
+// TestPhoneTargets: at 390 px wide every control of the page is at least
+// 24 px each way, with every disclosure open, in light and dark.
+func TestPhoneTargets(t *testing.T) {
+	for _, scheme := range []string{"light", "dark"} {
+		t.Run(scheme, func(t *testing.T) {
+			tb := newTab(t)
+			if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+				t.Fatal(err)
+			}
+			emulateScheme(tb, scheme)
+			tb.open(siteURL + "/")
+			tb.click(tasksQ, "Spawn task")
+			tb.click(patchesQ, "New livepatch…")
+			tb.click(card(43), "Act on 43")
+			tb.click(timeQ, "Until…")
+			tb.waitJS(`__t.q("form.fork")`, "the task's actions")
+			if small := eval[[]string](tb, smallTargetsJS); len(small) > 0 {
+				t.Errorf("%d controls smaller than 24×24 px at 390 px wide:\n\t%s", len(small), strings.Join(small, "\n\t"))
+			}
+			for _, at := range []string{"form.fork", "details.builder", ".timebar"} {
+				eval[bool](tb, fmt.Sprintf(`(__t.q(%s).scrollIntoView({block: "center"}), true)`, jsString(at)))
+				shot(tb, "phone-"+scheme+"-"+strings.Trim(at, "."))
+			}
+		})
+	}
+}
+
+// shot saves what the viewport shows as $KLP_SHOTS/name.png, for a
+// person to look at; without KLP_SHOTS it does nothing.
+func shot(tb *tab, name string) {
+	tb.t.Helper()
+	dir := os.Getenv("KLP_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
 }

@@ -1,7 +1,8 @@
 // The console: a transcript of everything executed (typed here or sent by
 // a button) and an input line for the scenario language and the shell.
 // ↑/↓ walk the history, Tab completes verbs, pids, functions, modules and
-// paths, Enter runs, Shift+Enter adds a line (for livepatch blocks).
+// paths (the core's verb registry says what may stand where: klp.complete),
+// Enter runs, Shift+Enter adds a line (for livepatch blocks).
 
 import { appendCapped, h } from "./dom.js";
 

@@ -200,6 +200,44 @@ export class Session extends EventTarget {
     return results[results.length - 1] || null;
   }
 
+  /**
+   * A new session whose timeline is this one's replayed from a changed
+   * start (edit(text) gives it, e.g. another kernel profile): every
+   * checkpoint's steps run again on the new machine and are checkpointed
+   * with the same labels, and the position is the same step. The
+   * timeline is linear (a checkpoint drops the steps after it), so each
+   * checkpoint's source extends the one before. A step the new start
+   * refuses ends the replay there: {session, steps, failed: {index,
+   * label, error}|null}. This session is left at its own position.
+   */
+  branch(edit) {
+    this.pause();
+    const h = this.history();
+    const srcs = [];
+    for (let i = 0; i < h.count; i++) {
+      this.api.seek(this.id, i);
+      srcs.push(this.api.source(this.id));
+    }
+    this.api.seek(this.id, h.pos);
+    this._view = null;
+    const next = new Session(this.api, edit(srcs[0]));
+    let failed = null;
+    let i = 1;
+    for (; i < srcs.length; i++) {
+      const delta = srcs[i].startsWith(srcs[i - 1]) ? srcs[i].slice(srcs[i - 1].length) : null;
+      const res = delta === null ? { error: "the timeline is not linear here" } : delta.trim() ? this.api.exec(next.id, delta) : { output: [] };
+      if (res.error) {
+        failed = { index: i, label: h.labels[i] || "", error: res.error };
+        break;
+      }
+      this.api.checkpoint(next.id, h.labels[i] || "");
+    }
+    // at the same step, or the last one the new start allowed (a failed
+    // step may have run part of its statements)
+    this.api.seek(next.id, Math.min(h.pos, i - 1));
+    return { session: next, steps: i, failed };
+  }
+
   // --- timeline ---------------------------------------------------------
 
   seek(index) {
