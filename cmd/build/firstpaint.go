@@ -22,7 +22,6 @@ import (
 // jsonenc escapes "<", so it cannot close the element early.
 
 var (
-	widgetOpen   = regexp.MustCompile(`<klp-playground\b[^>]*>`)
 	attrRE       = regexp.MustCompile(`([a-z-]+)(?:="([^"]*)")?`)
 	fallbackPre  = regexp.MustCompile(`(?s)<pre\b[^>]*class="[^"]*\bklp-fallback\b[^"]*"[^>]*>(.*?)</pre>`)
 	templateBody = regexp.MustCompile(`(?s)<template>(.*?)</template>`)
@@ -62,7 +61,7 @@ func prerenderPages(o options) error {
 func prerender(page, site string) (string, int, error) {
 	var b strings.Builder
 	n, last := 0, 0
-	for _, loc := range widgetOpen.FindAllStringIndex(page, -1) {
+	for _, loc := range startTags(page, "klp-playground") {
 		tag := page[loc[0]:loc[1]]
 		body := page[loc[1]:]
 		if end := strings.Index(body, "</klp-playground>"); end >= 0 {
@@ -91,6 +90,63 @@ func prerender(page, site string) (string, int, error) {
 	}
 	b.WriteString(page[last:])
 	return b.String(), n, nil
+}
+
+// startTags finds the start tags named name in page, as a browser's
+// tokenizer would: not inside another tag's attribute values (a minified
+// <meta content="…"> may hold "<klp-playground>" as text), comments, or
+// the raw text of script and style. Each is [start, end) of the tag.
+func startTags(page, name string) [][2]int {
+	var out [][2]int
+	lower := strings.ToLower(page)
+	for i := 0; i < len(page); {
+		if page[i] != '<' {
+			i++
+			continue
+		}
+		if strings.HasPrefix(page[i:], "<!--") {
+			end := strings.Index(page[i+4:], "-->")
+			if end < 0 {
+				break
+			}
+			i += 4 + end + 3
+			continue
+		}
+		// the tag's end: the first '>' outside quotes
+		j, quote := i+1, byte(0)
+		for ; j < len(page); j++ {
+			c := page[j]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '>':
+				goto closed
+			}
+		}
+		break
+	closed:
+		tag := lower[i+1 : j]
+		tagName := tag
+		if k := strings.IndexAny(tag, " \t\n\r\f/"); k >= 0 {
+			tagName = tag[:k]
+		}
+		if tagName == name {
+			out = append(out, [2]int{i, j + 1})
+		}
+		i = j + 1
+		if tagName == "script" || tagName == "style" {
+			end := strings.Index(lower[i:], "</"+tagName)
+			if end < 0 {
+				break
+			}
+			i += end
+		}
+	}
+	return out
 }
 
 // widgetScenario finds the text a widget starts with, as web/widget.js

@@ -26,6 +26,11 @@ func TestPrerender(t *testing.T) {
 		{name: "lesson pre with profile", page: `<klp-playground profile="5.1"><pre class="klp-fallback"><code>` + scen + `</code></pre></klp-playground>`, n: 1, profile: "5.1", wantComm: "cat<x"},
 		{name: "scenario-src", page: `<klp-playground scenario-src="x.klp"></klp-playground>`, n: 0},
 		{name: "already done", page: `<klp-playground><script type="application/json" class="klp-first">{}</script><template>` + scen + `</template></klp-playground>`, n: 0},
+		// a minified <meta content> may hold the element's name as text;
+		// so may a comment or a script: none of them is a widget
+		{name: "in an attribute", page: `<meta name="description" content="embed <klp-playground> anywhere"><p>x</p>`, n: 0},
+		{name: "in a comment and a script", page: `<!-- <klp-playground><template>` + scen + `</template></klp-playground> --><script>let s = "<klp-playground>";</script>`, n: 0},
+		{name: "after an attribute holding one", page: `<meta content="<klp-playground>"><klp-playground panels="tasks"><template>` + scen + `</template></klp-playground>`, n: 1, profile: "6.16", wantComm: "cat<x"},
 		{name: "broken", page: `<klp-playground><template>frobnicate</template></klp-playground>`, wantErr: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
