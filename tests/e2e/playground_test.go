@@ -105,9 +105,9 @@ func TestConsoleCompletesThroughThePage(t *testing.T) {
 	tb.do(`(() => { const ta = __t.q("textarea.cmd"); ta.value = ""; return ""; })()`)
 	press("sys", kb.Tab)
 	tb.waitJS(value+` === "sys"`, "sys⇥ to stay as it is")
-	tb.waitText(consoleQ, "syscall  sysret")
+	tb.waitText(consoleQ, "syscall  sysctl  sysret")
 	tb.shot(".console", "console-completion")
-	press("c", kb.Tab, "42", kb.Enter)
+	press("ca", kb.Tab, "42", kb.Enter)
 	tb.waitJS(`[...__t.root().querySelectorAll(".transcript .line")].some((l) => l.innerText === "syscall 42")`, "the completed line to run")
 }
 
