@@ -26,15 +26,7 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	name := fs.Arg(0)
-	var src []byte
-	var err error
-	if name == "-" {
-		src, err = io.ReadAll(stdin)
-		name = "stdin"
-	} else {
-		src, err = os.ReadFile(name)
-	}
+	name, src, err := readScenario(fs.Arg(0), stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "klp: %v\n", err)
 		return 2

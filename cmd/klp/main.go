@@ -58,15 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "klp: unknown log level %q\n", *level)
 		return 2
 	}
-	name := fs.Arg(0)
-	var src []byte
-	var err error
-	if name == "-" {
-		src, err = io.ReadAll(stdin)
-		name = "stdin"
-	} else {
-		src, err = os.ReadFile(name)
-	}
+	name, src, err := readScenario(fs.Arg(0), stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "klp: %v\n", err)
 		return 2
@@ -149,4 +141,14 @@ func termSafe(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// readScenario reads the scenario FILE names, or standard input for "-".
+func readScenario(name string, stdin io.Reader) (string, []byte, error) {
+	if name == "-" {
+		src, err := io.ReadAll(stdin)
+		return "stdin", src, err
+	}
+	src, err := os.ReadFile(name)
+	return name, src, err
 }
