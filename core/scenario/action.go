@@ -44,13 +44,13 @@ var actionVerbs = []Verb{
 		Doc: "mark the task as running where RCU is not watching, or not"},
 	{Name: "cpu", Min: 2, Usage: "cpu N online|offline", Run: (*Session).cpu, Complete: args(nil, cCPUs, words("online", "offline")),
 		Doc: "CPU hotplug"},
-	{Name: "tick", Min: 0, Usage: "tick [N]", Run: (*Session).tick,
+	{Name: "tick", Min: 0, Usage: "tick [N]", Run: whole((*Session).tick), Parts: (*Session).tick,
 		Doc: "N jiffies pass (default 1)"},
-	{Name: "settle", Min: 0, Usage: "settle [SECONDS]", Run: (*Session).settle,
+	{Name: "settle", Min: 0, Usage: "settle [SECONDS]", Run: whole((*Session).settle), Parts: (*Session).settle,
 		Doc: "run until no transition is in progress (default limit 60 s)"},
 	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [within=SECONDS]`, Run: (*Session).until, Complete: args(words("within="), cEvents),
 		Doc: "run until a new event of that kind (see `expect event`) whose text contains TEXT happens, at most SECONDS (default 60); time stops at the end of that jiffy, and a note says when it came or that it did not. `until signal` jumps to the next fake signal; `until switch \"cat:42\"` to task 42's switch"},
-	{Name: "spawn-random", Min: 1, Usage: "spawn-random N [frames=16] [seed=…]", Run: (*Session).spawnRandom,
+	{Name: "spawn-random", Min: 1, Usage: "spawn-random N [frames=16] [seed=…]", Run: whole((*Session).spawnRandom), Parts: (*Session).spawnRandom,
 		Doc: "N user tasks with random stacks over vmlinux functions"},
 }
 
@@ -92,7 +92,7 @@ func (s *Session) simErr(st Stmt, out []Out, err error) ([]Out, error) {
 	return out, nil
 }
 
-func (s *Session) tick(st Stmt, out []Out) ([]Out, error) {
+func (s *Session) tick(st Stmt, out []Out) (part, error) {
 	a := st.Args
 	n := uint64(1)
 	if len(a) > 0 {
@@ -105,11 +105,26 @@ func (s *Session) tick(st Stmt, out []Out) ([]Out, error) {
 	if n > 1<<20 {
 		return nil, s.errf(a[0].Pos, "tick: at most %d jiffies at once", 1<<20)
 	}
-	s.sim.Advance(n)
-	return out, nil
+	return s.advanceParts(n, out), nil
 }
 
-func (s *Session) settle(st Stmt, out []Out) ([]Out, error) {
+// advanceParts lets n jiffies pass, a simulated second per unit: at most
+// one transition-work retry (one sweep of the tasks) each. Advancing in
+// pieces is the same as advancing at once (sim.Advance stops only where
+// something falls due).
+func (s *Session) advanceParts(n uint64, out []Out) part {
+	return func(units int) ([]Out, bool, error) {
+		step := uint64(s.sim.HZ())
+		for ; units > 0 && n > 0; units-- {
+			k := min(n, step)
+			s.sim.Advance(k)
+			n -= k
+		}
+		return out, n == 0, nil
+	}
+}
+
+func (s *Session) settle(st Stmt, out []Out) (part, error) {
 	m := s.sim
 	a := st.Args
 	sec := 60.0
@@ -119,12 +134,25 @@ func (s *Session) settle(st Stmt, out []Out) ([]Out, error) {
 			return nil, s.errf(a[0].Pos, "settle takes a time limit in seconds (0..3600), got %q", a[0].Val)
 		}
 	}
-	if !m.RunUntilSettled(uint64(sec * float64(m.HZ()))) {
-		out = s.drain(out) // the note comes after what happened
-		name, _ := m.InTransition()
-		out = append(out, Out{Kind: "note", Text: fmt.Sprintf("transition of %s still in progress after %gs", name, sec)})
-	}
-	return out, nil
+	left := uint64(sec * float64(m.HZ()))
+	// Like advanceParts, a second per unit; RunUntilSettled in pieces
+	// stops where it would have stopped at once.
+	return func(units int) ([]Out, bool, error) {
+		step := uint64(m.HZ())
+		for ; units > 0; units-- {
+			k := min(left, step)
+			if m.RunUntilSettled(k) {
+				return out, true, nil
+			}
+			if left -= k; left == 0 {
+				out = s.drain(out) // the note comes after what happened
+				name, _ := m.InTransition()
+				out = append(out, Out{Kind: "note", Text: fmt.Sprintf("transition of %s still in progress after %gs", name, sec)})
+				return out, true, nil
+			}
+		}
+		return out, false, nil
+	}, nil
 }
 
 func (s *Session) cpu(st Stmt, out []Out) ([]Out, error) {
@@ -244,8 +272,8 @@ func (s *Session) ptrace(pid int, st Stmt, out []Out) ([]Out, error) {
 }
 
 // spawnRandom adds N user tasks with random kernel stacks drawn from the
-// scenario's seed.
-func (s *Session) spawnRandom(st Stmt, out []Out) ([]Out, error) {
+// scenario's seed, spawnChunk of them per unit.
+func (s *Session) spawnRandom(st Stmt, out []Out) (part, error) {
 	m := s.sim
 	n, err := s.num(st.Args[0])
 	if err != nil {
@@ -274,20 +302,26 @@ func (s *Session) spawnRandom(st Stmt, out []Out) ([]Out, error) {
 	if len(names) == 0 && frames > 0 {
 		return nil, s.errf(st.Pos, "spawn-random: declare some vmlinux functions first")
 	}
-	for i := uint64(0); i < n; i++ {
-		ts := sim.TaskSpec{Comm: fmt.Sprintf("task%d", i), State: sim.Interruptible}
-		for j := uint64(0); j < frames; j++ {
-			ts.Stack = append(ts.Stack, sim.FrameSpec{Func: names[m.Rand()%uint64(len(names))]})
+	i := uint64(0)
+	return func(units int) ([]Out, bool, error) {
+		for end := min(n, i+uint64(units)*spawnChunk); i < end; i++ {
+			ts := sim.TaskSpec{Comm: fmt.Sprintf("task%d", i), State: sim.Interruptible}
+			for j := uint64(0); j < frames; j++ {
+				ts.Stack = append(ts.Stack, sim.FrameSpec{Func: names[m.Rand()%uint64(len(names))]})
+			}
+			if frames == 0 {
+				ts.State, ts.User = sim.Runnable, true
+			}
+			if _, err := m.Spawn(ts); err != nil {
+				return out, true, s.errf(st.Pos, "%v", err)
+			}
 		}
-		if frames == 0 {
-			ts.State, ts.User = sim.Runnable, true
-		}
-		if _, err := m.Spawn(ts); err != nil {
-			return out, s.errf(st.Pos, "%v", err)
-		}
-	}
-	return out, nil
+		return out, i == n, nil
+	}, nil
 }
+
+// spawnChunk is how many tasks spawn-random makes per unit of a part.
+const spawnChunk = 1000
 
 // parseSeconds reads a duration in seconds between 0 and 3600: "2",
 // "0.5", and, as people type it, "2s". strconv rather than fmt.Sscanf,

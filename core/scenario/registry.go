@@ -19,6 +19,11 @@ type Verb struct {
 	// Run executes the statement; out holds what the group prints first
 	// (shell commands and actions echo "# line").
 	Run func(s *Session, st Stmt, out []Out) ([]Out, error)
+	// Parts, for a statement that can take long (thousands of tasks made,
+	// hours of simulated time), starts it as a part that runs a bounded
+	// amount at a time, so the page can run it between frames (loader.go).
+	// Such a verb's Run is whole(Parts).
+	Parts func(s *Session, st Stmt, out []Out) (part, error)
 	// Complete lists what may stand at the word being typed, given the
 	// arguments before it; nil offers functions and pids.
 	Complete completion

@@ -142,14 +142,24 @@ func (s *Session) drain(out []Out) []Out {
 
 // Apply runs one statement.
 func (s *Session) Apply(st Stmt) ([]Out, error) {
-	if s.budget == (Budget{}) {
-		s.budget = DefaultBudget() // a zero Session is ready to use
-	}
-	used, err := s.charge(st)
+	used, err := s.begin(st)
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.apply(st)
+	return s.end(st, used, out, err)
+}
+
+// begin charges a statement to the budget; end records it once it ran.
+// Between them a statement runs whole (apply) or in parts (loader.go).
+func (s *Session) begin(st Stmt) (Usage, error) {
+	if s.budget == (Budget{}) {
+		s.budget = DefaultBudget() // a zero Session is ready to use
+	}
+	return s.charge(st)
+}
+
+func (s *Session) end(st Stmt, used Usage, out []Out, err error) ([]Out, error) {
 	out = s.drain(out)
 	if err == nil {
 		s.src = append(s.src, st.String())
@@ -159,18 +169,30 @@ func (s *Session) Apply(st Stmt) ([]Out, error) {
 }
 
 func (s *Session) apply(st Stmt) ([]Out, error) {
+	v, out, err := s.prologue(st)
+	if err != nil || v.group == groupConfig {
+		return out, err
+	}
+	return v.Run(s, st, out)
+}
+
+// prologue finds a statement's verb, builds the machine if the verb needs
+// it, and starts its output (a config verb runs here, as it has no
+// machine to wait for).
+func (s *Session) prologue(st Stmt) (verbInfo, []Out, error) {
 	v, ok := lookupVerb(st.Verb)
 	if !ok {
-		return nil, s.errf(st.Pos, "unknown command %q", st.Verb)
+		return v, nil, s.errf(st.Pos, "unknown command %q", st.Verb)
 	}
 	if v.group == groupConfig {
 		if s.sim != nil {
-			return nil, s.errf(st.Pos, "%s must come before the machine is built (it was built at line %d by the first other statement)", st.Verb, s.builtAt.Line)
+			return v, nil, s.errf(st.Pos, "%s must come before the machine is built (it was built at line %d by the first other statement)", st.Verb, s.builtAt.Line)
 		}
-		return v.Run(s, st, nil)
+		out, err := v.Run(s, st, nil)
+		return v, out, err
 	}
 	if err := s.ensure(st.Pos); err != nil {
-		return nil, err
+		return v, nil, err
 	}
 	var out []Out
 	switch v.group {
@@ -180,7 +202,7 @@ func (s *Session) apply(st Stmt) ([]Out, error) {
 	case groupAction:
 		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	}
-	return v.Run(s, st, out)
+	return v, out, nil
 }
 
 func (s *Session) unknownKey(a Arg, known ...string) error {

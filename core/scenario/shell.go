@@ -32,7 +32,7 @@ var shellVerbs = []Verb{
 		Doc: "list the tasks with their patch state"},
 	{Name: "kill", Min: 2, Usage: "kill -STOP|-CONT|-KILL PID", Run: (*Session).kill, Complete: args(cPIDs, words("-STOP", "-CONT", "-KILL")),
 		Doc: "send a signal"},
-	{Name: "sleep", Min: 1, Usage: "sleep SECONDS", Run: (*Session).sleep,
+	{Name: "sleep", Min: 1, Usage: "sleep SECONDS", Run: whole((*Session).sleep), Parts: (*Session).sleep,
 		Doc: "time passes"},
 }
 
@@ -191,14 +191,16 @@ func (s *Session) kill(st Stmt, out []Out) ([]Out, error) {
 	return out, nil
 }
 
-func (s *Session) sleep(st Stmt, out []Out) ([]Out, error) {
+func (s *Session) sleep(st Stmt, out []Out) (part, error) {
 	a := st.Args
 	sec, ok := parseSeconds(a[0].Val)
 	if !ok {
 		return nil, s.errf(a[0].Pos, "sleep takes seconds (0..3600), got %q", a[0].Val)
 	}
-	s.sim.AdvanceSeconds(sec)
-	return out, nil
+	if sec <= 0 {
+		return s.advanceParts(0, out), nil
+	}
+	return s.advanceParts(uint64(sec*float64(s.sim.HZ())+0.5), out), nil
 }
 
 func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {

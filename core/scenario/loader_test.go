@@ -1,0 +1,103 @@
+package scenario
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// loadAll runs a Loader to its end, units at a time, and counts the runs.
+func loadAll(t *testing.T, file, src string, units int) (*Timeline, int, error) {
+	t.Helper()
+	l, err := NewLoader(file, src)
+	if err != nil {
+		return nil, 0, err
+	}
+	for n := 1; ; n++ {
+		done, err := l.Run(units)
+		if err != nil {
+			return nil, n, err
+		}
+		if done {
+			return l.Timeline(), n, nil
+		}
+		if n > 1e6 {
+			t.Fatal("loader never finishes")
+		}
+	}
+}
+
+// TestLoaderSameAsNewTimeline: loading in slices of any size gives the
+// state, source and output that loading at once gives, for every example,
+// transcript and a scenario of long statements.
+func TestLoaderSameAsNewTimeline(t *testing.T) {
+	files, _ := filepath.Glob("../../web/examples/*.klp")
+	more, _ := filepath.Glob("../sim/testdata/transcripts/*.klp")
+	files = append(files, more...)
+	if len(files) < 10 {
+		t.Fatalf("found only %d scenarios", len(files))
+	}
+	srcs := map[string]string{"long": "vmlinux f1 f2 f3\nspawn-random 2500 frames=3\nlivepatch p funcs=f2\ninsmod p\ntick 600\nsleep 2.5\nsettle 100\n"}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[filepath.Base(f)] = string(b)
+	}
+	for name, src := range srcs {
+		want, wantErr := NewTimeline(name, src)
+		for _, units := range []int{1, 2, 7, 1 << 20} {
+			got, runs, err := loadAll(t, name, src, units)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("%s units=%d: error %v, NewTimeline's %v", name, units, err, wantErr)
+			}
+			if err != nil {
+				if err.Error() != wantErr.Error() {
+					t.Errorf("%s units=%d: error %q, want %q", name, units, err, wantErr)
+				}
+				continue
+			}
+			if g, w := got.Session().Source(), want.Session().Source(); g != w {
+				t.Errorf("%s units=%d: source differs:\n%s\nwant\n%s", name, units, g, w)
+			}
+			if !reflect.DeepEqual(got.StartOutput(), want.StartOutput()) {
+				t.Errorf("%s units=%d: output differs", name, units)
+			}
+			if g, w := got.Session().Sim().Fingerprint(), want.Session().Sim().Fingerprint(); g != w {
+				t.Errorf("%s units=%d: state differs (fingerprint %x, want %x)", name, units, g, w)
+			}
+			if name == "long" && units == 1 && runs < 20 {
+				t.Errorf("long scenario ran in %d slices of one unit; the long statements were not split", runs)
+			}
+		}
+	}
+}
+
+// TestLoaderErrors: a scenario over budget runs nothing; one that fails
+// half-way keeps nothing and names the line, as NewSession does.
+func TestLoaderErrors(t *testing.T) {
+	if _, err := NewLoader("x", strings.Repeat("spawn-random 100000\n", 3)); err == nil || !strings.Contains(err.Error(), "x:") {
+		t.Errorf("over budget: %v, want an error naming the file and line", err)
+	}
+	l, err := NewLoader("x", "vmlinux f\nspawn-random 3000 frames=1\nexpect patched 1 f\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done bool
+	for !done {
+		done, err = l.Run(1)
+	}
+	_, want := NewTimeline("x", "vmlinux f\nspawn-random 3000 frames=1\nexpect patched 1 f\n")
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("failing scenario: %v, want %v", err, want)
+	}
+	if l.Timeline() != nil {
+		t.Error("a failed load kept a timeline")
+	}
+	if d, err2 := l.Run(5); !d || err2 == nil {
+		t.Error("a failed loader ran on")
+	}
+}
