@@ -63,6 +63,9 @@ func handlers() map[string]handler {
 		"profiles":      profiles,
 		"warmup":        warmup,
 		"explore":       exploreScenario, // explore.go
+		"load":          load,            // load.go
+		"loadRun":       loadRun,
+		"loadCancel":    loadCancel,
 	}
 }
 

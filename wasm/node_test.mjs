@@ -84,7 +84,7 @@ test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
   for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
-    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost"]) {
+    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost", "load", "loadRun", "loadCancel"]) {
     assert.equal(typeof raw[f], "function", f);
   }
 });
@@ -143,6 +143,35 @@ test("cost prices a scenario without running it, and refuses one over budget", (
   const big = "vmlinux a b c\n" + "spawn-random 100000\n".repeat(5);
   assert.throws(() => klp.cost(big), (e) => e instanceof Error && /:4:/.test(e.message) && /tasks limit/.test(e.message));
   assert.throws(() => klp.cost("cpus 2\nfrobnicate 3\n"), /:2:1/);
+});
+
+test("load in slices: the same machine as create, errors as create's", () => {
+  const text = "vmlinux a b c\nspawn-random 5000 frames=2\nsleep 3\n";
+  const lid = klp.load(text);
+  let r, runs = 0;
+  do {
+    r = klp.loadRun(lid, 1);
+    runs++;
+    assert.ok(r.started <= r.total);
+  } while (!r.done);
+  assert.ok(runs > 5, `ran in ${runs} slices`);
+  const id = klp.create(text);
+  assert.equal(klp.source(r.id), klp.source(id));
+  assert.equal(klp.view(r.id), klp.view(id));
+  assert.deepEqual(klp.startOutput(r.id), klp.startOutput(id));
+  assert.throws(() => klp.loadRun(lid, 1), /no loader/); // a finished loader is gone
+  klp.destroy(id);
+  klp.destroy(r.id);
+  // bad text: refused before anything runs, with line:column
+  assert.throws(() => klp.load("cpus 2\nfrobnicate 3\n"), /:2:1/);
+  // a failure half-way: an Error naming the line, and the loader is gone
+  const bad = klp.load("vmlinux a\nspawn-random 10\nexpect patched 1 a\n");
+  assert.throws(() => { while (!klp.loadRun(bad, 1).done); }, /:3:/);
+  assert.throws(() => klp.loadRun(bad, 1), /no loader/);
+  // cancel drops it
+  const c = klp.load(text);
+  assert.equal(klp.loadCancel(c), true);
+  assert.equal(klp.loadCancel(c), false);
 });
 
 test("time travel: checkpoint, seek, fork", () => {
