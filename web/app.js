@@ -65,7 +65,7 @@ async function loadExampleList() {
 
 async function loadExample(file) {
   const text = await fetchExample(file);
-  pg.load(text);
+  await pg.open(text);
   say(`Loaded example: ${exampleList.find((x) => x.file === file)?.title || file}`);
 }
 
@@ -84,7 +84,7 @@ async function open() {
   if (frag) {
     try {
       const text = vet(await decode(frag));
-      pg.load(text);
+      await pg.open(text);
       say("Opened the session from the link.");
       examples.value = "";
       synced(location.href);
@@ -163,7 +163,7 @@ async function restore(state) {
     if (!text && fragmentValue(location.hash)) text = vet(await decode(fragmentValue(location.hash)));
     const fresh = !text; // the entry the user arrived on: the default example
     if (fresh) text = await fetchExample(exampleList[0]?.file || "default.klp");
-    pg.load(text);
+    await pg.open(text);
     banner.hidden = true;
     examples.value = fresh ? exampleList[0]?.file || "" : "";
     synced(location.href);
@@ -242,7 +242,7 @@ async function importScenario(file) {
   }
   const text = await file.text();
   try {
-    pg.load(text);
+    await pg.open(text);
     banner.hidden = true;
     examples.value = "";
     say(`Imported ${file.name}.`);

@@ -30,6 +30,12 @@ import { enhance } from "./lib/lessons.js";
 import { Timeline } from "./lib/timeline.js";
 import { firstPaintData, FrozenSession } from "./lib/firstpaint.js";
 
+/** Throws what is wrong with scenario text handed to load or open. */
+function checkText(text) {
+  if (typeof text !== "string") throw new TypeError("scenario text must be a string");
+  if (text.length > MAX_SCENARIO) throw new Error(`scenario too large (${text.length} bytes)`);
+}
+
 const MAX_SCENARIO = 1 << 20;
 
 let uid = 0;
@@ -405,8 +411,7 @@ export class KlpPlayground extends HTMLElement {
    * (with line:column) and keeps the old machine if the text is bad.
    */
   load(text, opts = {}) {
-    if (!opts.session && typeof text !== "string") throw new TypeError("scenario text must be a string");
-    if (!opts.session && text.length > MAX_SCENARIO) throw new Error(`scenario too large (${text.length} bytes)`);
+    if (!opts.session) checkText(text);
     // opts.session: a session made elsewhere (a branch of this one)
     const next = opts.session || new Session(this.api, text);
     if (this.session) this.session.destroy();
@@ -430,6 +435,38 @@ export class KlpPlayground extends HTMLElement {
     this.render(true);
     if (!opts.quiet) this.dispatchEvent(new CustomEvent("klp-load", { bubbles: true, composed: true }));
     return next;
+  }
+
+  /**
+   * load(), but the scenario runs a slice at a time between frames
+   * (Session.open), so a big one never freezes the page; meanwhile the
+   * current machine stays shown and usable, and a note with a Cancel
+   * button tells how far it got. A newer open() cancels an older one.
+   * Resolves to the new session; rejects with the scenario error (the old
+   * machine kept), or an AbortError when cancelled.
+   */
+  async open(text, opts = {}) {
+    checkText(text);
+    this.opening?.abort();
+    const ctl = (this.opening = new AbortController());
+    let note = null;
+    const progress = ({ started, total }) => {
+      if (!note) {
+        note = h("p.loading.loadnote", { role: "status" },
+          h("span", null, ""), " ",
+          h("button", { type: "button", onclick: () => ctl.abort(new DOMException("loading cancelled", "AbortError")) }, "Cancel"));
+        this.frame.prepend(note);
+      }
+      note.firstChild.textContent = `Running the scenario: statement ${started} of ${total}…`;
+      note.dataset.started = started;
+    };
+    try {
+      const next = await Session.open(this.api, text, { onProgress: progress, signal: ctl.signal });
+      return this.load(null, { ...opts, session: next });
+    } finally {
+      note?.remove();
+      if (this.opening === ctl) this.opening = null;
+    }
   }
 
   source() {

@@ -22,13 +22,19 @@ const PLAY_RENDER_SHARE = 0.5;
 // The longest the shown state may lag while playing, whatever a render
 // costs.
 const MAX_RENDER_GAP_MS = 250;
+// How long one slice of a sliced load (Session.open) should take: well
+// under the 100 ms a page may freeze, with frames drawn in between.
+const SLICE_MS = 30;
 
 export class Session extends EventTarget {
-  /** @param api the klp facade; @param text scenario source (may throw) */
-  constructor(api, text) {
+  /**
+   * @param api the klp facade; @param text scenario source (may throw);
+   * @param id an instance already made (Session.open), then text is unused
+   */
+  constructor(api, text, id = 0) {
     super();
     this.api = api;
-    this.id = api.create(text);
+    this.id = id || api.create(text);
     this.startOutput = api.startOutput(this.id);
     this.api.checkpoint(this.id, "start");
     this.speed = 1;
@@ -38,6 +44,39 @@ export class Session extends EventTarget {
     this.renderMs = 0; // what the last "change" took to handle
     this.renderAt = 0; // when it started (performance.now())
     this.changeQueued = 0; // a coalesced play change is scheduled (its token)
+  }
+
+  /**
+   * Makes a Session from text a slice at a time (klp.load / loadRun), so a
+   * big scenario — a share link of 100,000 tasks, hours of simulated time —
+   * never holds the page for long: between slices the page draws and
+   * answers input. Each slice aims at SLICE_MS; onProgress({started,
+   * total, slices}) follows each one. Aborting signal drops the load, and
+   * nothing of it is kept. Rejects with the scenario's error (line:column).
+   */
+  static async open(api, text, { onProgress, signal } = {}) {
+    const lid = api.load(text);
+    let units = 1;
+    let slices = 0;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const t0 = performance.now();
+        const r = api.loadRun(lid, units);
+        const ms = performance.now() - t0;
+        slices++;
+        if (r.done) return new Session(api, null, r.id);
+        if (ms < SLICE_MS / 2) units *= 2;
+        else if (ms > SLICE_MS) units = Math.max(1, Math.floor(units / 2));
+        onProgress?.({ started: r.started, total: r.total, slices });
+        // a macrotask, not a frame: a hidden tab has no frames but must
+        // finish loading too
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } catch (e) {
+      api.loadCancel(lid); // (a failed load is already gone)
+      throw e;
+    }
   }
 
   destroy() {
