@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-
 // bigScenario is within the budget but takes seconds to run in the wasm:
 // the page must run it in slices and stay responsive meanwhile.
 func bigScenario(spawns int) string {
