@@ -245,3 +245,22 @@ func shot(tb *tab, name string) {
 		tb.t.Fatal(err)
 	}
 }
+
+// A one-click button whose command the simulator refuses shows why next
+// to itself (the console may be off screen), until the next command.
+func TestOneClickErrorAtTheButton(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.click(card(42), "Act on 42")
+	tb.click(card(42), "sysret") // cat:42 sleeps in the kernel
+	tb.waitText(card(42)+" .action-error", "sysret: cat:42 is sleeping; wake it first")
+	if got := eval[string](tb, `__t.q(`+jsString(card(42)+` .action-error`)+`).previousElementSibling.textContent`); got != "sysret" {
+		t.Errorf("the error follows %q, want the sysret button", got)
+	}
+	tb.shot(card(42), "one-click-error")
+	tb.click(card(42), "wake")
+	tb.waitText(consoleQ, "wake 42")
+	if msg := eval[string](tb, `__t.q(`+jsString(card(42)+` .action-error`)+`)?.textContent || ""`); msg != "" {
+		t.Errorf("after wake the card still shows %q", msg)
+	}
+}

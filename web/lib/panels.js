@@ -8,6 +8,7 @@
 
 import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
 import { ActionError } from "./notice.js";
+import { failure } from "./session.js";
 import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
 
 const LP = "/sys/kernel/livepatch";
@@ -28,14 +29,30 @@ function badge(text, cls = "", title = "") {
   return [h("span", { class: `badge ${cls}`, title: title || false }, text), " "];
 }
 
-/** A button that sends one scenario line. */
+/**
+ * A button that sends one scenario line. What the simulator refuses (a
+ * scenario error, or a command's stderr such as an errno from a sysfs
+ * write) shows next to the button, until the next command runs.
+ */
 function act(session, label, line, opts = {}) {
+  const key = opts.key || `act:${line}`;
   return h("button", {
     type: "button",
     class: opts.cls || "",
     title: `runs: ${line}`,
-    "data-focus": opts.key || `act:${line}`,
-    onclick: () => session.exec(line),
+    "data-focus": key,
+    onclick: (e) => {
+      const btn = e.currentTarget;
+      const root = btn.getRootNode();
+      const msg = failure(session.exec(line));
+      if (!msg) return;
+      // the render after exec may have replaced the button
+      const at = btn.isConnected ? btn : root.querySelector(`[data-focus="${CSS.escape(key)}"]`);
+      if (!at) return;
+      const note = h("span.action-error", { role: "alert" }, msg);
+      at.after(note);
+      session.addEventListener("exec", () => note.remove(), { once: true });
+    },
   }, label);
 }
 
