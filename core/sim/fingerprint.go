@@ -23,6 +23,7 @@ import "fmt"
 // the counts of alarms and warnings beyond "any", and why a task was last
 // found blocked (Task.Blocked), which the next check recomputes.
 func (s *Sim) Fingerprint() uint64 {
+	s.compactTasks() // walks the tasks
 	h := fnv(0xcbf29ce484222325)
 	b := func(v bool) {
 		if v {
@@ -159,6 +160,7 @@ func (h *fnv) str(s string) {
 //     patch in transition (func_stack and klp_transition_patch agree);
 //   - at most one patch is in transition, and it is on klp_patches.
 func (s *Sim) CheckInvariants() error {
+	s.compactTasks() // walks the tasks
 	check := func(t *Task) error {
 		if s.transition < 0 {
 			if t.PatchState != Idle || t.PatchPending {

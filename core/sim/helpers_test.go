@@ -279,6 +279,7 @@ func inTransition(s *Sim) bool {
 // pending; during one, every task is UNPATCHED or PATCHED and pending
 // exactly when it is not in the target state.
 func stateOK(s *Sim) error {
+	s.compactTasks()
 	check := func(tk *Task) error {
 		if s.transition < 0 {
 			if tk.PatchState != Idle || tk.PatchPending {

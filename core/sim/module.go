@@ -268,6 +268,7 @@ func (s *Sim) unloadCode(mi int) {
 
 // rmmod unloads a module. The error is the one delete_module returns.
 func (s *Sim) rmmod(name string) error {
+	s.compactTasks() // walks the tasks
 	mi := s.modIndex(name)
 	if mi < 0 || s.mods[mi].State == ModUnloaded {
 		return ENOENT

@@ -433,6 +433,7 @@ func TestPropertyRandomEvents(t *testing.T) {
 func TestPropertyChecksCanFail(t *testing.T) {
 	w := newWorld(t, "6.16", false)
 	must(t, w.s.Insmod("lpa"))
+	w.s.compactTasks()
 	w.s.tasks[0].PatchPending = true
 	w.s.tasks[0].PatchState = w.s.target
 	if w.check() == nil {

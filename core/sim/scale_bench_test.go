@@ -62,8 +62,8 @@ func BenchmarkExitAndThreadFork(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if len(s.tasks) != 95000 {
-				b.Fatalf("%d tasks left", len(s.tasks))
+			if n := len(s.PIDs()); n != 95000 {
+				b.Fatalf("%d tasks left", n)
 			}
 		}
 	})

@@ -467,6 +467,7 @@ func (s *Sim) Rand() uint64 {
 // history are shared copy-on-append, so a clone costs one copy of the task
 // table and little else.
 func (s *Sim) Clone() *Sim {
+	s.compactTasks() // walks the tasks
 	c := *s
 	c.cpus = append([]CPU(nil), s.cpus...)
 	c.tasks = make([]Task, len(s.tasks))

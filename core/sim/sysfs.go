@@ -47,6 +47,7 @@ func intLine(v int) string { return strconv.Itoa(v) + "\n" }
 
 // resolve finds the node for a clean absolute path.
 func (s *Sim) resolve(p string) (*node, bool) {
+	s.compactTasks() // walks the tasks
 	p = path.Clean("/" + p)
 	if n := s.ifaceFile(p); n != nil {
 		return n, true
@@ -137,6 +138,7 @@ func (s *Sim) resolveCPU(rest []string) (*node, bool) {
 }
 
 func (s *Sim) resolveProc(rest []string) (*node, bool) {
+	s.compactTasks() // walks the tasks
 	pid, err := strconv.Atoi(rest[0])
 	if err != nil || rest[0] != strconv.Itoa(pid) {
 		return nil, false

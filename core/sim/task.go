@@ -321,6 +321,7 @@ func (s *Sim) Task(pid int) (Task, bool) {
 
 // PIDs lists the live tasks' pids in for_each_process_thread order.
 func (s *Sim) PIDs() []int {
+	s.compactTasks() // walks the tasks
 	out := make([]int, len(s.tasks))
 	for i := range s.tasks {
 		out[i] = s.tasks[i].PID

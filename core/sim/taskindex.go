@@ -9,11 +9,18 @@ import "sort"
 // exit or a thread's fork then shifts the tasks after it without touching
 // the index (rebuilding a pid→index map each time was quadratic: 5,000
 // exits among 100,000 tasks took 40 s).
+//
+// An exit leaves a hole (a task with PID 0, its key kept so the keys stay
+// increasing) instead of moving every task after it; the holes go when
+// something walks the tasks anyway (compactTasks, called by each walk: a
+// sweep, a view, a fingerprint), or when they are half the table. So
+// exits cost O(1) each, amortized.
 type taskIndex struct {
 	ords    []uint64       // parallel to s.tasks, increasing
 	ordOf   map[int]uint64 // pid → order key
 	tgLast  map[int]int    // tgid → pid of its member latest in the order
 	tgCount map[int]int    // tgid → number of members
+	holes   int            // tasks with PID 0 in s.tasks
 }
 
 // ordGap spaces the keys of appended tasks; ordStep bounds how far past
@@ -30,6 +37,7 @@ func newTaskIndex() taskIndex {
 
 func (x *taskIndex) clone() taskIndex {
 	c := taskIndex{
+		holes:   x.holes,
 		ords:    append([]uint64(nil), x.ords...),
 		ordOf:   make(map[int]uint64, len(x.ordOf)),
 		tgLast:  make(map[int]int, len(x.tgLast)),
@@ -61,7 +69,10 @@ func (s *Sim) findTask(pid int) int {
 	return -1
 }
 
-// insertTask adds t in for_each_process_thread order.
+// insertTask adds t in for_each_process_thread order. A thread goes
+// after its group's last member: into a hole there if there is one, else
+// the tasks after it move to open a gap of holes (a gap buffer), so the
+// next threads of the group take no move at all.
 func (s *Sim) insertTask(t Task) {
 	x := &s.tidx
 	at := len(s.tasks) // where t goes
@@ -70,34 +81,49 @@ func (s *Sim) insertTask(t Task) {
 			at = s.findTask(last) + 1
 		}
 	}
-	var o uint64
 	switch {
-	case at == len(s.tasks) && at == 0:
-		o = ordGap
+	case at < len(s.tasks) && s.tasks[at].PID == 0:
+		s.tasks[at] = t // the hole's key lies between its neighbours'
+		x.holes--
 	case at == len(s.tasks):
-		o = x.ords[at-1] + ordGap
+		o := uint64(ordGap)
+		if at > 0 {
+			o = x.ords[at-1] + ordGap
+		}
+		s.tasks = append(s.tasks, t)
+		x.ords = append(x.ords, o)
 	default:
 		lo, hi := uint64(0), x.ords[at]
 		if at > 0 {
 			lo = x.ords[at-1]
 		}
-		if hi-lo < 2 {
+		gap := 1 + len(s.tasks)/gapShare // t and gap-1 holes
+		step := min((hi-lo)/uint64(gap+1), ordStep)
+		if step == 0 {
 			s.renumberTasks()
 			s.insertTask(t)
 			return
 		}
-		o = lo + min((hi-lo)/2, ordStep)
+		s.tasks = append(s.tasks, make([]Task, gap)...)
+		copy(s.tasks[at+gap:], s.tasks[at:])
+		clear(s.tasks[at+1 : at+gap])
+		s.tasks[at] = t
+		x.ords = append(x.ords, make([]uint64, gap)...)
+		copy(x.ords[at+gap:], x.ords[at:])
+		for k := range gap {
+			x.ords[at+k] = lo + uint64(k+1)*step
+		}
+		x.holes += gap - 1
 	}
-	s.tasks = append(s.tasks, Task{})
-	copy(s.tasks[at+1:], s.tasks[at:])
-	s.tasks[at] = t
-	x.ords = append(x.ords, 0)
-	copy(x.ords[at+1:], x.ords[at:])
-	x.ords[at] = o
-	x.ordOf[t.PID] = o
+	x.ordOf[t.PID] = x.ords[at]
 	x.tgLast[t.TGID] = t.PID // inserted after the group's last, or appended
 	x.tgCount[t.TGID]++
 }
+
+// gapShare: a gap opened for a thread has room for 1/gapShare of the
+// tasks, so n threads forked into one group move the table O(gapShare)
+// times in all.
+const gapShare = 32
 
 // removeTask takes the task at index i out of s.tasks.
 func (s *Sim) removeTask(i int) {
@@ -110,24 +136,44 @@ func (s *Sim) removeTask(i int) {
 		delete(x.tgLast, tg)
 	} else if x.tgLast[tg] == pid {
 		// The group's members are adjacent unless a scenario gave
-		// threads a group before its leader existed; look back.
+		// threads a group before its leader existed; look back (holes
+		// have TGID 0).
 		for j := i - 1; j >= 0; j-- {
-			if s.tasks[j].TGID == tg {
+			if s.tasks[j].TGID == tg && s.tasks[j].PID != 0 {
 				x.tgLast[tg] = s.tasks[j].PID
 				break
 			}
 		}
 	}
-	copy(s.tasks[i:], s.tasks[i+1:])
-	s.tasks[len(s.tasks)-1] = Task{}
-	s.tasks = s.tasks[:len(s.tasks)-1]
-	copy(x.ords[i:], x.ords[i+1:])
-	x.ords = x.ords[:len(x.ords)-1]
+	s.tasks[i] = Task{} // a hole: PID 0, its key kept
+	if x.holes++; x.holes*2 > len(s.tasks) {
+		s.compactTasks()
+	}
+}
+
+// compactTasks closes the holes exits left, keeping the order. Every walk
+// over s.tasks calls it first, so walks never see a hole.
+func (s *Sim) compactTasks() {
+	x := &s.tidx
+	if x.holes == 0 {
+		return
+	}
+	j := 0
+	for i := range s.tasks {
+		if s.tasks[i].PID != 0 {
+			s.tasks[j], x.ords[j] = s.tasks[i], x.ords[i]
+			j++
+		}
+	}
+	clear(s.tasks[j:])
+	s.tasks, x.ords = s.tasks[:j], x.ords[:j]
+	x.holes = 0
 }
 
 // renumberTasks spreads the order keys out again.
 func (s *Sim) renumberTasks() {
 	x := &s.tidx
+	s.compactTasks()
 	for i := range s.tasks {
 		o := uint64(i+1) * ordGap
 		x.ords[i] = o

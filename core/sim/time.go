@@ -96,6 +96,7 @@ func (s *Sim) InTransition() (string, int) {
 // last) that have not reached the target state of the transition in
 // progress, with why the last check failed, and how many there are in all.
 func (s *Sim) Blockers(max int) ([]string, int) {
+	s.compactTasks() // walks the tasks
 	if s.transition < 0 {
 		return nil, 0
 	}

@@ -18,6 +18,7 @@ func dirName(state int) string {
 
 // initTransition is klp_init_transition.
 func (s *Sim) initTransition(pi, state int) {
+	s.compactTasks() // walks the tasks
 	if s.target != Idle {
 		s.warnOnce("klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_init_transition", 0)
 	}
@@ -54,6 +55,7 @@ func (s *Sim) initTransition(pi, state int) {
 
 // startTransition is klp_start_transition.
 func (s *Sim) startTransition() {
+	s.compactTasks() // walks the tasks
 	if s.target == Idle {
 		s.warnOnce("klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_start_transition", 0)
 	}
@@ -417,6 +419,7 @@ func (a *attempt) idleSwitched(name string) {
 
 // reportAttempt emits the attempt's summary step event.
 func (s *Sim) reportAttempt(a *attempt) {
+	s.compactTasks() // walks the tasks
 	total := len(s.tasks) + len(s.idle)
 	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-a.left, total, s.prof.StateName(s.target))
 	if a.switched > 0 {
@@ -436,6 +439,7 @@ func (s *Sim) reportAttempt(a *attempt) {
 // rest, with its debug lines in task order. No task's check depends on
 // another's state, so the split changes nothing but the speed.
 func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
+	s.compactTasks() // walks the tasks
 	from := 1 - s.target
 	fast, slow := fastSweep(s.tasks, s.target, s.scratch, s.reliable, s.fastIdx[:0], s.slowIdx[:0])
 	s.fastIdx, s.slowIdx = fast[:0], slow[:0]
@@ -487,6 +491,7 @@ func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
 // countLeft returns how many tasks (threads and idle tasks) are not yet in
 // the target state.
 func (s *Sim) countLeft() int {
+	s.compactTasks() // walks the tasks
 	left := 0
 	for i := range s.tasks {
 		if s.tasks[i].PatchState != s.target {
@@ -503,6 +508,7 @@ func (s *Sim) countLeft() int {
 
 // completeTransition is klp_complete_transition.
 func (s *Sim) completeTransition() {
+	s.compactTasks() // walks the tasks
 	pi := s.transition
 	p := &s.patches[pi]
 	if s.prof.Callbacks() {
@@ -592,6 +598,7 @@ func (s *Sim) cancelTransition() {
 
 // reverseTransition is klp_reverse_transition.
 func (s *Sim) reverseTransition() {
+	s.compactTasks() // walks the tasks
 	p := &s.patches[s.transition]
 	from := "patching to unpatching"
 	if s.target == Unpatched {
@@ -627,6 +634,7 @@ func (s *Sim) reverseTransition() {
 
 // forceTransition is klp_force_transition.
 func (s *Sim) forceTransition() {
+	s.compactTasks() // walks the tasks
 	s.klp(LevelWarn, "forcing remaining tasks to the patched state")
 	s.usedForce = true
 	names := s.buildCheckTable()
@@ -667,6 +675,7 @@ func (s *Sim) forceOne(t *Task, names []string) {
 
 // sendSignals is klp_send_signals.
 func (s *Sim) sendSignals(manual bool) {
+	s.compactTasks() // walks the tasks
 	if manual || s.signalsCnt == signalsTimeout {
 		s.klp(LevelNotice, "signaling remaining tasks")
 	}

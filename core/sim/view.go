@@ -135,6 +135,7 @@ type TransitionView struct {
 
 // View builds the serialisable picture of the state.
 func (s *Sim) View() View {
+	s.compactTasks() // walks the tasks
 	v := s.viewBase()
 	// Most frames recur across tasks (the same syscall paths), and a
 	// frame's picture depends only on the frame and the func_stacks, which
@@ -152,6 +153,7 @@ func (s *Sim) View() View {
 
 // viewBase is the View without its tasks.
 func (s *Sim) viewBase() View {
+	s.compactTasks() // walks the tasks
 	v := View{
 		Profile:     s.prof.String(),
 		StateNames:  map[string]string{"-1": s.prof.StateName(Idle), "0": s.prof.StateName(Unpatched), "1": s.prof.StateName(Patched)},

@@ -41,6 +41,7 @@ func TaskKey(t *TaskView) int {
 
 // ViewDelta builds the changes since tr's last call and records them in tr.
 func (s *Sim) ViewDelta(tr *ViewTracker) ViewDelta {
+	s.compactTasks() // walks the tasks
 	d := ViewDelta{View: s.viewBase()}
 	sig := opsSignature(d.FuncStacks)
 	n := len(s.tasks) + len(s.idle)
