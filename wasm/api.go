@@ -66,6 +66,8 @@ func handlers() map[string]handler {
 		"load":          load,            // load.go
 		"loadRun":       loadRun,
 		"loadCancel":    loadCancel,
+		"execStart":     execStart,
+		"execRun":       execRun,
 	}
 }
 
@@ -223,15 +225,7 @@ func parseJSON(b []byte) (any, error) {
 // comes back as an exception (the timeline restored its last checkpoint),
 // a scenario error as data.
 func run(in *scenario.Timeline, text string, checkpoint bool) (any, error) {
-	out, e := in.Exec(text, checkpoint)
-	if _, ok := e.(*scenario.InternalError); ok {
-		return nil, e
-	}
-	errText := ""
-	if e != nil {
-		errText = e.Error()
-	}
-	return parseJSON(jsonenc.Result(nil, out, errText, e != nil))
+	return result(in.Exec(text, checkpoint))
 }
 
 // exec(id, line[, checkpoint]) → {output: [{kind, text, level}], error:

@@ -8,6 +8,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/klp-playground/klp/core/scenario"
+	"github.com/klp-playground/klp/wasm/jsonenc"
 )
 
 // loaders are scenarios being loaded a slice at a time (scenario.Loader):
@@ -88,4 +89,76 @@ func loadCancel(args []safejs.Value) (any, error) {
 	_, ok := loaders[lid]
 	delete(loaders, lid)
 	return ok, nil
+}
+
+// execRuns are console inputs running a slice at a time
+// (scenario.Timeline.Start), so a long statement never freezes the page.
+var (
+	execRuns  = map[int]*scenario.ExecRun{}
+	nextRunID = 1
+)
+
+// result is exec's answer for what an input printed and its error.
+func result(out []scenario.Out, e error) (any, error) {
+	if _, ok := e.(*scenario.InternalError); ok {
+		return nil, e
+	}
+	errText := ""
+	if e != nil {
+		errText = e.Error()
+	}
+	return parseJSON(jsonenc.Result(nil, out, errText, e != nil))
+}
+
+// execStart(id, line[, checkpoint]) → {run} to go on with execRun, or,
+// when the line does not parse, exec's answer with its error. Until the
+// run is done the page must not change the session otherwise.
+func execStart(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	line, err := str(args, 1, "line")
+	if err != nil {
+		return nil, err
+	}
+	keep, err := boolean(args, 2, "checkpoint")
+	if err != nil {
+		return nil, err
+	}
+	r, e := in.Start(line, keep)
+	if e != nil {
+		return result(nil, e)
+	}
+	if len(execRuns) >= maxLoaders {
+		return nil, fmt.Errorf("too many inputs running (%d)", maxLoaders)
+	}
+	id := nextRunID
+	nextRunID++
+	execRuns[id] = r
+	return map[string]any{"run": id}, nil
+}
+
+// execRun(run, units) → {done: false, started, total} while it runs, then
+// exec's answer ({output, error}: no done field); the run is then gone.
+func execRun(args []safejs.Value) (any, error) {
+	rid, err := integer(args, 0, "run id", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	units, err := integer(args, 1, "units", 1, true)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := execRuns[rid]
+	if !ok {
+		return nil, argErrorf("no run %d (finished, or never started)", rid)
+	}
+	done, out, e := r.Run(max(units, 1))
+	if !done {
+		started, total := r.Progress()
+		return map[string]any{"done": false, "started": started, "total": total}, nil
+	}
+	delete(execRuns, rid)
+	return result(out, e)
 }

@@ -84,7 +84,7 @@ test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
   for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
-    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost", "load", "loadRun", "loadCancel"]) {
+    "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost", "load", "loadRun", "loadCancel", "execStart", "execRun"]) {
     assert.equal(typeof raw[f], "function", f);
   }
 });
@@ -172,6 +172,32 @@ test("load in slices: the same machine as create, errors as create's", () => {
   const c = klp.load(text);
   assert.equal(klp.loadCancel(c), true);
   assert.equal(klp.loadCancel(c), false);
+});
+
+test("console input in slices: exec's answer, exec's state", () => {
+  const text = "vmlinux a b c\ntask 42 cat state=S stack=a>b\n";
+  const a = klp.create(text);
+  const b = klp.create(text);
+  for (const line of ["spawn-random 3000 frames=2\nsleep 2", "wake 42\nfrobnicate", "sleep x"]) {
+    const want = klp.exec(a, line, true);
+    const st = klp.execStart(b, line, true);
+    let got = st;
+    let slices = 0;
+    if (st.run) {
+      do {
+        got = klp.execRun(st.run, 1);
+        slices++;
+      } while (got.done === false);
+      assert.throws(() => klp.execRun(st.run, 1), /no run/);
+    }
+    assert.deepEqual(got, want, line);
+    if (line.startsWith("spawn")) assert.ok(slices > 3, `${slices} slices`);
+  }
+  assert.equal(klp.source(b), klp.source(a));
+  assert.equal(klp.view(b), klp.view(a));
+  assert.deepEqual(klp.history(b), klp.history(a));
+  klp.destroy(a);
+  klp.destroy(b);
 });
 
 test("time travel: checkpoint, seek, fork", () => {

@@ -39,7 +39,7 @@ func TestLoaderSameAsNewTimeline(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("found only %d scenarios", len(files))
 	}
-	srcs := map[string]string{"long": "vmlinux f1 f2 f3\nspawn-random 2500 frames=3\nlivepatch p funcs=f2\ninsmod p\ntick 600\nsleep 2.5\nsettle 100\n"}
+	srcs := map[string]string{"long": "vmlinux f1 f2 f3\nspawn-random 2500 frames=3\nlivepatch p\n  object vmlinux\n    func f2 -> new_f2/0x10\nend\ninsmod p\ntick 600\nsleep 2.5\nsettle 100\n"}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -49,6 +49,9 @@ func TestLoaderSameAsNewTimeline(t *testing.T) {
 	}
 	for name, src := range srcs {
 		want, wantErr := NewTimeline(name, src)
+		if name == "long" && wantErr != nil {
+			t.Fatal(wantErr)
+		}
 		for _, units := range []int{1, 2, 7, 1 << 20} {
 			got, runs, err := loadAll(t, name, src, units)
 			if (err != nil) != (wantErr != nil) {
@@ -99,5 +102,61 @@ func TestLoaderErrors(t *testing.T) {
 	}
 	if d, err2 := l.Run(5); !d || err2 == nil {
 		t.Error("a failed loader ran on")
+	}
+}
+
+// TestExecRunSameAsExec: console input run in slices prints, fails,
+// changes and checkpoints exactly as Exec does.
+func TestExecRunSameAsExec(t *testing.T) {
+	const start = "vmlinux f1 f2 f3\ntask 42 cat state=S stack=f1>f2\nlivepatch p\n  object vmlinux\n    func f2 -> new_f2/0x10\nend\n"
+	inputs := []string{
+		"spawn-random 2500 frames=2",
+		"insmod p",
+		"tick 600\nsleep 3",
+		"settle 100",
+		"wake 42\nfrobnicate 1", // fails on its second line: the first stays
+		"sleep x",
+		"spawn-random 1500 frames=1\nexpect tasks 0",
+		"",
+	}
+	for _, units := range []int{1, 3, 1 << 20} {
+		want, err := NewTimeline("t", start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := NewTimeline("t", start)
+		runs := 0
+		for _, in := range inputs {
+			wOut, wErr := want.Exec(in, true)
+			r, err := got.Start(in, true)
+			if err != nil {
+				if wErr == nil || err.Error() != wErr.Error() {
+					t.Fatalf("units=%d %q: Start error %v, Exec's %v", units, in, err, wErr)
+				}
+				continue
+			}
+			var out []Out
+			for done := false; !done; runs++ {
+				done, out, err = r.Run(units)
+			}
+			if (err == nil) != (wErr == nil) || err != nil && err.Error() != wErr.Error() {
+				t.Errorf("units=%d %q: error %v, Exec's %v", units, in, err, wErr)
+			}
+			if !reflect.DeepEqual(out, wOut) {
+				t.Errorf("units=%d %q: output differs:\n%v\nwant\n%v", units, in, out, wOut)
+			}
+			if g, w := got.Session().Source(), want.Session().Source(); g != w {
+				t.Errorf("units=%d %q: source\n%s\nwant\n%s", units, in, g, w)
+			}
+			if g, w := got.Session().Sim().Fingerprint(), want.Session().Sim().Fingerprint(); g != w {
+				t.Errorf("units=%d %q: state differs", units, in)
+			}
+			if g, w := got.History(), want.History(); !reflect.DeepEqual(g, w) {
+				t.Errorf("units=%d %q: history %+v, want %+v", units, in, g, w)
+			}
+		}
+		if units == 1 && runs < 20 {
+			t.Errorf("ran in %d slices of one unit", runs)
+		}
 	}
 }

@@ -68,3 +68,28 @@ func TestBigLinkLoadsInSlices(t *testing.T) {
 		t.Error("the progress note stays after cancel")
 	}
 }
+
+// TestLongConsoleCommandInSlices: a long command typed into the console
+// runs a slice at a time — the test reads the page mid-run, the prompt
+// waiting and the task list already growing — and a panel button pressed
+// meanwhile says the simulator is busy instead of interleaving.
+func TestLongConsoleCommandInSlices(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	before := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`)
+	tb.do(`__t.type("spawn-random 60000 frames=8")`)
+	tb.waitJS(fmt.Sprintf(`__t.q("textarea.cmd").readOnly && JSON.parse(__t.view()).Tasks.length > %d`, before), "the prompt waiting while the task list grows")
+	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n >= before+60000 {
+		t.Logf("the whole command ran before the page could be read (%d tasks)", n)
+	}
+	tb.click(card(42), "Act on 42")
+	tb.click(card(42), "wake")
+	tb.waitJS(`!__t.q("textarea.cmd").readOnly`, "the command to finish")
+	tb.waitText(consoleQ, "spawn-random 60000 frames=8")
+	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n != before+60000 {
+		t.Errorf("%d tasks after the command, want %d", n, before+60000)
+	}
+	if src := eval[string](tb, `__t.pg().source()`); strings.Contains(src, "wake 42") {
+		t.Error("a button pressed during the command ran in the middle of it")
+	}
+}

@@ -167,11 +167,16 @@ export class Console {
     }
     this.input.value = "";
     this.autosize();
-    try {
-      this.session.exec(text, { from: "console" });
-    } catch (e) {
-      this.write("error", e.message);
-    }
+    // Sliced, so a long command leaves the page drawing and answering; the
+    // prompt waits for it (a second command would interleave with it).
+    this.input.readOnly = true;
+    this.input.setAttribute("aria-busy", "true");
+    this.session.execSliced(text, { from: "console" })
+      .catch((e) => this.write("error", e.message))
+      .finally(() => {
+        this.input.readOnly = false;
+        this.input.removeAttribute("aria-busy");
+      });
   }
 
   onKey(e) {

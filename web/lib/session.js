@@ -25,6 +25,8 @@ const MAX_RENDER_GAP_MS = 250;
 // How long one slice of a sliced load (Session.open) should take: well
 // under the 100 ms a page may freeze, with frames drawn in between.
 const SLICE_MS = 30;
+// What a control gets while a sliced input (execSliced) still runs.
+const BUSY = "the simulator is still running the console's last command; try again when it is done";
 
 export class Session extends EventTarget {
   /**
@@ -204,6 +206,7 @@ export class Session extends EventTarget {
    */
   exec(line, opts = {}) {
     const from = opts.from || "ui";
+    if (this.running) return { output: [], error: BUSY };
     if (from !== "play") this.pause();
     // The core checkpoints when something was applied (a failed statement
     // is not recorded, but earlier statements of a block may have run).
@@ -211,6 +214,45 @@ export class Session extends EventTarget {
     this._view = null;
     this.dispatchEvent(new CustomEvent("exec", { detail: { line, output: res.output, error: res.error, from } }));
     this.changed(false, from === "play");
+    return res;
+  }
+
+  /**
+   * exec(), a slice at a time (klp.execStart / execRun), for input that
+   * may take long — `spawn-random 100000`, `sleep 3600` with thousands of
+   * blocked tasks: between slices the page draws (the view shows the work
+   * so far) and answers input. Until it is done this.running is set, and
+   * exec() from any other control answers BUSY instead of interleaving.
+   * Resolves to exec's result.
+   */
+  async execSliced(line, opts = {}) {
+    const from = opts.from || "ui";
+    if (this.running) return { output: [], error: BUSY };
+    this.pause();
+    const start = this.api.execStart(this.id, line, opts.checkpoint !== false);
+    let res = start;
+    if (start.run) {
+      this.running = true;
+      try {
+        let units = 1;
+        for (;;) {
+          const t0 = performance.now();
+          res = this.api.execRun(start.run, units);
+          if (res.done !== false) break;
+          const ms = performance.now() - t0;
+          if (ms < SLICE_MS / 2) units *= 2;
+          else if (ms > SLICE_MS) units = Math.max(1, Math.floor(units / 2));
+          this._view = null;
+          this.changed(false, true); // coalesced: the work so far
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      } finally {
+        this.running = false;
+      }
+    }
+    this._view = null;
+    this.dispatchEvent(new CustomEvent("exec", { detail: { line, output: res.output, error: res.error, from } }));
+    this.changed(false);
     return res;
   }
 
@@ -223,6 +265,7 @@ export class Session extends EventTarget {
    * the last one.
    */
   execAll(lines, opts = {}) {
+    if (this.running) return { output: [], error: BUSY };
     this.pause();
     const from = opts.from || "ui";
     const { results, note } = this.api.execAll(this.id, lines);
