@@ -11,9 +11,9 @@ import (
 // declareVerbs describe the machine: its functions, modules, livepatches
 // and tasks.
 var declareVerbs = []Verb{
-	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
-		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
-	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
+	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3 [alias.NAME=f2]", Run: (*Session).vmlinux, Complete: args(cFrames),
+		Doc: "functions of the kernel, in link order; `/size` (default 0x100); `alias.NAME=F` makes NAME a second symbol at F's address (as kallsyms lists both): calling or patching either name reaches the one function and its one ftrace handler. A patch names a function by `sympos` when its object has several of that name: `klp_find_object_symbol`'s errors (`symbol 'F' not found in symbol table`, `unresolvable ambiguity for symbol 'F' in object 'O'`, `symbol position N for symbol 'F' in object 'O' not found`) fail the load with `EINVAL`"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [alias.NAME=f2] [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
 		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's init program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log)"},
 	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
 		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
@@ -27,6 +27,10 @@ var declareVerbs = []Verb{
 func (s *Session) vmlinux(st Stmt, out []Out) ([]Out, error) {
 	var fs []sim.FuncDecl
 	for _, a := range st.Args {
+		if d, ok := aliasDecl(a); ok {
+			fs = append(fs, d)
+			continue
+		}
 		d, err := s.funcDecl(a)
 		if err != nil {
 			return nil, err
@@ -37,6 +41,15 @@ func (s *Session) vmlinux(st Stmt, out []Out) ([]Out, error) {
 		return nil, s.errf(st.Pos, "%v", err)
 	}
 	return nil, nil
+}
+
+// aliasDecl reads alias.NAME=TARGET: NAME is a second symbol for TARGET.
+func aliasDecl(a Arg) (sim.FuncDecl, bool) {
+	name, ok := strings.CutPrefix(a.Key, "alias.")
+	if !ok || a.Quoted {
+		return sim.FuncDecl{}, false
+	}
+	return sim.FuncDecl{Name: name, AliasOf: a.Val}, true
 }
 
 func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
@@ -74,6 +87,10 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 		case "program":
 			spec.Program = a.Val
 		default:
+			if d, ok := aliasDecl(a); ok {
+				spec.Funcs = append(spec.Funcs, d)
+				continue
+			}
 			if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
 				name, typ, _ := strings.Cut(name, ":")
 				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val, Type: typ})

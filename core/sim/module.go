@@ -15,10 +15,8 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 	if s.module(spec.Name) != nil {
 		return fmt.Errorf("module %s declared twice", spec.Name)
 	}
-	for _, f := range spec.Funcs {
-		if err := checkFuncDecl(f); err != nil {
-			return fmt.Errorf("module %s: %v", spec.Name, err)
-		}
+	if err := s.checkFuncDecls(spec.Name, spec.Funcs); err != nil {
+		return fmt.Errorf("module %s: %v", spec.Name, err)
 	}
 	if err := s.checkParams(spec); err != nil {
 		return err
@@ -99,12 +97,8 @@ func (s *Sim) insmod(name string) error {
 	m.State = ModComing
 	m.Base = s.nextBase
 	s.nextBase += moduleSpan
-	addr := m.Base
 	m.Code = m.Code[:0]
-	for _, f := range m.Spec.Funcs {
-		m.Code = append(m.Code, s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: name}))
-		addr += align16(f.Size)
-	}
+	addr := s.addFuncs(name, m.Base, m.Spec.Funcs, &m.Code)
 	if p := m.Spec.Patch; p != nil {
 		for _, o := range p.Objects {
 			for _, f := range o.Funcs {
@@ -257,6 +251,7 @@ func (s *Sim) unloadCode(mi int) {
 		s.code[id].Dead = true
 		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
 	}
+	s.syms.dropAliases(m.Spec.Name)
 	m.Code = m.Code[:0]
 	s.unregisterKprobes(m.Spec.Name)
 	m.State = ModUnloaded

@@ -322,13 +322,8 @@ func New(cfg Config) (*Sim, error) {
 		}
 		s.cpus[c].Online = false
 	}
-	addr := uint64(vmlinuxBase)
-	for _, f := range cfg.Vmlinux {
-		if err := checkFuncDecl(f); err != nil {
-			return nil, fmt.Errorf("vmlinux: %v", err)
-		}
-		s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: "vmlinux"})
-		addr += align16(f.Size)
+	if err := s.AddVmlinux(cfg.Vmlinux...); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

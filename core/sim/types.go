@@ -167,6 +167,10 @@ type Param struct {
 type FuncDecl struct {
 	Name string
 	Size uint64
+	// AliasOf makes Name a second symbol for a function declared before
+	// it in the same object (one address, two names, as kallsyms lists
+	// e.g. a syscall's __x64_sys_ and __se_sys_ names): no code of its own.
+	AliasOf string
 }
 
 // PatchSpec is the klp_patch a livepatch module registers.
