@@ -19,6 +19,8 @@
 //	                       echo "func klp_try_switch_task -p" > …/dynamic_debug/control
 //	start_test T           echo "livepatch kselftest timestamp: 0" > /dev/kmsg; dmesg -C;
 //	                       echo "===== TEST: T =====" > /dev/kmsg
+//	                       (before v6.x's dmesg -C: dmesg  # save_dmesg, and
+//	                       check_result keeps what follows, as comm -13 does)
 //	load_mod / load_lp M   echo "% insmod test_modules/M.ko" > /dev/kmsg; insmod test_modules/M.ko
 //	                       (load_lp: settle; cat …/M/transition  # loop_until "0")
 //	load_failing_mod M     the same, the insmod annotated # load_failing_mod, then
@@ -61,6 +63,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,6 +81,25 @@ var expectedCases = map[string]int{
 	"test-kprobe":      2,
 	"test-syscall":     1,
 	"test-shadow-vars": 1,
+	// Older copies of the scripts, in testdata/<script>-v<version>.
+	"test-livepatch-v5.10": 3,
+}
+
+// era is how one version of the harness (functions.sh) builds what
+// check_result compares.
+type era struct {
+	// callerSed: check_result also strips printk's caller id
+	// ("sed 's/^\[[ ]*[CT][0-9]*\] //'"); the v5.10 copy does not.
+	callerSed bool
+}
+
+// eraOf returns the harness era of a script directory: the current one
+// unless the directory names an older copy (test-livepatch-v5.10).
+func eraOf(dir string) era {
+	if strings.Contains(dir, "-v") {
+		return era{callerSed: false}
+	}
+	return era{callerSed: true}
 }
 
 func TestSelftests(t *testing.T) {
@@ -212,11 +234,25 @@ func harnessResult(path, src string) (result, problems []string, built bool) {
 			problems = append(problems, fmt.Sprintf("%s:%d: %s", filepath.Base(path), st.Pos.Line, x))
 		}
 	}
-	var dmesg []string
-	for _, l := range sess.Sim().Dmesg() {
-		dmesg = append(dmesg, l.Dmesg())
+	dmesg := dmesgLines(sess)
+	if h.saved != nil {
+		// comm --nocheck-order -13 "$SAVED_DMESG" -: the saved lines are
+		// a prefix of the log (nothing clears it in these scripts).
+		if len(h.saved) > len(dmesg) || !slices.Equal(h.saved, dmesg[:len(h.saved)]) {
+			problems = append(problems, "the log saved by save_dmesg is not a prefix of the final dmesg")
+		} else {
+			dmesg = dmesg[len(h.saved):]
+		}
 	}
-	return checkResultFilter(dmesg), problems, true
+	return checkResultFilter(dmesg, eraOf(filepath.Base(filepath.Dir(path)))), problems, true
+}
+
+func dmesgLines(sess *scenario.Session) []string {
+	var out []string
+	for _, l := range sess.Sim().Dmesg() {
+		out = append(out, l.Dmesg())
+	}
+	return out
 }
 
 // annotation returns the trailing comment of a statement line (outside
@@ -244,7 +280,8 @@ func annotation(line string) string {
 // to their results.
 type harness struct {
 	sess       *scenario.Session
-	lastStderr string // of the last insmod: what load_failing_mod logs
+	lastStderr string   // of the last insmod: what load_failing_mod logs
+	saved      []string // save_dmesg's copy of the log, nil if none
 }
 
 // step checks one statement's outcome against what the harness expects of
@@ -270,6 +307,13 @@ func (h *harness) step(st scenario.Stmt, outs []scenario.Out, note string) (prob
 	}
 	errText := strings.Join(stderr, "\n")
 	switch {
+	case st.Verb == "dmesg" && note == "save_dmesg":
+		// start_test before dmesg -C: SAVED_DMESG=$(mktemp …); dmesg > "$SAVED_DMESG"
+		h.saved = dmesgLines(h.sess)
+		if len(h.saved) == 0 {
+			h.saved = []string{}
+		}
+		return problems
 	case st.Verb == "insmod" || st.Verb == "modprobe":
 		h.lastStderr = errText
 		switch {
@@ -449,15 +493,13 @@ var (
 	reTaint  = regexp.MustCompile(`(tainting|taints) kernel`)
 )
 
-func stripTimestamp(s string) string {
-	return reCaller.ReplaceAllString(reTime.ReplaceAllString(s, ""), "")
-}
-
 // checkResultFilter is check_result's pipeline:
 //
 //	grep -e 'livepatch:' -e 'test_klp' | grep -v '\(tainting\|taints\) kernel' |
 //	sed 's/^\[[ 0-9.]*\] //' | sed 's/^\[[ ]*[CT][0-9]*\] //'
-func checkResultFilter(in []string) []string {
+//
+// (the last sed only in eras that have it).
+func checkResultFilter(in []string, e era) []string {
 	var out []string
 	for _, l := range in {
 		if !strings.Contains(l, "livepatch:") && !strings.Contains(l, "test_klp") {
@@ -466,7 +508,11 @@ func checkResultFilter(in []string) []string {
 		if reTaint.MatchString(l) {
 			continue
 		}
-		out = append(out, stripTimestamp(l))
+		l = reTime.ReplaceAllString(l, "")
+		if e.callerSed {
+			l = reCaller.ReplaceAllString(l, "")
+		}
+		out = append(out, l)
 	}
 	return out
 }
