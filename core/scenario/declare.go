@@ -20,6 +20,8 @@ var declareVerbs = []Verb{
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
 		"kthread", "user", "freezable", "unreliable", "norcu", "state=", "cpu=", "tgid=", "parent=", "stack=")),
 		Doc: "a task; `stack=` lists frames outermost first, `>` meaning \"calls\"; `state=` is one of `running` (needs `cpu=`), `runnable` (default), `S`, `D`, `T`, `t`"},
+	{Name: "file", Min: 2, Usage: `file PATH FUNC ["TEXT"]`, Run: (*Session).fileDecl, Complete: args(nil, cFrames),
+		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
 	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
 		Doc: "the kernel stack of a CPU's idle task"},
 }
@@ -50,6 +52,25 @@ func aliasDecl(a Arg) (sim.FuncDecl, bool) {
 		return sim.FuncDecl{}, false
 	}
 	return sim.FuncDecl{Name: name, AliasOf: a.Val}, true
+}
+
+func (s *Session) fileDecl(st Stmt, out []Out) ([]Out, error) {
+	f := sim.ProducedFile{Path: st.Args[0].Val, Func: st.Args[1].Val}
+	for _, a := range st.Args[:2] {
+		if a.Key != "" || a.Quoted {
+			return nil, s.errf(a.Pos, `file PATH FUNC ["TEXT"]: expected a plain word, got %q`, a.String())
+		}
+	}
+	if len(st.Args) > 3 {
+		return nil, s.errf(st.Args[3].Pos, `file PATH FUNC ["TEXT"]: one text only`)
+	}
+	if len(st.Args) == 3 {
+		f.Text = st.Args[2].Val
+	}
+	if err := s.sim.AddProducedFile(f); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
 }
 
 func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
@@ -326,11 +347,11 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 	return spec, nil
 }
 
-// funcLine parses "func old -> new[/size] [sympos=N]".
+// funcLine parses "func old -> new[/size] [sympos=N] [prints="TEXT"]".
 func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 	a := in.Args
 	if len(a) < 3 || a[1].Val != "->" {
-		return sim.FuncSpec{}, s.errf(in.Pos, "func OLD -> NEW[/size] [sympos=N]")
+		return sim.FuncSpec{}, s.errf(in.Pos, `func OLD -> NEW[/size] [sympos=N] [prints="TEXT"]`)
 	}
 	nd, err := s.funcDecl(a[2])
 	if err != nil {
@@ -338,8 +359,12 @@ func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 	}
 	f := sim.FuncSpec{Old: a[0].Val, New: nd.Name, NewSize: nd.Size}
 	for _, x := range a[3:] {
+		if x.Key == "prints" {
+			f.Prints = x.Val
+			continue
+		}
 		if x.Key != "sympos" {
-			return f, s.unknownKey(x, "sympos")
+			return f, s.unknownKey(x, "sympos", "prints")
 		}
 		v, err := s.num(x)
 		if err != nil {

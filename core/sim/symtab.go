@@ -22,6 +22,9 @@ type symtab struct {
 	// aliases lists, per object, the alias names it added (so that a
 	// module's unload forgets them with its code).
 	aliases map[string][]string
+	// files are the /proc and /sys files code produces (produce.go);
+	// only ever appended, so clones share them.
+	files []ProducedFile
 }
 
 func symKey(obj, name string) string { return obj + "\x00" + name }
@@ -141,6 +144,7 @@ func (t *symtab) clone() symtab {
 	for k, v := range t.objs {
 		c.objs[k] = append([]string(nil), v...)
 	}
+	c.files = t.files[:len(t.files):len(t.files)]
 	return c // patchFuncs is rebuilt on demand
 }
 

@@ -198,6 +198,10 @@ type FuncSpec struct {
 	Sympos  int
 	New     string
 	NewSize uint64
+	// Prints is what the replacement produces when a file backed by the
+	// original is read ({mod} is the patch module's name); "" prints
+	// what the original does.
+	Prints string
 }
 
 // Callbacks of one object. A nil entry means the callback is not set.
