@@ -42,17 +42,19 @@
 //	cat PATH        # check_sysfs_value "VALUE"    (sysctl -n KEY too)
 //	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
 //	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
-//	call PID FUNC   # cat /proc/FILE == "TEXT"    (or !=)
-//	call PID FUNC   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	read PID FILE   # cat /proc/FILE == "TEXT"    (or !=)
+//	read PID FILE   # grep 'live patched' /proc/FILE > /dev/kmsg
 //	cat …/trace     # grep -Fwq "FUNC"            (check_traced_functions)
 //	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
 //	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
 //
-// A `call` annotation reads what the function the ftrace handler chose for
-// PID would print (outputOf): a livepatch replacement function of the test
-// modules prints "<patch module>: this has been live patched"; the
-// original functions print their own text. The grep form writes that text
-// to /dev/kmsg when it contains "live patched", as the harness does.
+// The files the harness reads (/proc/cmdline, /proc/meminfo,
+// /proc/test_klp_mod_target) are declared with `file`: `read 500 FILE` is
+// the harness's cat or grep (a user task) calling the file's function
+// through the ftrace handler; the test modules' replacements declare
+// prints="{mod}: this has been live patched" as they print it with
+// THIS_MODULE->name. The grep form writes the text to /dev/kmsg when it
+// contains "live patched", as the harness does.
 //
 // Cases listed in KNOWN.md are run too; a failure is then reported as a
 // skip with the listed reason, and a pass as an error (the entry is stale).
@@ -192,7 +194,7 @@ func splitLines(s string) []string {
 
 var declVerbs = map[string]bool{
 	"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true,
-	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true,
+	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true, "file": true,
 }
 
 // harnessResult runs the scenario and returns what check_result would
@@ -414,22 +416,14 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 		if got := fmt.Sprint(len(stdout)); got != m[1] {
 			problems = append(problems, fmt.Sprintf("Expecting %s modules listed, found %s", m[1], got))
 		}
-	case st.Verb == "call" && reProc.MatchString(note):
+	case st.Verb == "read" && reProc.MatchString(note):
 		m := reProc.FindStringSubmatch(note)
-		got, err := outputOf(sess, st)
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
+		got := strings.Join(stdout, "\n")
 		if (got == m[3]) != (m[2] == "==") {
 			problems = append(problems, fmt.Sprintf("FAIL: cat %s gives %q, want %s %q", m[1], got, m[2], m[3]))
 		}
-	case st.Verb == "call" && reGrep.MatchString(note):
-		got, err := outputOf(sess, st)
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
+	case st.Verb == "read" && reGrep.MatchString(note):
+		got := strings.Join(stdout, "\n")
 		if strings.Contains(got, "live patched") {
 			if err := sess.Sim().WriteFile("/dev/kmsg", got+"\n"); err != nil {
 				problems = append(problems, err.Error())
@@ -450,41 +444,6 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 		problems = append(problems, fmt.Sprintf("annotation %q does not apply to %q", note, st.Verb))
 	}
 	return problems
-}
-
-// originalOutput is what the unpatched functions the selftests read print.
-// Only "live patched" matters for the greps; the kernel command line and
-// meminfo are stand-ins.
-var originalOutput = map[string]string{
-	"cmdline_proc_show":        "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1",
-	"meminfo_proc_show":        "MemTotal:        4026168 kB",
-	"test_klp_mod_target_show": "test_klp_mod_target: original output",
-}
-
-// outputOf says what the function the task of a `call PID FUNC` statement
-// is now running prints: the innermost frame is the version the ftrace
-// handler chose. Every replacement function of the selftest modules
-// (livepatch_cmdline_proc_show, livepatch_meminfo_proc_show,
-// livepatch_mod_target_show) prints "%s: this has been live patched" with
-// THIS_MODULE->name.
-func outputOf(sess *scenario.Session, st scenario.Stmt) (string, error) {
-	var pid int
-	if _, err := fmt.Sscan(st.Args[0].Val, &pid); err != nil {
-		return "", fmt.Errorf("call: bad pid %q", st.Args[0].Val)
-	}
-	m := sess.Sim()
-	task, ok := m.Task(pid)
-	if !ok || len(task.Stack) == 0 {
-		return "", fmt.Errorf("task %d has no kernel frame after the call", pid)
-	}
-	c := m.Code(task.Stack[len(task.Stack)-1].Code)
-	if c.ForPatch != "" {
-		return c.ForPatch + ": this has been live patched", nil
-	}
-	if out, ok := originalOutput[c.Name]; ok {
-		return out, nil
-	}
-	return "", fmt.Errorf("no known output for %s", c.Name)
 }
 
 var (
