@@ -84,7 +84,11 @@ var expectedCases = map[string]int{
 	"test-syscall":     1,
 	"test-shadow-vars": 1,
 	// Older copies of the scripts, in testdata/<script>-v<version>.
-	"test-livepatch-v5.10": 3,
+	"test-livepatch-v5.10":   3,
+	"test-callbacks-v5.10":   11,
+	"test-ftrace-v5.10":      1,
+	"test-shadow-vars-v5.10": 1,
+	"test-state-v5.10":       4,
 }
 
 // era is how one version of the harness (functions.sh) builds what
