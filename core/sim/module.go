@@ -280,6 +280,9 @@ func (s *Sim) rmmod(name string) error {
 	if m.Refcnt > 0 {
 		return EAGAIN
 	}
+	if prog := moduleExitPrograms[m.Spec.Program]; prog != nil {
+		prog(s, name)
+	}
 	// A guard of the simulator, not of the kernel: on a real box a module's
 	// code cannot be on a stack once its exit ran; here a scenario could
 	// put it there, so refuse rather than leave dangling frames. A
