@@ -322,6 +322,19 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 				return spec, s.errf(in.Pos, "pidcount FILE param.NAME (FILE reads how many pids of the int[] parameter have not yet run a replacement function)")
 			}
 			spec.Patch.PidCount = &sim.PidCountSpec{File: in.Args[0].Val, Param: strings.TrimPrefix(in.Args[1].Val, "param.")}
+		case "reloc":
+			const usage = "reloc .klp.rela.OBJ.SECTION .klp.sym.OBJ.NAME,SYMPOS [unmarked]"
+			if len(in.Args) < 2 || len(in.Args) > 3 || in.Args[0].Key != "" || in.Args[1].Key != "" {
+				return spec, s.errf(in.Pos, usage)
+			}
+			r := sim.RelocSpec{Section: in.Args[0].Val, Symbol: in.Args[1].Val}
+			if len(in.Args) == 3 {
+				if in.Args[2].Key != "" || in.Args[2].Val != "unmarked" {
+					return spec, s.errf(in.Args[2].Pos, usage)
+				}
+				r.Unmarked = true
+			}
+			spec.Patch.Relocs = append(spec.Patch.Relocs, r)
 		case "state":
 			if len(in.Args) < 1 {
 				return spec, s.errf(in.Pos, "state ID version=N")

@@ -86,6 +86,8 @@ func TestErrors(t *testing.T) {
 		{"vmlinux f alias.g=h", "f:1:1: vmlinux: alias g: no function h declared before it"},
 		{"vmlinux f\nmodule m x alias.y=f", "f:2:1: module m: alias y: no function f declared before it"},
 		{"vmlinux f alias.f=f", `f:1:1: vmlinux: alias "f" of f: give it a name of its own`},
+		{"vmlinux f\nlivepatch p\n  object vmlinux\n  reloc .klp.rela.vmlinux.text\nend", "f:4:3: reloc .klp.rela.OBJ.SECTION .klp.sym.OBJ.NAME,SYMPOS [unmarked]"},
+		{"vmlinux f\nlivepatch p\n  object vmlinux\n  relc a b\nend", `f:4:3: unknown livepatch line "relc" (want object, func, callback, state, param, pidcount, reloc or end); did you mean "reloc"?`},
 		{"vmlinux f\nfile cmdline f", `f:2:1: file "cmdline": want an absolute /proc/… or /sys/… path`},
 		{"vmlinux f\nfile /proc/x f\nfile /proc/x f", "f:3:1: file /proc/x declared twice"},
 		{"vmlinux f\nfile /proc/sys/kernel/ftrace_enabled f", "f:2:1: file /proc/sys/kernel/ftrace_enabled: the kernel already provides it"},

@@ -121,6 +121,14 @@ func (s *Sim) insmod(name string) error {
 		s.unloadCode(mi)
 		return err
 	}
+	// apply_relocations: vmlinux's klp relocations (and every klp
+	// section's name) are checked when the patch module loads.
+	if p := s.mods[mi].Spec.Patch; p != nil && s.prof.RelocsAtLoad() {
+		if err := s.applyRelocs(p, "vmlinux"); err != nil {
+			s.unloadCode(mi)
+			return err
+		}
+	}
 	// prepare_coming_module: klp_module_coming runs before the init.
 	if err := s.klpModuleComing(mi); err != nil {
 		s.unloadCode(mi)
@@ -423,23 +431,16 @@ func (s *Sim) forgetObject(pi, oi int) {
 func (s *Sim) initObjectLoaded(pi, oi int) error {
 	p := &s.patches[pi]
 	o := &p.Objs[oi]
+	if spec := s.module(p.Mod).Spec.Patch; spec != nil && (o.Name != "vmlinux" || !s.prof.RelocsAtLoad()) {
+		if err := s.applyRelocs(spec, o.Name); err != nil {
+			return err
+		}
+	}
 	for fi := range o.Funcs {
 		f := &o.Funcs[fi]
-		id, n := s.lookupSym(o.Name, f.Old, f.Sympos)
-		if id == NoCode {
-			switch {
-			case n == 0:
-				s.klp(LevelErr, "symbol '%s' not found in symbol table", f.Old)
-			case f.Sympos == 0:
-				objName := o.Name
-				if objName == "vmlinux" {
-					objName = "(null)"
-				}
-				s.klp(LevelErr, "unresolvable ambiguity for symbol '%s' in object '%s'", f.Old, objName)
-			default:
-				s.klp(LevelErr, "symbol position %d for symbol '%s' in object '%s' not found", f.Sympos, f.Old, o.Name)
-			}
-			return EINVAL
+		id, err := s.findObjectSymbol(o.Name, f.Old, uint64(f.Sympos))
+		if err != nil {
+			return err
 		}
 		f.OldCode = id
 		if f.Nop {

@@ -544,28 +544,3 @@ func (s *Sim) objLoaded(name string) bool {
 	m := s.module(name)
 	return m != nil && m.KlpAlive
 }
-
-// lookupSym finds a function in a loaded object, the way
-// klp_find_object_symbol does: by name, with sympos disambiguating.
-// It returns the code, how many matches exist, and an error text.
-func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
-	var found []CodeID
-	for _, id := range s.syms.ids(obj, name) {
-		if s.code[id].ForPatch == "" {
-			found = append(found, id)
-		}
-	}
-	if len(found) == 0 {
-		return NoCode, 0
-	}
-	if sympos == 0 {
-		if len(found) > 1 {
-			return NoCode, len(found)
-		}
-		return found[0], 1
-	}
-	if sympos > len(found) {
-		return NoCode, len(found)
-	}
-	return found[sympos-1], len(found)
-}

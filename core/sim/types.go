@@ -182,6 +182,7 @@ type PatchSpec struct {
 	Objects      []ObjSpec
 	States       []StateSpec
 	PidCount     *PidCountSpec // test_klp_syscall's npids (modfiles.go)
+	Relocs       []RelocSpec   // klp relocations (reloc.go)
 }
 
 // ObjSpec is a klp_object: vmlinux or a module, its functions and callbacks.
