@@ -14,6 +14,8 @@ import (
 var actionVerbs = []Verb{
 	{Name: "call", Min: 2, Usage: "call PID f1 [f2+0x10 …]", Run: onTask((*Session).call), Complete: args(cFrames, cPIDs),
 		Doc: "the task calls each function in turn (through the ftrace handler); enters the kernel if in user mode"},
+	{Name: "read", Min: 2, Usage: "read PID PATH", Run: onTask((*Session).read), Complete: args(nil, cPIDs),
+		Doc: "the task reads a file: for one that code produces (`file`), it calls the function through the ftrace handler, prints what the version that ran produces, returns, and if it came from user mode goes back through kernel exit"},
 	{Name: "ret", Min: 1, Usage: "ret PID [N]", Run: onTask((*Session).ret), Complete: args(nil, cPIDs),
 		Doc: "return from N frames (default 1)"},
 	{Name: "block", Min: 1, Usage: "block PID [S|D] [freezable]", Run: onTask((*Session).block), Complete: args(nil, cPIDs, words("S", "D", "freezable")),
@@ -179,6 +181,23 @@ func (s *Session) call(pid int, st Stmt, out []Out) ([]Out, error) {
 		}
 		if err := s.sim.Call(pid, f.Func, f.Off); err != nil {
 			return out, s.errf(x.Pos, "%v", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) read(pid int, st Stmt, out []Out) ([]Out, error) {
+	for _, x := range st.Args[1:] {
+		data, err := s.sim.ReadAs(pid, x.Val)
+		if fe, ok := err.(*sim.FSError); ok {
+			out = s.fail(out, asErrno(fe), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(fe).Error()))
+			continue
+		}
+		if err != nil {
+			return out, s.errf(x.Pos, "%v", err)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+			out = append(out, Out{Kind: "stdout", Text: l})
 		}
 	}
 	return out, nil

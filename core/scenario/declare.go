@@ -11,15 +11,17 @@ import (
 // declareVerbs describe the machine: its functions, modules, livepatches
 // and tasks.
 var declareVerbs = []Verb{
-	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3", Run: (*Session).vmlinux, Complete: args(cFrames),
-		Doc: "functions of the kernel, in link order; `/size` (default 0x100)"},
-	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars]`, Run: (*Session).module,
-		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's init program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log)"},
+	{Name: "vmlinux", Min: 1, Usage: "vmlinux f1 f2/0x30 f3 [alias.NAME=f2]", Run: (*Session).vmlinux, Complete: args(cFrames),
+		Doc: "functions of the kernel, in link order; `/size` (default 0x100); `alias.NAME=F` makes NAME a second symbol at F's address (as kallsyms lists both): calling or patching either name reaches the one function and its one ftrace handler. A patch names a function by `sympos` when its object has several of that name: `klp_find_object_symbol`'s errors (`symbol 'F' not found in symbol table`, `unresolvable ambiguity for symbol 'F' in object 'O'`, `symbol position N for symbol 'F' in object 'O' not found`) fail the load with `EINVAL`"},
+	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [alias.NAME=f2] [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars|test_klp_callbacks_busy]`, Run: (*Session).module,
+		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log; `test_klp_callbacks_busy`: its work item, which with `block_transition=Y` leaves a kworker sleeping in `busymod_work_func` until the module's exit clears the flag and flushes it)"},
 	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
 		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
 		"kthread", "user", "freezable", "unreliable", "norcu", "state=", "cpu=", "tgid=", "parent=", "stack=")),
 		Doc: "a task; `stack=` lists frames outermost first, `>` meaning \"calls\"; `state=` is one of `running` (needs `cpu=`), `runnable` (default), `S`, `D`, `T`, `t`"},
+	{Name: "file", Min: 2, Usage: `file PATH FUNC ["TEXT"]`, Run: (*Session).fileDecl, Complete: args(nil, cFrames),
+		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
 	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
 		Doc: "the kernel stack of a CPU's idle task"},
 }
@@ -27,6 +29,10 @@ var declareVerbs = []Verb{
 func (s *Session) vmlinux(st Stmt, out []Out) ([]Out, error) {
 	var fs []sim.FuncDecl
 	for _, a := range st.Args {
+		if d, ok := aliasDecl(a); ok {
+			fs = append(fs, d)
+			continue
+		}
 		d, err := s.funcDecl(a)
 		if err != nil {
 			return nil, err
@@ -34,6 +40,34 @@ func (s *Session) vmlinux(st Stmt, out []Out) ([]Out, error) {
 		fs = append(fs, d)
 	}
 	if err := s.sim.AddVmlinux(fs...); err != nil {
+		return nil, s.errf(st.Pos, "%v", err)
+	}
+	return nil, nil
+}
+
+// aliasDecl reads alias.NAME=TARGET: NAME is a second symbol for TARGET.
+func aliasDecl(a Arg) (sim.FuncDecl, bool) {
+	name, ok := strings.CutPrefix(a.Key, "alias.")
+	if !ok || a.Quoted {
+		return sim.FuncDecl{}, false
+	}
+	return sim.FuncDecl{Name: name, AliasOf: a.Val}, true
+}
+
+func (s *Session) fileDecl(st Stmt, out []Out) ([]Out, error) {
+	f := sim.ProducedFile{Path: st.Args[0].Val, Func: st.Args[1].Val}
+	for _, a := range st.Args[:2] {
+		if a.Key != "" || a.Quoted {
+			return nil, s.errf(a.Pos, `file PATH FUNC ["TEXT"]: expected a plain word, got %q`, a.String())
+		}
+	}
+	if len(st.Args) > 3 {
+		return nil, s.errf(st.Args[3].Pos, `file PATH FUNC ["TEXT"]: one text only`)
+	}
+	if len(st.Args) == 3 {
+		f.Text = st.Args[2].Val
+	}
+	if err := s.sim.AddProducedFile(f); err != nil {
 		return nil, s.errf(st.Pos, "%v", err)
 	}
 	return nil, nil
@@ -74,6 +108,10 @@ func (s *Session) module(st Stmt, out []Out) ([]Out, error) {
 		case "program":
 			spec.Program = a.Val
 		default:
+			if d, ok := aliasDecl(a); ok {
+				spec.Funcs = append(spec.Funcs, d)
+				continue
+			}
 			if name, ok := strings.CutPrefix(a.Key, "param."); ok && name != "" {
 				name, typ, _ := strings.Cut(name, ":")
 				spec.Params = append(spec.Params, sim.Param{Name: name, Default: a.Val, Type: typ})
@@ -284,6 +322,19 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 				return spec, s.errf(in.Pos, "pidcount FILE param.NAME (FILE reads how many pids of the int[] parameter have not yet run a replacement function)")
 			}
 			spec.Patch.PidCount = &sim.PidCountSpec{File: in.Args[0].Val, Param: strings.TrimPrefix(in.Args[1].Val, "param.")}
+		case "reloc":
+			const usage = "reloc .klp.rela.OBJ.SECTION .klp.sym.OBJ.NAME,SYMPOS [unmarked]"
+			if len(in.Args) < 2 || len(in.Args) > 3 || in.Args[0].Key != "" || in.Args[1].Key != "" {
+				return spec, s.errf(in.Pos, usage)
+			}
+			r := sim.RelocSpec{Section: in.Args[0].Val, Symbol: in.Args[1].Val}
+			if len(in.Args) == 3 {
+				if in.Args[2].Key != "" || in.Args[2].Val != "unmarked" {
+					return spec, s.errf(in.Args[2].Pos, usage)
+				}
+				r.Unmarked = true
+			}
+			spec.Patch.Relocs = append(spec.Patch.Relocs, r)
 		case "state":
 			if len(in.Args) < 1 {
 				return spec, s.errf(in.Pos, "state ID version=N")
@@ -309,11 +360,11 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 	return spec, nil
 }
 
-// funcLine parses "func old -> new[/size] [sympos=N]".
+// funcLine parses "func old -> new[/size] [sympos=N] [prints="TEXT"]".
 func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 	a := in.Args
 	if len(a) < 3 || a[1].Val != "->" {
-		return sim.FuncSpec{}, s.errf(in.Pos, "func OLD -> NEW[/size] [sympos=N]")
+		return sim.FuncSpec{}, s.errf(in.Pos, `func OLD -> NEW[/size] [sympos=N] [prints="TEXT"]`)
 	}
 	nd, err := s.funcDecl(a[2])
 	if err != nil {
@@ -321,8 +372,12 @@ func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 	}
 	f := sim.FuncSpec{Old: a[0].Val, New: nd.Name, NewSize: nd.Size}
 	for _, x := range a[3:] {
+		if x.Key == "prints" {
+			f.Prints = x.Val
+			continue
+		}
 		if x.Key != "sympos" {
-			return f, s.unknownKey(x, "sympos")
+			return f, s.unknownKey(x, "sympos", "prints")
 		}
 		v, err := s.num(x)
 		if err != nil {

@@ -197,7 +197,7 @@ func (st Stmt) isDmesgBlock() bool {
 	return (st.Verb == "expect" || st.Verb == "goal") && len(st.Args) == 1 && st.Args[0].Val == "dmesg" && !st.Args[0].Quoted
 }
 
-var livepatchLines = []string{"object", "func", "callback", "state", "param", "pidcount", "end"}
+var livepatchLines = []string{"object", "func", "callback", "state", "param", "pidcount", "reloc", "end"}
 
 func (p *parser) livepatchBlock(st Stmt) (Stmt, bool) {
 	ok := true
@@ -213,10 +213,10 @@ func (p *parser) livepatchBlock(st Stmt) (Stmt, bool) {
 				ok = false
 			}
 			return st, ok
-		case "object", "func", "callback", "state", "param", "pidcount":
+		case "object", "func", "callback", "state", "param", "pidcount", "reloc":
 			st.Body = append(st.Body, inner)
 		default:
-			msg := fmt.Sprintf("unknown livepatch line %q (want object, func, callback, state, param, pidcount or end)", inner.Verb)
+			msg := fmt.Sprintf("unknown livepatch line %q (want object, func, callback, state, param, pidcount, reloc or end)", inner.Verb)
 			if s := nearest(inner.Verb, livepatchLines); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}

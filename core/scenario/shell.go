@@ -51,6 +51,19 @@ func kmodStrerror(e sim.Errno) string {
 	return e.Error()
 }
 
+// modprobeStrerror is kmod's modprobe's text for a failed insert (its
+// insmod_insert): two errors spelled out, strerror for the rest — so
+// EINVAL is "Invalid argument" here but "Invalid parameters" in insmod.
+func modprobeStrerror(e sim.Errno) string {
+	switch e {
+	case sim.EEXIST:
+		return "Module already in kernel"
+	case sim.ENOENT:
+		return "Unknown symbol in module, or unknown parameter (see dmesg)"
+	}
+	return e.Error()
+}
+
 func asErrno(err error) sim.Errno {
 	var fe *sim.FSError
 	if errors.As(err, &fe) {
@@ -96,7 +109,7 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 	if err := m.InsmodParams(name, params); err != nil {
 		e := asErrno(err)
 		if st.Verb == "modprobe" {
-			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, e.Error())), nil
+			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, modprobeStrerror(e))), nil
 		}
 		if s.busybox {
 			return s.fail(out, e, busyboxInsmod(a[0].Val, e, false)), nil

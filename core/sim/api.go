@@ -9,16 +9,10 @@ import (
 // AddVmlinux declares more kernel functions, laid out after the existing
 // ones (the scenario language declares vmlinux line by line).
 func (s *Sim) AddVmlinux(fs ...FuncDecl) error {
-	addr := max(uint64(vmlinuxBase), s.syms.vmlinuxEnd)
-	for _, f := range fs {
-		if err := checkFuncDecl(f); err != nil {
-			return fmt.Errorf("vmlinux: %v", err)
-		}
+	if err := s.checkFuncDecls("vmlinux", fs); err != nil {
+		return fmt.Errorf("vmlinux: %v", err)
 	}
-	for _, f := range fs {
-		s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: "vmlinux"})
-		addr += align16(f.Size)
-	}
+	s.addFuncs("vmlinux", max(uint64(vmlinuxBase), s.syms.vmlinuxEnd), fs, nil)
 	return nil
 }
 

@@ -9,18 +9,18 @@ import (
 
 // testVmlinux is the kernel every test machine boots.
 var testVmlinux = []FuncDecl{
-	{"do_syscall_64", 0x100},
-	{"vfs_read", 0x80},
-	{"seq_read", 0x90},
-	{"cmdline_proc_show", 0x30},
-	{"meminfo_proc_show", 0x200},
-	{"uptime_proc_show", 0x60},
-	{"version_proc_show", 0x50},
-	{"schedule", 0x40},
-	{"msleep", 0x40},
-	{"worker_thread", 0x100},
-	{"kthread", 0x80},
-	{"do_idle", 0x80},
+	{Name: "do_syscall_64", Size: 0x100},
+	{Name: "vfs_read", Size: 0x80},
+	{Name: "seq_read", Size: 0x90},
+	{Name: "cmdline_proc_show", Size: 0x30},
+	{Name: "meminfo_proc_show", Size: 0x200},
+	{Name: "uptime_proc_show", Size: 0x60},
+	{Name: "version_proc_show", Size: 0x50},
+	{Name: "schedule", Size: 0x40},
+	{Name: "msleep", Size: 0x40},
+	{Name: "worker_thread", Size: 0x100},
+	{Name: "kthread", Size: 0x80},
+	{Name: "do_idle", Size: 0x80},
 }
 
 type cfgOpt func(*Config)

@@ -73,6 +73,9 @@ func (s *Sim) ifaceFile(p string) *node {
 	if n := s.pidCountFile(p); n != nil {
 		return n
 	}
+	if n, ok := s.producedNode(p); ok {
+		return n
+	}
 	return s.tracerFile(p)
 }
 

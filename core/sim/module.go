@@ -15,10 +15,8 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 	if s.module(spec.Name) != nil {
 		return fmt.Errorf("module %s declared twice", spec.Name)
 	}
-	for _, f := range spec.Funcs {
-		if err := checkFuncDecl(f); err != nil {
-			return fmt.Errorf("module %s: %v", spec.Name, err)
-		}
+	if err := s.checkFuncDecls(spec.Name, spec.Funcs); err != nil {
+		return fmt.Errorf("module %s: %v", spec.Name, err)
 	}
 	if err := s.checkParams(spec); err != nil {
 		return err
@@ -99,12 +97,8 @@ func (s *Sim) insmod(name string) error {
 	m.State = ModComing
 	m.Base = s.nextBase
 	s.nextBase += moduleSpan
-	addr := m.Base
 	m.Code = m.Code[:0]
-	for _, f := range m.Spec.Funcs {
-		m.Code = append(m.Code, s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: name}))
-		addr += align16(f.Size)
-	}
+	addr := s.addFuncs(name, m.Base, m.Spec.Funcs, &m.Code)
 	if p := m.Spec.Patch; p != nil {
 		for _, o := range p.Objects {
 			for _, f := range o.Funcs {
@@ -126,6 +120,14 @@ func (s *Sim) insmod(name string) error {
 	if err := s.simplifySymbols(mi); err != nil {
 		s.unloadCode(mi)
 		return err
+	}
+	// apply_relocations: vmlinux's klp relocations (and every klp
+	// section's name) are checked when the patch module loads.
+	if p := s.mods[mi].Spec.Patch; p != nil && s.prof.RelocsAtLoad() {
+		if err := s.applyRelocs(p, "vmlinux"); err != nil {
+			s.unloadCode(mi)
+			return err
+		}
 	}
 	// prepare_coming_module: klp_module_coming runs before the init.
 	if err := s.klpModuleComing(mi); err != nil {
@@ -257,6 +259,7 @@ func (s *Sim) unloadCode(mi int) {
 		s.code[id].Dead = true
 		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
 	}
+	s.syms.dropAliases(m.Spec.Name)
 	m.Code = m.Code[:0]
 	s.unregisterKprobes(m.Spec.Name)
 	m.State = ModUnloaded
@@ -285,6 +288,9 @@ func (s *Sim) rmmod(name string) error {
 	}
 	if m.Refcnt > 0 {
 		return EAGAIN
+	}
+	if prog := moduleExitPrograms[m.Spec.Program]; prog != nil {
+		prog(s, name)
 	}
 	// A guard of the simulator, not of the kernel: on a real box a module's
 	// code cannot be on a stack once its exit ran; here a scenario could
@@ -426,23 +432,16 @@ func (s *Sim) forgetObject(pi, oi int) {
 func (s *Sim) initObjectLoaded(pi, oi int) error {
 	p := &s.patches[pi]
 	o := &p.Objs[oi]
+	if spec := s.module(p.Mod).Spec.Patch; spec != nil && (o.Name != "vmlinux" || !s.prof.RelocsAtLoad()) {
+		if err := s.applyRelocs(spec, o.Name); err != nil {
+			return err
+		}
+	}
 	for fi := range o.Funcs {
 		f := &o.Funcs[fi]
-		id, n := s.lookupSym(o.Name, f.Old, f.Sympos)
-		if id == NoCode {
-			switch {
-			case n == 0:
-				s.klp(LevelErr, "symbol '%s' not found in symbol table", f.Old)
-			case f.Sympos == 0:
-				objName := o.Name
-				if objName == "vmlinux" {
-					objName = "(null)"
-				}
-				s.klp(LevelErr, "unresolvable ambiguity for symbol '%s' in object '%s'", f.Old, objName)
-			default:
-				s.klp(LevelErr, "symbol position %d for symbol '%s' in object '%s' not found", f.Sympos, f.Old, o.Name)
-			}
-			return EINVAL
+		id, err := s.findObjectSymbol(o.Name, f.Old, uint64(f.Sympos))
+		if err != nil {
+			return err
 		}
 		f.OldCode = id
 		if f.Nop {

@@ -9,8 +9,8 @@ import (
 // order: a module others depend on, or one still referenced, fails with
 // EWOULDBLOCK (EAGAIN); an unloaded one with ENOENT.
 func TestDeleteModuleErrnos(t *testing.T) {
-	lib := ModuleSpec{Name: "lib", Funcs: []FuncDecl{{"lib_fn", 0x40}}}
-	user := ModuleSpec{Name: "user", Funcs: []FuncDecl{{"user_fn", 0x40}}, Uses: []string{"lib_fn"}}
+	lib := ModuleSpec{Name: "lib", Funcs: []FuncDecl{{Name: "lib_fn", Size: 0x40}}}
+	user := ModuleSpec{Name: "user", Funcs: []FuncDecl{{Name: "user_fn", Size: 0x40}}, Uses: []string{"lib_fn"}}
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, s *Sim)
@@ -43,7 +43,7 @@ func TestDeleteModuleErrnos(t *testing.T) {
 // uses fails with ENOENT and the kernel's warning, and holds nothing.
 func TestUnknownSymbol(t *testing.T) {
 	s := newSim(t, "6.16")
-	addMods(t, s, ModuleSpec{Name: "lib", Funcs: []FuncDecl{{"lib_fn", 0x40}}},
+	addMods(t, s, ModuleSpec{Name: "lib", Funcs: []FuncDecl{{Name: "lib_fn", Size: 0x40}}},
 		ModuleSpec{Name: "user", Uses: []string{"lib_fn", "other_fn"}})
 	must(t, s.Insmod("lib"))
 	wantErrno(t, "insmod user", s.Insmod("user"), ENOENT)

@@ -3,12 +3,19 @@ package sim
 // Module programs: test modules whose init is a fixed program rather than
 // log lines (ModuleSpec.Program).
 var modulePrograms = map[string]func(s *Sim, mod string) Errno{
-	"test_klp_shadow_vars": shadowVarsProgram,
+	"test_klp_shadow_vars":    shadowVarsProgram,
+	"test_klp_callbacks_busy": busyProgram,
+}
+
+// moduleExitPrograms run first in a module's exit, before the kernel
+// checks that none of its code is still running.
+var moduleExitPrograms = map[string]func(s *Sim, mod string){
+	"test_klp_callbacks_busy": busyExit,
 }
 
 // ModulePrograms lists the programs a module declaration may name.
 func ModulePrograms() []string {
-	return []string{"test_klp_shadow_vars"}
+	return []string{"test_klp_callbacks_busy", "test_klp_shadow_vars"}
 }
 
 // shadowVarsProgram is test_klp_shadow_vars' init: it exercises the shadow

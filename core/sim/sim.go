@@ -322,13 +322,8 @@ func New(cfg Config) (*Sim, error) {
 		}
 		s.cpus[c].Online = false
 	}
-	addr := uint64(vmlinuxBase)
-	for _, f := range cfg.Vmlinux {
-		if err := checkFuncDecl(f); err != nil {
-			return nil, fmt.Errorf("vmlinux: %v", err)
-		}
-		s.addCode(Code{Addr: addr, Size: f.Size, Name: f.Name, Obj: "vmlinux"})
-		addr += align16(f.Size)
+	if err := s.AddVmlinux(cfg.Vmlinux...); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -549,29 +544,4 @@ func (s *Sim) objLoaded(name string) bool {
 	}
 	m := s.module(name)
 	return m != nil && m.KlpAlive
-}
-
-// lookupSym finds a function in a loaded object, the way
-// klp_find_object_symbol does: by name, with sympos disambiguating.
-// It returns the code, how many matches exist, and an error text.
-func (s *Sim) lookupSym(obj, name string, sympos int) (CodeID, int) {
-	var found []CodeID
-	for _, id := range s.syms.ids(obj, name) {
-		if s.code[id].ForPatch == "" {
-			found = append(found, id)
-		}
-	}
-	if len(found) == 0 {
-		return NoCode, 0
-	}
-	if sympos == 0 {
-		if len(found) > 1 {
-			return NoCode, len(found)
-		}
-		return found[0], 1
-	}
-	if sympos > len(found) {
-		return NoCode, len(found)
-	}
-	return found[sympos-1], len(found)
 }

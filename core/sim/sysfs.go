@@ -83,7 +83,7 @@ func (s *Sim) resolve(p string) (*node, bool) {
 					out = append(out, DirEntry{strconv.Itoa(s.tasks[i].PID), true, "dr-xr-xr-x"})
 				}
 			}
-			return append(out, DirEntry{"sys", true, "dr-xr-xr-x"})
+			return append(append(out, s.producedDir("/proc")...), DirEntry{"sys", true, "dr-xr-xr-x"})
 		}}, true
 	case p == "/proc/sys/kernel/ftrace_enabled":
 		return &node{mode: "-rw-r--r--", read: func() string { return intLine(b2i(!s.ftraceOff)) }, write: func(d string) error {

@@ -167,6 +167,10 @@ type Param struct {
 type FuncDecl struct {
 	Name string
 	Size uint64
+	// AliasOf makes Name a second symbol for a function declared before
+	// it in the same object (one address, two names, as kallsyms lists
+	// e.g. a syscall's __x64_sys_ and __se_sys_ names): no code of its own.
+	AliasOf string
 }
 
 // PatchSpec is the klp_patch a livepatch module registers.
@@ -178,6 +182,7 @@ type PatchSpec struct {
 	Objects      []ObjSpec
 	States       []StateSpec
 	PidCount     *PidCountSpec // test_klp_syscall's npids (modfiles.go)
+	Relocs       []RelocSpec   // klp relocations (reloc.go)
 }
 
 // ObjSpec is a klp_object: vmlinux or a module, its functions and callbacks.
@@ -194,6 +199,10 @@ type FuncSpec struct {
 	Sympos  int
 	New     string
 	NewSize uint64
+	// Prints is what the replacement produces when a file backed by the
+	// original is read ({mod} is the patch module's name); "" prints
+	// what the original does.
+	Prints string
 }
 
 // Callbacks of one object. A nil entry means the callback is not set.

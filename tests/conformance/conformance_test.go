@@ -19,6 +19,8 @@
 //	                       echo "func klp_try_switch_task -p" > …/dynamic_debug/control
 //	start_test T           echo "livepatch kselftest timestamp: 0" > /dev/kmsg; dmesg -C;
 //	                       echo "===== TEST: T =====" > /dev/kmsg
+//	                       (before v6.x's dmesg -C: dmesg  # save_dmesg, and
+//	                       check_result keeps what follows, as comm -13 does)
 //	load_mod / load_lp M   echo "% insmod test_modules/M.ko" > /dev/kmsg; insmod test_modules/M.ko
 //	                       (load_lp: settle; cat …/M/transition  # loop_until "0")
 //	load_failing_mod M     the same, the insmod annotated # load_failing_mod, then
@@ -40,17 +42,19 @@
 //	cat PATH        # check_sysfs_value "VALUE"    (sysctl -n KEY too)
 //	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
 //	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
-//	call PID FUNC   # cat /proc/FILE == "TEXT"    (or !=)
-//	call PID FUNC   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	read PID FILE   # cat /proc/FILE == "TEXT"    (or !=)
+//	read PID FILE   # grep 'live patched' /proc/FILE > /dev/kmsg
 //	cat …/trace     # grep -Fwq "FUNC"            (check_traced_functions)
 //	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
 //	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
 //
-// A `call` annotation reads what the function the ftrace handler chose for
-// PID would print (outputOf): a livepatch replacement function of the test
-// modules prints "<patch module>: this has been live patched"; the
-// original functions print their own text. The grep form writes that text
-// to /dev/kmsg when it contains "live patched", as the harness does.
+// The files the harness reads (/proc/cmdline, /proc/meminfo,
+// /proc/test_klp_mod_target) are declared with `file`: `read 500 FILE` is
+// the harness's cat or grep (a user task) calling the file's function
+// through the ftrace handler; the test modules' replacements declare
+// prints="{mod}: this has been live patched" as they print it with
+// THIS_MODULE->name. The grep form writes the text to /dev/kmsg when it
+// contains "live patched", as the harness does.
 //
 // Cases listed in KNOWN.md are run too; a failure is then reported as a
 // skip with the listed reason, and a pass as an error (the entry is stale).
@@ -61,6 +65,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,6 +83,29 @@ var expectedCases = map[string]int{
 	"test-kprobe":      2,
 	"test-syscall":     1,
 	"test-shadow-vars": 1,
+	// Older copies of the scripts, in testdata/<script>-v<version>.
+	"test-livepatch-v5.10":   3,
+	"test-callbacks-v5.10":   11,
+	"test-ftrace-v5.10":      1,
+	"test-shadow-vars-v5.10": 1,
+	"test-state-v5.10":       4,
+}
+
+// era is how one version of the harness (functions.sh) builds what
+// check_result compares.
+type era struct {
+	// callerSed: check_result also strips printk's caller id
+	// ("sed 's/^\[[ ]*[CT][0-9]*\] //'"); the v5.10 copy does not.
+	callerSed bool
+}
+
+// eraOf returns the harness era of a script directory: the current one
+// unless the directory names an older copy (test-livepatch-v5.10).
+func eraOf(dir string) era {
+	if strings.Contains(dir, "-v") {
+		return era{callerSed: false}
+	}
+	return era{callerSed: true}
 }
 
 func TestSelftests(t *testing.T) {
@@ -170,7 +198,7 @@ func splitLines(s string) []string {
 
 var declVerbs = map[string]bool{
 	"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true,
-	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true,
+	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true, "file": true,
 }
 
 // harnessResult runs the scenario and returns what check_result would
@@ -212,11 +240,25 @@ func harnessResult(path, src string) (result, problems []string, built bool) {
 			problems = append(problems, fmt.Sprintf("%s:%d: %s", filepath.Base(path), st.Pos.Line, x))
 		}
 	}
-	var dmesg []string
-	for _, l := range sess.Sim().Dmesg() {
-		dmesg = append(dmesg, l.Dmesg())
+	dmesg := dmesgLines(sess)
+	if h.saved != nil {
+		// comm --nocheck-order -13 "$SAVED_DMESG" -: the saved lines are
+		// a prefix of the log (nothing clears it in these scripts).
+		if len(h.saved) > len(dmesg) || !slices.Equal(h.saved, dmesg[:len(h.saved)]) {
+			problems = append(problems, "the log saved by save_dmesg is not a prefix of the final dmesg")
+		} else {
+			dmesg = dmesg[len(h.saved):]
+		}
 	}
-	return checkResultFilter(dmesg), problems, true
+	return checkResultFilter(dmesg, eraOf(filepath.Base(filepath.Dir(path)))), problems, true
+}
+
+func dmesgLines(sess *scenario.Session) []string {
+	var out []string
+	for _, l := range sess.Sim().Dmesg() {
+		out = append(out, l.Dmesg())
+	}
+	return out
 }
 
 // annotation returns the trailing comment of a statement line (outside
@@ -244,7 +286,8 @@ func annotation(line string) string {
 // to their results.
 type harness struct {
 	sess       *scenario.Session
-	lastStderr string // of the last insmod: what load_failing_mod logs
+	lastStderr string   // of the last insmod: what load_failing_mod logs
+	saved      []string // save_dmesg's copy of the log, nil if none
 }
 
 // step checks one statement's outcome against what the harness expects of
@@ -270,6 +313,13 @@ func (h *harness) step(st scenario.Stmt, outs []scenario.Out, note string) (prob
 	}
 	errText := strings.Join(stderr, "\n")
 	switch {
+	case st.Verb == "dmesg" && note == "save_dmesg":
+		// start_test before dmesg -C: SAVED_DMESG=$(mktemp …); dmesg > "$SAVED_DMESG"
+		h.saved = dmesgLines(h.sess)
+		if len(h.saved) == 0 {
+			h.saved = []string{}
+		}
+		return problems
 	case st.Verb == "insmod" || st.Verb == "modprobe":
 		h.lastStderr = errText
 		switch {
@@ -370,22 +420,14 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 		if got := fmt.Sprint(len(stdout)); got != m[1] {
 			problems = append(problems, fmt.Sprintf("Expecting %s modules listed, found %s", m[1], got))
 		}
-	case st.Verb == "call" && reProc.MatchString(note):
+	case st.Verb == "read" && reProc.MatchString(note):
 		m := reProc.FindStringSubmatch(note)
-		got, err := outputOf(sess, st)
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
+		got := strings.Join(stdout, "\n")
 		if (got == m[3]) != (m[2] == "==") {
 			problems = append(problems, fmt.Sprintf("FAIL: cat %s gives %q, want %s %q", m[1], got, m[2], m[3]))
 		}
-	case st.Verb == "call" && reGrep.MatchString(note):
-		got, err := outputOf(sess, st)
-		if err != nil {
-			problems = append(problems, err.Error())
-			break
-		}
+	case st.Verb == "read" && reGrep.MatchString(note):
+		got := strings.Join(stdout, "\n")
 		if strings.Contains(got, "live patched") {
 			if err := sess.Sim().WriteFile("/dev/kmsg", got+"\n"); err != nil {
 				problems = append(problems, err.Error())
@@ -408,56 +450,19 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 	return problems
 }
 
-// originalOutput is what the unpatched functions the selftests read print.
-// Only "live patched" matters for the greps; the kernel command line and
-// meminfo are stand-ins.
-var originalOutput = map[string]string{
-	"cmdline_proc_show":        "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1",
-	"meminfo_proc_show":        "MemTotal:        4026168 kB",
-	"test_klp_mod_target_show": "test_klp_mod_target: original output",
-}
-
-// outputOf says what the function the task of a `call PID FUNC` statement
-// is now running prints: the innermost frame is the version the ftrace
-// handler chose. Every replacement function of the selftest modules
-// (livepatch_cmdline_proc_show, livepatch_meminfo_proc_show,
-// livepatch_mod_target_show) prints "%s: this has been live patched" with
-// THIS_MODULE->name.
-func outputOf(sess *scenario.Session, st scenario.Stmt) (string, error) {
-	var pid int
-	if _, err := fmt.Sscan(st.Args[0].Val, &pid); err != nil {
-		return "", fmt.Errorf("call: bad pid %q", st.Args[0].Val)
-	}
-	m := sess.Sim()
-	task, ok := m.Task(pid)
-	if !ok || len(task.Stack) == 0 {
-		return "", fmt.Errorf("task %d has no kernel frame after the call", pid)
-	}
-	c := m.Code(task.Stack[len(task.Stack)-1].Code)
-	if c.ForPatch != "" {
-		return c.ForPatch + ": this has been live patched", nil
-	}
-	if out, ok := originalOutput[c.Name]; ok {
-		return out, nil
-	}
-	return "", fmt.Errorf("no known output for %s", c.Name)
-}
-
 var (
 	reTime   = regexp.MustCompile(`^\[[ 0-9.]*\] `)
 	reCaller = regexp.MustCompile(`^\[[ ]*[CT][0-9]*\] `)
 	reTaint  = regexp.MustCompile(`(tainting|taints) kernel`)
 )
 
-func stripTimestamp(s string) string {
-	return reCaller.ReplaceAllString(reTime.ReplaceAllString(s, ""), "")
-}
-
 // checkResultFilter is check_result's pipeline:
 //
 //	grep -e 'livepatch:' -e 'test_klp' | grep -v '\(tainting\|taints\) kernel' |
 //	sed 's/^\[[ 0-9.]*\] //' | sed 's/^\[[ ]*[CT][0-9]*\] //'
-func checkResultFilter(in []string) []string {
+//
+// (the last sed only in eras that have it).
+func checkResultFilter(in []string, e era) []string {
 	var out []string
 	for _, l := range in {
 		if !strings.Contains(l, "livepatch:") && !strings.Contains(l, "test_klp") {
@@ -466,7 +471,11 @@ func checkResultFilter(in []string) []string {
 		if reTaint.MatchString(l) {
 			continue
 		}
-		out = append(out, stripTimestamp(l))
+		l = reTime.ReplaceAllString(l, "")
+		if e.callerSed {
+			l = reCaller.ReplaceAllString(l, "")
+		}
+		out = append(out, l)
 	}
 	return out
 }
