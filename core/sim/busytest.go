@@ -40,6 +40,7 @@ func busyProgram(s *Sim, mod string) Errno {
 // false); flush_work(). A kworker still in the work function leaves it and
 // goes back to waiting for work.
 func busyExit(s *Sim, mod string) {
+	s.compactTasks() // walks the tasks
 	for i := range s.tasks {
 		t := &s.tasks[i]
 		k := slices.IndexFunc(t.Stack, func(f Frame) bool {
