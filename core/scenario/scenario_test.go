@@ -112,8 +112,8 @@ func TestErrors(t *testing.T) {
 func TestUntil(t *testing.T) {
 	head := strings.Join(strings.Split(sample(t), "\n")[:10], "\n") // up to the insmod
 	cases := []struct{ line, note string }{
-		{"until signal", "signal event after 14.816s: cat:42 gets a fake signal and wakes"},
-		{`until step "klp_complete_transition" within=20`, "step event after 15.816s: klp_complete_transition"},
+		{"until signal", "signal event after 14.848s: cat:42 gets a fake signal and wakes"},
+		{`until step "klp_complete_transition" within=20`, "step event after 15.840s: klp_complete_transition"},
 		{"until callback within=20", "no callback event within 20s"},
 		{`until signal "bash" within=2.5`, `no signal "bash" event within 2.5s`},
 	}

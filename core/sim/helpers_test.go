@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -246,10 +247,12 @@ func eventsOf(evs []Event, kind EventKind) []Event {
 }
 
 // logTime returns the time of the first log line equal to text, or -1.
+// logTime is when the line was logged, to the jiffy (the kworker's
+// latency past the tick, TestKworkerLatency's subject, left out).
 func logTime(s *Sim, text string) int64 {
 	for _, l := range s.Log() {
 		if l.Text == text {
-			return l.Time
+			return l.Time - l.Time%(1e9/int64(s.hz))
 		}
 	}
 	return -1
@@ -324,4 +327,41 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 func livepatchSample() ModuleSpec {
 	return ModuleSpec{Name: "livepatch_sample", Patch: &PatchSpec{Objects: []ObjSpec{{Name: "vmlinux",
 		Funcs: []FuncSpec{{Old: "cmdline_proc_show", New: "livepatch_cmdline_proc_show", NewSize: 0x30}}}}}}
+}
+
+// TestKworkerLatency: the transition work's lines come 10–100 µs after
+// its tick, the same for the same seed, different for another.
+func TestKworkerLatency(t *testing.T) {
+	lats := func(seed uint64) []int64 {
+		s, err := New(Config{Vmlinux: testVmlinux, CPUs: 2, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+		sleeper(t, s, 200, "cat", UserTask, Uninterruptible, "cmdline_proc_show")
+		must(t, s.Insmod("lp"))
+		s.AdvanceSeconds(5)
+		var out []int64
+		for _, l := range s.Log() {
+			if l.Time == 0 {
+				continue // insmod's own attempt runs in the shell, at the tick
+			}
+			lat := l.Time % (1e9 / int64(s.hz))
+			if lat < 10_000 || lat > 100_000 {
+				t.Fatalf("seed %d: %q at %d ns: %d ns past the tick", seed, l.Text, l.Time, lat)
+			}
+			out = append(out, lat)
+		}
+		if len(out) < 5 {
+			t.Fatalf("seed %d: only %d retry lines", seed, len(out))
+		}
+		return out
+	}
+	a, b, c := lats(1), lats(1), lats(2)
+	if !slices.Equal(a, b) {
+		t.Error("the same seed gave different latencies")
+	}
+	if slices.Equal(a, c) {
+		t.Error("two seeds gave the same latencies")
+	}
 }

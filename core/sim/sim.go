@@ -191,6 +191,7 @@ type Sim struct {
 
 	jiffies uint64 // absolute jiffies, starting at INITIAL_JIFFIES
 	bootJif uint64
+	lat     int64 // ns past the jiffy of what runs now (the kworker's wake-up latency)
 
 	cpus    []CPU
 	tasks   []Task    // for_each_process_thread order
@@ -356,7 +357,7 @@ func (s *Sim) Code(id CodeID) Code { return s.code[id] }
 
 // Now returns the time since boot in nanoseconds.
 func (s *Sim) Now() int64 {
-	return int64(s.jiffies-s.bootJif) * (1e9 / int64(s.hz))
+	return int64(s.jiffies-s.bootJif)*(1e9/int64(s.hz)) + s.lat
 }
 
 // Jiffies returns the absolute jiffies counter.

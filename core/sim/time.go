@@ -64,11 +64,16 @@ func (s *Sim) tick() {
 	}
 }
 
-// transitionWork is klp_transition_work_fn.
+// transitionWork is klp_transition_work_fn. It runs in a kworker that the
+// timer softirq woke: a little after the tick, so its log lines carry
+// that latency (drawn from the scenario's seed and the jiffy, so it takes
+// nothing from the seed's stream that spawn-random and others draw from).
 func (s *Sim) transitionWork() {
 	if s.transition < 0 {
 		return
 	}
+	s.lat = kworkerLatency(s.seed, s.jiffies)
+	defer func() { s.lat = 0 }()
 	if !s.prof.TaskCallFunc() {
 		// Before v5.16 nothing kicked idle CPUs; the simulator lets every
 		// online, idle, non-nohz_full CPU wake up for housekeeping (timers,
@@ -164,4 +169,14 @@ func (s *Sim) advanceUntil(limit uint64, done func() bool) bool {
 		s.Advance(step)
 	}
 	return done()
+}
+
+// kworkerLatency is how long after the tick the kworker runs: 10–100 µs,
+// what an idle machine's wake-up takes, a hash of seed and jiffy.
+func kworkerLatency(seed, jiffies uint64) int64 {
+	z := seed ^ jiffies*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return 10_000 + int64(z%90_001)
 }

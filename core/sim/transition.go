@@ -355,8 +355,9 @@ func (s *Sim) tryCompleteTransition() {
 		s.signalsCnt++
 		// Try again later, and meanwhile let the other switch points work.
 		delay := s.roundJiffiesRelative(uint64(s.hz), cpu)
-		s.workDue = int64(s.jiffies + delay)
-		s.step("schedule_delayed_work(klp_transition_work, round_jiffies_relative(HZ) = %d jiffies)", delay)
+		fire, lvl := wheelExpiry(s.jiffies, s.jiffies+delay)
+		s.workDue = int64(fire)
+		s.step("schedule_delayed_work(klp_transition_work, round_jiffies_relative(HZ) = %d jiffies); the timer wheel puts it in a level-%d bucket (granularity %d jiffies): it fires %d jiffies from now", delay, lvl, 1<<(lvl*wheelClkShift), fire-s.jiffies)
 		return
 	}
 
@@ -762,10 +763,19 @@ func (s *Sim) copyProcess(child, parent *Task) {
 // is rounded to a whole second (down if less than a quarter second past
 // one), with the per-CPU skew of 3 jiffies, never into the past.
 func (s *Sim) roundJiffiesRelative(j uint64, cpu int) uint64 {
-	now := s.jiffies
+	return roundJiffiesRelativeAt(s.jiffies, j, uint64(s.hz), cpu)
+}
+
+// nextRetry is when the transition work queued at jiffy now runs.
+func (s *Sim) nextRetry(now uint64, cpu int) uint64 {
+	fire, _ := wheelExpiry(now, now+roundJiffiesRelativeAt(now, uint64(s.hz), uint64(s.hz), cpu))
+	return fire
+}
+
+// roundJiffiesRelativeAt is round_jiffies_relative(j) at jiffy now.
+func roundJiffiesRelativeAt(now, j, hz uint64, cpu int) uint64 {
 	abs := j + now
 	orig := abs
-	hz := uint64(s.hz)
 	abs += uint64(cpu) * 3
 	rem := abs % hz
 	if rem < hz/4 {
@@ -778,6 +788,31 @@ func (s *Sim) roundJiffiesRelative(j uint64, cpu int) uint64 {
 		abs = orig
 	}
 	return abs - now
+}
+
+// The timer wheel (kernel/time/timer.c, v4.8+): 64 buckets per level,
+// each level 8 times coarser than the one below.
+const (
+	wheelClkShift = 3
+	wheelLvlSize  = 64
+	wheelDepth    = 9 // 8 levels below HZ=100, 9 from it; the top one is never reached here
+)
+
+// wheelExpiry is when a timer added at jiffy now to expire at expires
+// runs: calc_wheel_index picks the level from the distance (a level holds
+// what fits in its 63 buckets), and calc_index rounds the expiry up to the
+// level's granularity, past expires (a timer never runs early, so the
+// bucket after the one expires falls in). The base clock is taken to be
+// now: __mod_timer forwards an idle base first. Returns the jiffy and the
+// level.
+func wheelExpiry(now, expires uint64) (uint64, int) {
+	delta := expires - now
+	lvl := 0
+	for lvl < wheelDepth-1 && delta >= (wheelLvlSize-1)<<(uint(lvl)*wheelClkShift) {
+		lvl++
+	}
+	shift := uint(lvl) * wheelClkShift
+	return ((expires >> shift) + 1) << shift, lvl
 }
 
 func b2i(b bool) int {

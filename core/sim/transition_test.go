@@ -892,15 +892,16 @@ func TestFakeSignalsAutomatic(t *testing.T) {
 			s.AdvanceSeconds(0.5)
 			r := s.Ready()
 			got := texts(r.Log)
-			// The 16th attempt (counter 15) at 14.816 s: per-task lines
-			// first, then the notice.
+			// The 16th attempt (counter 15) at 14.848 s (the whole second
+			// 14.816 s, then the end of its 8-jiffy wheel bucket): per-task
+			// lines first, then the notice.
 			pfx := "livepatch: klp_check_stack: "
 			if s.prof.TaskCallFunc() {
 				pfx = "livepatch: klp_try_switch_task: "
 			}
 			inOrder(t, got, pfx+"cat:1300 is sleeping on function cmdline_proc_show", "livepatch: signaling remaining tasks")
-			if at := logTime(s, "livepatch: signaling remaining tasks"); at != 14816e6 {
-				t.Fatalf("signals at %d ns, want 14.816 s", at)
+			if at := logTime(s, "livepatch: signaling remaining tasks"); at != 14848e6 {
+				t.Fatalf("signals at %d ns, want 14.848 s", at)
 			}
 			// The interruptible user sleeper unwound, switched at the
 			// kernel exit and re-ran its calls, now in the new version.
@@ -1093,8 +1094,8 @@ func TestUserTaskSwitchesAtTick(t *testing.T) {
 				t.Fatal("no tick switch event")
 			}
 			settle(t, s)
-			if at := logTime(s, "livepatch: 'lp': patching complete"); at != 816e6 {
-				t.Fatalf("completed at %d ns, want the first retry (0.816 s)", at)
+			if at := logTime(s, "livepatch: 'lp': patching complete"); at != 832e6 {
+				t.Fatalf("completed at %d ns, want the first retry (0.832 s: 0.816 s rounded up to the wheel's bucket)", at)
 			}
 		})
 	}
@@ -1208,14 +1209,19 @@ func TestSchedulerHooks(t *testing.T) {
 // --- round_jiffies_relative -------------------------------------------------------------------
 
 func TestRoundJiffiesFirstRetry(t *testing.T) {
+	// round_jiffies_relative(HZ) puts the expiry on a whole second; the
+	// timer wheel then runs it at the end of the bucket that second falls
+	// in: level 1 (granularity 8) for a delay of 63..503 jiffies, level 2
+	// (64) for 504..4031.
 	for _, tc := range []struct {
 		hz      int
+		gran    int64
 		firstNs int64 // first retry after boot, transition started at jiffy 0
 	}{
-		{100, 1040e6},     // INITIAL_JIFFIES%100 = 96: round up, 104 jiffies
-		{250, 816e6},      // %250 = 46 < 62: round down, 204 jiffies
-		{300, 1346666532}, // %300 = 196: round up, 404 jiffies of 3333333 ns
-		{1000, 1704e6},    // %1000 = 296: round up, 1704 jiffies
+		{100, 8, 1120e6},     // INITIAL_JIFFIES%100 = 96: round up, 104 jiffies; %8 = 0: +8
+		{250, 8, 832e6},      // %250 = 46 < 62: round down, 204 jiffies; +4 to the bucket
+		{300, 8, 1359999864}, // %300 = 196: round up, 404 jiffies; +4; jiffies of 3333333 ns
+		{1000, 64, 1760e6},   // %1000 = 296: round up, 1704 jiffies (level 2); +56
 	} {
 		t.Run(fmt.Sprint(tc.hz), func(t *testing.T) {
 			s := newSim(t, "6.16", withHZ(tc.hz))
@@ -1225,26 +1231,53 @@ func TestRoundJiffiesFirstRetry(t *testing.T) {
 			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
 			sleeper(t, s, 2000, "dd", UserTask, Uninterruptible, "cmdline_proc_show")
 			must(t, s.Insmod("lp"))
-			w := s.NextWork()
-			if w%int64(tc.hz) != 0 {
-				t.Fatalf("first retry at jiffy %d: not a whole second", w)
+			onBucket := func(w int64) {
+				t.Helper()
+				if past := w % int64(tc.hz); w%tc.gran != 0 || past == 0 || past > tc.gran {
+					t.Fatalf("retry at jiffy %d: not the end of the wheel bucket after a whole second (%d past it, granularity %d)", w, past, tc.gran)
+				}
 			}
+			w := s.NextWork()
+			onBucket(w)
 			if got := s.jifToNs(uint64(w)); got != tc.firstNs {
 				t.Fatalf("first retry %d ns after boot, want %d", got, tc.firstNs)
 			}
-			// Later retries: exactly one second apart, on whole seconds.
+			// Later retries: a second apart give or take the bucket, each
+			// at the end of the bucket after a whole second.
 			var times []int64
 			for i := 0; i < 3; i++ {
 				s.Advance(uint64(s.NextWork()) - s.Jiffies())
 				times = append(times, int64(s.Jiffies()))
-				if s.NextWork()%int64(tc.hz) != 0 {
-					t.Fatalf("retry at jiffy %d not on a whole second", s.NextWork())
+				onBucket(s.NextWork())
+			}
+			for i := 1; i < len(times); i++ {
+				if d := times[i] - times[i-1]; d < int64(tc.hz)-tc.gran || d > int64(tc.hz)+tc.gran {
+					t.Fatalf("retry jiffies %v, want about %d apart", times, tc.hz)
 				}
 			}
-			if times[1]-times[0] != int64(tc.hz) || times[2]-times[1] != int64(tc.hz) {
-				t.Fatalf("retry jiffies %v, want %d apart", times, tc.hz)
-			}
 		})
+	}
+}
+
+// TestWheelExpiry: calc_wheel_index and calc_index by hand.
+func TestWheelExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		now, expires, want uint64
+		lvl                int
+	}{
+		{1000, 1000, 1001, 0}, // level 0 still rounds past the expiry
+		{1000, 1062, 1063, 0}, // delta 62: the last of level 0
+		{1000, 1063, 1064, 1}, // delta 63: level 1, to the next multiple of 8
+		{1000, 1064, 1072, 1}, // a multiple of 8 goes to the next one
+		{1000, 1503, 1504, 1}, // delta 503: the last of level 1
+		{1000, 1504, 1536, 2}, // delta 504: level 2, granularity 64
+		{0, 4031, 4032, 2},    // the last of level 2
+		{0, 4032, 4096, 3},    // level 3, granularity 512
+	} {
+		got, lvl := wheelExpiry(tc.now, tc.expires)
+		if got != tc.want || lvl != tc.lvl {
+			t.Errorf("wheelExpiry(%d, %d) = %d, level %d; want %d, level %d", tc.now, tc.expires, got, lvl, tc.want, tc.lvl)
+		}
 	}
 }
 
@@ -1867,5 +1900,23 @@ func TestRunUntil(t *testing.T) {
 				t.Fatalf("event at %d ns, stopped at %d ns: more than a jiffy later", e.Time, s.Now())
 			}
 		})
+	}
+}
+
+// TestNextSignalPredicted: the view's countdown to the automatic fake
+// signal names the jiffy the signal comes at, each retry on the way
+// rounded by round_jiffies_relative and the timer wheel.
+func TestNextSignalPredicted(t *testing.T) {
+	for _, hz := range []int{100, 250, 1000} {
+		s := newSim(t, "6.16", withHZ(hz))
+		addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+		sleeper(t, s, 200, "cat", UserTask, Interruptible, "cmdline_proc_show")
+		must(t, s.Insmod("lp"))
+		s.AdvanceSeconds(3.3) // a few retries in
+		want := s.View().Transition.NextSignal
+		s.AdvanceSeconds(20)
+		if got := logTime(s, "livepatch: signaling remaining tasks"); got != want || got < 0 {
+			t.Errorf("HZ=%d: the view predicted the fake signal at %d ns, it came at %d", hz, want, got)
+		}
 	}
 }

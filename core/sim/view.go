@@ -210,7 +210,13 @@ func (s *Sim) viewBase() View {
 				if n == 0 {
 					k = signalsTimeout
 				}
-				tv.NextSignal = tv.NextRetry + int64(k)*1e9
+				// Each retry queues the next a second on, rounded to a
+				// whole second and then to the timer wheel's bucket.
+				at, cpu := uint64(s.workDue), s.callerCPU()
+				for range k {
+					at = s.nextRetry(at, cpu)
+				}
+				tv.NextSignal = s.jifToNs(at)
 			}
 		}
 		v.Transition = tv

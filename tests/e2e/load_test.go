@@ -71,25 +71,31 @@ func TestBigLinkLoadsInSlices(t *testing.T) {
 
 // TestLongConsoleCommandInSlices: a long command typed into the console
 // runs a slice at a time — the test reads the page mid-run, the prompt
-// waiting and the task list already growing — and a panel button pressed
-// meanwhile says the simulator is busy instead of interleaving.
+// busy and the task list already growing — a panel button pressed
+// meanwhile says the simulator is busy instead of interleaving, and a
+// command typed meanwhile runs after it.
 func TestLongConsoleCommandInSlices(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")
 	before := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`)
-	tb.do(`__t.type("spawn-random 60000 frames=8")`)
-	tb.waitJS(fmt.Sprintf(`__t.q("textarea.cmd").readOnly && JSON.parse(__t.view()).Tasks.length > %d`, before), "the prompt waiting while the task list grows")
-	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n >= before+60000 {
-		t.Logf("the whole command ran before the page could be read (%d tasks)", n)
+	tb.do(`__t.type("spawn-random 100000 frames=16")`)
+	tb.waitJS(fmt.Sprintf(`__t.q("textarea.cmd").getAttribute("aria-busy") === "true" && JSON.parse(__t.view()).Tasks.length > %d`, before), "the prompt busy while the task list grows")
+	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n >= before+100000 {
+		t.Errorf("the whole command ran before the page could be read (%d tasks)", n)
 	}
 	tb.click(card(42), "Act on 42")
 	tb.click(card(42), "wake")
-	tb.waitJS(`!__t.q("textarea.cmd").readOnly`, "the command to finish")
-	tb.waitText(consoleQ, "spawn-random 60000 frames=8")
-	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n != before+60000 {
-		t.Errorf("%d tasks after the command, want %d", n, before+60000)
+	tb.waitText(card(42)+" .action-error", "still running the console's last command")
+	tb.do(`__t.type("spawn-random 3 frames=0")`) // typed ahead
+	tb.waitJS(`!__t.q("textarea.cmd").hasAttribute("aria-busy")`, "both commands to finish")
+	if n := eval[int](tb, `JSON.parse(__t.view()).Tasks.length`); n != before+100003 {
+		t.Errorf("%d tasks after the commands, want %d", n, before+100003)
 	}
-	if src := eval[string](tb, `__t.pg().source()`); strings.Contains(src, "wake 42") {
+	src := eval[string](tb, `__t.pg().source()`)
+	if strings.Contains(src, "wake 42") {
 		t.Error("a button pressed during the command ran in the middle of it")
+	}
+	if i, j := strings.Index(src, "spawn-random 100000"), strings.Index(src, "spawn-random 3 "); i < 0 || j < i {
+		t.Errorf("the commands ran out of order:\n%s", src)
 	}
 }

@@ -162,13 +162,13 @@ func TestFakeSignalUnblocks(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")
 	tb.waitText(card(42), "Blocked: is sleeping on function cmdline_proc_show")
-	tb.waitText(transQ, "next automatic fake signal", "in 14.816 s")
+	tb.waitText(transQ, "next automatic fake signal", "in 14.848 s")
 	tb.typeLine("settle 16")
 	tb.waitText(logQ, "livepatch: signaling remaining tasks", "'livepatch_sample': patching complete")
 	tb.waitText(transQ, "No transition in progress.")
 	tb.waitText(card(42), "patch_state -1 KLP_TRANSITION_IDLE")
 	tb.waitNoText(card(42), "Blocked:")
-	tb.waitText("", "t = 15.816 s")
+	tb.waitText("", "t = 15.840 s")
 }
 
 // TestUntilEvent: the transition panel's "until fake signal" and the
@@ -177,20 +177,20 @@ func TestFakeSignalUnblocks(t *testing.T) {
 func TestUntilEvent(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")
-	tb.waitText(transQ, "next automatic fake signal", "in 14.816 s")
+	tb.waitText(transQ, "next automatic fake signal", "in 14.848 s")
 	tb.do(`(window.__ev = [], __t.pg().session.subscribe((evs) => __ev.push(...evs.map((e) => e.Kind + ":" + e.PID))), "")`)
 	tb.click(transQ, "until fake signal")
 	tb.waitJS(`__ev.includes("signal:42") && __ev.includes("switch:42")`, "subscribe to report task 42's fake signal and switch")
-	tb.waitText(consoleQ, "until signal", "signal event after 14.816s: cat:42 gets a fake signal and wakes")
+	tb.waitText(consoleQ, "until signal", "signal event after 14.848s: cat:42 gets a fake signal and wakes")
 	tb.waitText(logQ, "livepatch: signaling remaining tasks")
 	tb.waitText(card(42), "patch_state 1 KLP_TRANSITION_PATCHED")
-	tb.waitText("", "t = 14.816 s")
+	tb.waitText("", "t = 14.848 s")
 	tb.click(timeQ, "Until…")
 	tb.waitJS(`!__t.q(".untilmenu").hidden && __t.root().activeElement === __t.q(".untilmenu button")`, "the Until… menu to open with its first entry focused")
 	tb.click(".untilmenu", "the transition completes")
-	tb.waitText(consoleQ, `until step "klp_complete_transition"`, "step event after 1.000s: klp_complete_transition")
+	tb.waitText(consoleQ, `until step "klp_complete_transition"`, "step event after 0.992s: klp_complete_transition")
 	tb.waitText(transQ, "No transition in progress.")
-	tb.waitText("", "t = 15.816 s")
+	tb.waitText("", "t = 15.840 s")
 	tb.waitJS(`__t.q(".untilmenu").hidden`, "the Until… menu to close after a choice")
 	// "u" opens it from the keyboard, Escape closes it
 	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent("u")); err != nil {
@@ -204,7 +204,7 @@ func TestUntilEvent(t *testing.T) {
 	tb.click(timeQ, "Until…")
 	tb.click(".untilmenu", "a checker alarm")
 	tb.waitText(consoleQ, "until alarm", "no alarm event within 60s")
-	tb.waitText("", "t = 75.816 s")
+	tb.waitText("", "t = 75.840 s")
 }
 
 func TestReverse(t *testing.T) {

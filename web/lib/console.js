@@ -167,16 +167,16 @@ export class Console {
     }
     this.input.value = "";
     this.autosize();
-    // Sliced, so a long command leaves the page drawing and answering; the
-    // prompt waits for it (a second command would interleave with it).
-    this.input.readOnly = true;
+    // Sliced, so a long command leaves the page drawing and answering;
+    // what is typed meanwhile waits its turn (running it at once would
+    // interleave with the long one).
     this.input.setAttribute("aria-busy", "true");
-    this.session.execSliced(text, { from: "console" })
-      .catch((e) => this.write("error", e.message))
-      .finally(() => {
-        this.input.readOnly = false;
-        this.input.removeAttribute("aria-busy");
-      });
+    const run = () => this.session.execSliced(text, { from: "console" })
+      .catch((e) => this.write("error", e.message));
+    this.queue = (this.queue || Promise.resolve()).then(run).finally(() => {
+      if (!--this.pending) this.input.removeAttribute("aria-busy");
+    });
+    this.pending = (this.pending || 0) + 1;
   }
 
   onKey(e) {

@@ -232,19 +232,25 @@ export class Session extends EventTarget {
     const start = this.api.execStart(this.id, line, opts.checkpoint !== false);
     let res = start;
     if (start.run) {
-      this.running = true;
+      // Slices run back to back for up to SLICE_MS, so that a command of
+      // ordinary size finishes at once, as exec() would; only a long one
+      // yields to the page, and only then do other controls wait.
+      let units = 1;
+      let box = performance.now();
       try {
-        let units = 1;
         for (;;) {
           const t0 = performance.now();
           res = this.api.execRun(start.run, units);
           if (res.done !== false) break;
-          const ms = performance.now() - t0;
-          if (ms < SLICE_MS / 2) units *= 2;
-          else if (ms > SLICE_MS) units = Math.max(1, Math.floor(units / 2));
+          const now = performance.now();
+          if (now - t0 < SLICE_MS / 4) units *= 2;
+          else if (now - t0 > SLICE_MS) units = Math.max(1, Math.floor(units / 2));
+          if (now - box < SLICE_MS) continue;
+          this.running = true;
           this._view = null;
           this.changed(false, true); // coalesced: the work so far
           await new Promise((resolve) => setTimeout(resolve, 0));
+          box = performance.now();
         }
       } finally {
         this.running = false;
