@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -281,4 +282,42 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 	}
 	tb.click(timeQ, "Step")
 	tb.waitText("", "t = 1.000 s")
+}
+
+// TestFakeSignalTravels: a fake signal is drawn travelling from the
+// transition's lane to its target's, and not under prefers-reduced-motion
+// (where the signal's mark on the target's lane says it alone).
+func TestFakeSignalTravels(t *testing.T) {
+	for _, reduce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reduce=%v", reduce), func(t *testing.T) {
+			tb := newTab(t)
+			if reduce {
+				if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tb.open(siteURL + "/")
+			tb.click(transQ, "until fake signal")
+			tb.waitCount(lane("42")+` .mk-signal`, 1)
+			travel := tlQ + ` circle.travel[data-pid="42"]`
+			if reduce {
+				if n := tb.count(travel); n != 0 {
+					t.Errorf("%d travelling signals drawn under reduced motion", n)
+				}
+				return
+			}
+			tb.waitCount(travel, 1)
+			anim := eval[string](tb, fmt.Sprintf(`getComputedStyle(__t.q(%s)).animationName`, jsString(travel)))
+			if anim != "klp-travel" {
+				t.Errorf("the travelling signal's animation is %q", anim)
+			}
+			dy := eval[string](tb, fmt.Sprintf(`__t.q(%s).style.getPropertyValue("--dy")`, jsString(travel)))
+			if !strings.HasSuffix(dy, "px") || strings.HasPrefix(dy, "0") || strings.HasPrefix(dy, "-") {
+				t.Errorf("the signal travels by %q, want down to task 42's lane", dy)
+			}
+			tb.shot(tlQ, "fake-signal-travels")
+		})
+	}
 }

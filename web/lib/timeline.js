@@ -17,6 +17,8 @@
 import { h } from "./dom.js";
 import { s, title, stateDefs, stateFill, reducedMotion, prefix } from "./svg.js";
 
+// How long after the change that sent it a fake signal is drawn travelling.
+const TRAVEL_MS = 1500;
 const ROW = 16; // lane height (px)
 const LABEL = 132; // label column width (px)
 const GROUPS = [["user", "user tasks"], ["kthread", "kthreads"], ["idle", "idle tasks"]];
@@ -155,6 +157,8 @@ export class Timeline {
     // A switch reaches Switch.To; without it, the transition's target.
     const target = (view.Transition ? view.Transition.Target : this.target) === "unpatching" ? 0 : 1;
     this.fresh = new Set();
+    this.signalled = []; // fake signals of this change: {t, pid}, drawn travelling
+    this.signalledAt = performance.now();
     for (const e of evs) {
       const sw = e.Switch || {};
       const mark = { t: e.Time, kind: e.Kind, text: e.Text || e.Kind, reason: sw.Reason || e.Reason || "" };
@@ -193,6 +197,7 @@ export class Timeline {
       if (e.PID) {
         const lane = laneOf(e.PID, e.CPU, e);
         if (lane && e.Kind !== "call") this.addMark(lane, mark);
+        if (lane && e.Kind === "signal") this.signalled.push({ t: e.Time, pid: e.PID });
       } else if (e.Kind === "signal") {
         this.trans.marks.push(mark);
       }
@@ -331,12 +336,27 @@ export class Timeline {
     const out = [stateDefs(this.pfx), this.axis(X, t0, tEnd, width, nowX)];
     const y0 = 22;
     const laneY = new Map();
+    let transY = -1;
     for (let i = first; i < last; i++) {
       const r = rows[i];
       const y = y0 + i * ROW;
       const g = this.row(r, y, X, width);
       if (g) out.push(g);
       if (r.type === "task") laneY.set(r.lane.pid, y);
+      if (r.type === "trans") transY = y;
+    }
+    // a fake signal just sent travels from the transition's lane to each
+    // target's (for a moment after the change that sent it; not at all
+    // under prefers-reduced-motion, where the marks alone show it)
+    if (transY >= 0 && this.signalled?.length && performance.now() - this.signalledAt < TRAVEL_MS && !reducedMotion()) {
+      for (const { t, pid } of this.signalled) {
+        if (!laneY.has(pid)) continue;
+        const dot = s("circle.travel", { cx: X(t), cy: transY + ROW / 2, r: 3.5, "data-pid": pid }, title(`fake signal to ${pid}`));
+        // through the CSSOM: a style attribute would need 'unsafe-inline'
+        // in a strict CSP (the embedding tests use one)
+        dot.style.setProperty("--dy", `${laneY.get(pid) - transY}px`);
+        out.push(dot);
+      }
     }
     // forks as branches from the parent's lane
     for (let i = first; i < last; i++) {
