@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -85,7 +86,7 @@ func (s *Session) fail(out []Out, e sim.Errno, text string) []Out {
 }
 
 // insmod runs insmod and modprobe.
-func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
+func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
 	m := s.sim
 	a := st.Args
 	name := modName(a[0].Val)
@@ -106,6 +107,11 @@ func (s *Session) insmod(st Stmt, out []Out) ([]Out, error) {
 	for _, x := range a[1:] {
 		params = append(params, x.Word())
 	}
+	out, ok := s.klpMutex(out, st.Verb, false)
+	if !ok {
+		return out, nil
+	}
+	defer func() { res, _ = s.klpMutex(res, st.Verb, true) }()
 	if err := m.InsmodParams(name, params); err != nil {
 		e := asErrno(err)
 		if st.Verb == "modprobe" {
@@ -136,6 +142,10 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 	}
 	if m.ModuleRefcnt(name) != 0 {
 		return s.fail(out, sim.EBUSY, fmt.Sprintf("rmmod: ERROR: Module %s is in use", name)), nil
+	}
+	out, ok := s.klpMutex(out, "rmmod", false)
+	if !ok {
+		return out, nil
 	}
 	if err := m.Rmmod(name); err != nil {
 		e := asErrno(err)
@@ -216,7 +226,7 @@ func (s *Session) sleep(st Stmt, out []Out) (part, error) {
 	return s.advanceParts(uint64(sec*float64(s.sim.HZ())+0.5), out), nil
 }
 
-func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
+func (s *Session) echo(st Stmt, out []Out) (res []Out, _ error) {
 	a := st.Args
 	newline := true
 	if len(a) > 0 && a[0].Val == "-n" && !a[0].Quoted {
@@ -247,6 +257,14 @@ func (s *Session) echo(st Stmt, out []Out) ([]Out, error) {
 	}
 	if target == "" {
 		return append(out, Out{Kind: "stdout", Text: strings.TrimSuffix(data, "\n")}), nil
+	}
+	if strings.HasPrefix(path.Clean("/"+target), "/sys/kernel/livepatch/") {
+		// the livepatch attributes' stores take klp_mutex
+		var ok bool
+		if out, ok = s.klpMutex(out, "echo", false); !ok {
+			return out, nil
+		}
+		defer func() { res, _ = s.klpMutex(res, "echo", true) }()
 	}
 	if err := s.sim.WriteFile(target, data); err != nil {
 		var fe *sim.FSError
@@ -353,4 +371,40 @@ func (s *Session) printLog(out []Out, maxLevel sim.Level) []Out {
 func (s *Session) logSince(seq int) []sim.LogLine {
 	log, base := s.sim.Log(), s.sim.LogBase()
 	return log[min(max(seq-base, 0), len(log)):]
+}
+
+// blockLimit bounds how long a shell command waits on klp_mutex before
+// the scenario gives up on it (a grace period some task holds up for
+// ever never ends).
+const blockLimit = 60
+
+// klpMutex is a command that takes klp_mutex: while an unpatch's
+// completion holds it, waiting for an RCU Tasks grace period (the sim's
+// wait.go), the command blocks and simulated time passes. before: the
+// command has not run yet (false: it still cannot, and will not);
+// otherwise it ran and is the writer whose own completion waits, which
+// returns only when the grace period ends. A note says what blocked.
+func (s *Session) klpMutex(out []Out, cmd string, after bool) ([]Out, bool) {
+	m := s.sim
+	if p, _ := m.Completing(); p == "" {
+		return out, true
+	}
+	start := m.Now()
+	if m.RunUntilUnlocked(uint64(blockLimit * m.HZ())) {
+		out = s.drain(out)
+		out = append(out, Out{Kind: "note", Text: fmt.Sprintf("%s waited %.3fs for klp_mutex: klp_complete_transition held it during an RCU Tasks grace period", cmd, float64(m.Now()-start)/1e9)})
+		return out, true
+	}
+	out = s.drain(out)
+	p, who := m.Completing()
+	held := "nothing named holds it, yet it has not ended"
+	if len(who) > 0 {
+		held = "held up by " + strings.Join(who, ", ") + " (on a CPU in the kernel, never sleeping)"
+	}
+	what := fmt.Sprintf("%s is still blocked on klp_mutex after %ds and would not return", cmd, blockLimit)
+	if after {
+		what = fmt.Sprintf("%s has not returned after %ds: its write's unpatch waits", cmd, blockLimit)
+	}
+	out = append(out, Out{Kind: "note", Text: fmt.Sprintf("%s: klp_complete_transition of '%s' waits for an RCU Tasks grace period, %s", what, p, held)})
+	return out, false
 }

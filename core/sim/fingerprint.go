@@ -34,6 +34,12 @@ func (s *Sim) Fingerprint() uint64 {
 	}
 	h.add(s.jiffies)
 	h.add(uint64(s.workDue))
+	h.add(uint64(s.gp.Patch))
+	h.add(s.gp.Start)
+	h.add(uint64(len(s.gp.Holdouts)))
+	for _, p := range s.gp.Holdouts {
+		h.add(uint64(p))
+	}
 	h.add(uint64(s.transition))
 	h.add(uint64(s.target))
 	h.add(uint64(s.signalsCnt))

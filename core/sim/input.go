@@ -98,6 +98,9 @@ type (
 	// loop, because something woke the CPU (an interrupt, an IPI, a
 	// kworker that ran there).
 	IdleLoop struct{ CPU int }
+	// RCUTasksGP: the RCU Tasks grace period an unpatch's completion
+	// waits for ends (wait.go); possible once no holdout is left.
+	RCUTasksGP struct{}
 )
 
 func (Insmod) input()         {}
@@ -123,11 +126,18 @@ func (Advance) input()        {}
 func (TransitionWork) input() {}
 func (Tick) input()           {}
 func (IdleLoop) input()       {}
+func (RCUTasksGP) input()     {}
 
 // Step applies one input. What it printed and what happened come out of
 // Ready. The error is the kernel's (an Errno, or an *FSError for a file)
 // or says why the input does not apply to the machine as it is.
 func (s *Sim) Step(in Input) error {
+	err := s.stepInput(in)
+	s.pruneHoldouts()
+	return err
+}
+
+func (s *Sim) stepInput(in Input) error {
 	switch in := in.(type) {
 	case Insmod:
 		if in.Params != nil {
@@ -183,6 +193,13 @@ func (s *Sim) Step(in Input) error {
 		}
 		s.advance(uint64(s.workDue) - s.jiffies)
 		return nil
+	case RCUTasksGP:
+		due := s.gpDue()
+		if due < 0 {
+			return fmt.Errorf("no RCU Tasks grace period can end now (none, or holdouts left)")
+		}
+		s.advance(uint64(due) - s.jiffies)
+		return nil
 	case IdleLoop:
 		if in.CPU < 0 || in.CPU >= len(s.cpus) {
 			return fmt.Errorf("CPU %d does not exist (cpus=%d)", in.CPU, len(s.cpus))
@@ -228,6 +245,9 @@ func (s *Sim) Pending() []Next {
 	}
 	if s.workDue >= 0 {
 		out = append(out, Next{uint64(s.workDue), TransitionWork{}, "the delayed klp_transition_work's timer fires"})
+	}
+	if due := s.gpDue(); due >= 0 {
+		out = append(out, Next{uint64(due), RCUTasksGP{}, "the RCU Tasks grace period ends: klp_complete_transition goes on"})
 	}
 	return out
 }

@@ -76,6 +76,9 @@ func (s *Sim) ModuleState(name string) ModState {
 // insmod loads a declared module. The error is the one the init_module
 // syscall returns.
 func (s *Sim) insmod(name string) error {
+	if s.gp.Patch >= 0 {
+		return s.klpMutexHeld() // klp_module_coming takes klp_mutex
+	}
 	m := s.module(name)
 	if m == nil {
 		return ENOENT
@@ -271,6 +274,9 @@ func (s *Sim) unloadCode(mi int) {
 
 // rmmod unloads a module. The error is the one delete_module returns.
 func (s *Sim) rmmod(name string) error {
+	if s.gp.Patch >= 0 {
+		return s.klpMutexHeld() // klp_module_going takes klp_mutex
+	}
 	s.compactTasks() // walks the tasks
 	mi := s.modIndex(name)
 	if mi < 0 || s.mods[mi].State == ModUnloaded {

@@ -90,11 +90,12 @@ const (
 	EvHazard   EventKind = "hazard"   // what-if hazard (RFC)
 	EvCall     EventKind = "call"     // the ftrace handler chose a version
 	EvLog      EventKind = "log"      // the kernel log ring buffer wrapped
+	EvWait     EventKind = "wait"     // a wait began or ended (an RCU Tasks grace period)
 )
 
 // EventKinds lists every event kind (for validation and completion).
 func EventKinds() []EventKind {
-	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall, EvLog}
+	return []EventKind{EvStep, EvSwitch, EvSignal, EvTask, EvFunc, EvCallback, EvModule, EvSync, EvWarning, EvAlarm, EvHazard, EvCall, EvLog, EvWait}
 }
 
 // Event is something that happened, as data, for the UI and tests.
@@ -193,12 +194,14 @@ type Sim struct {
 	bootJif uint64
 	lat     int64 // ns past the jiffy of what runs now (the kworker's wake-up latency)
 
-	cpus    []CPU
-	tasks   []Task    // for_each_process_thread order
-	tidx    taskIndex // finds a task by pid
-	idle    []Task    // one per possible CPU
-	nextPID int
-	forking []forking // children between dup_task_struct and klp_copy_process
+	cpus     []CPU
+	tasks    []Task    // for_each_process_thread order
+	tidx     taskIndex // finds a task by pid
+	gp       gpWait    // klp_complete_transition waiting for RCU Tasks (wait.go)
+	noGPWait bool      // while a cancel completes: the grace period takes no time
+	idle     []Task    // one per possible CPU
+	nextPID  int
+	forking  []forking // children between dup_task_struct and klp_copy_process
 
 	code     []Code
 	syms     symtab // index of the live code by object and name
@@ -290,6 +293,7 @@ func New(cfg Config) (*Sim, error) {
 		seed:       cfg.Seed,
 		rng:        cfg.Seed,
 		tidx:       newTaskIndex(),
+		gp:         gpWait{Patch: -1},
 		opsByCode:  map[CodeID]int{},
 		warned:     map[string]bool{},
 		transition: -1,
@@ -476,6 +480,7 @@ func (s *Sim) Clone() *Sim {
 	}
 	c.tidx = s.tidx.clone()
 	c.forking = append([]forking(nil), s.forking...)
+	c.gp.Holdouts = append([]int(nil), s.gp.Holdouts...)
 	c.code = append([]Code(nil), s.code...)
 	c.syms = s.syms.clone()
 	c.mods = make([]Module, len(s.mods))

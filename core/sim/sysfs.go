@@ -448,6 +448,9 @@ func (s *Sim) ReadFile(p string) (string, error) {
 // writeFile writes data (as echo would, usually with a trailing newline).
 // Nothing changes when the write fails.
 func (s *Sim) writeFile(p, data string) error {
+	if s.gp.Patch >= 0 && strings.HasPrefix(path.Clean("/"+p), "/sys/kernel/livepatch/") {
+		return s.klpMutexHeld() // the stores take klp_mutex
+	}
 	n, ok := s.resolve(p)
 	if !ok {
 		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))

@@ -243,6 +243,9 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 	if s.transition >= 0 {
 		if p := s.task(ts.Parent); p != nil {
 			s.copyProcess(&t, p)
+		} else if s.gp.Patch >= 0 {
+			// every task switched already: it comes from one of them
+			t.PatchState = s.target
 		} else {
 			t.PatchState = 1 - s.target
 			t.PatchPending = true

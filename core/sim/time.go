@@ -17,6 +17,10 @@ func (s *Sim) advance(n uint64) {
 		if s.tickWork && s.jiffies+1 < next {
 			next = s.jiffies + 1
 		}
+		gp := s.gpDue()
+		if gp >= 0 && uint64(gp) < next {
+			next = uint64(gp)
+		}
 		s.jiffies = next
 		if s.tickWork {
 			s.tick()
@@ -24,6 +28,9 @@ func (s *Sim) advance(n uint64) {
 		if s.workDue >= 0 && uint64(s.workDue) == s.jiffies {
 			s.workDue = -1
 			s.transitionWork()
+		}
+		if gp >= 0 && uint64(gp) == s.jiffies && s.gpDue() == gp {
+			s.endGP()
 		}
 	}
 }
@@ -165,6 +172,9 @@ func (s *Sim) advanceUntil(limit uint64, done func() bool) bool {
 			step = 1
 		} else if s.workDue >= 0 && uint64(s.workDue) > s.jiffies {
 			step = min(step, uint64(s.workDue)-s.jiffies)
+		}
+		if gp := s.gpDue(); gp >= 0 && uint64(gp) > s.jiffies {
+			step = min(step, uint64(gp)-s.jiffies)
 		}
 		s.Advance(step)
 	}

@@ -369,8 +369,16 @@ func (s *Sim) tryCompleteTransition() {
 		s.klp(LevelNotice, "'%s': %s complete", s.patches[pi].Mod, dirName(s.target))
 	}
 	s.completeTransition()
-	// Freed here rather than in klp_complete_transition, which
-	// klp_cancel_transition calls too.
+	if s.gp.Patch >= 0 {
+		return // klp_complete_transition waits (wait.go); endGP frees
+	}
+	s.freeCompleted(pi)
+}
+
+// freeCompleted frees what a completed transition leaves (in
+// klp_try_complete_transition's caller rather than in
+// klp_complete_transition, which klp_cancel_transition calls too).
+func (s *Sim) freeCompleted(pi int) {
 	p := &s.patches[pi]
 	if s.prof.Registration() {
 		return // patches stay registered before v5.1
@@ -508,6 +516,14 @@ func (s *Sim) countLeft() int {
 }
 
 // completeTransition is klp_complete_transition.
+// completeTransitionNow is completeTransition without waiting for the
+// grace period in simulated time.
+func (s *Sim) completeTransitionNow() {
+	s.noGPWait = true
+	defer func() { s.noGPWait = false }()
+	s.completeTransition()
+}
+
 func (s *Sim) completeTransition() {
 	s.compactTasks() // walks the tasks
 	pi := s.transition
@@ -528,7 +544,24 @@ func (s *Sim) completeTransition() {
 		s.discardNops(pi)
 	}
 	if s.target == Unpatched {
+		ops := len(s.ops)
 		s.unpatchObjects(pi, false)
+		if len(s.ops) < ops && !s.noGPWait {
+			// an ftrace ops was unregistered: RCU Tasks first (wait.go)
+			s.workDue = -1
+			s.startGP(pi)
+			return
+		}
+	}
+	s.finishComplete(pi)
+}
+
+// finishComplete is the rest of klp_complete_transition, after the
+// objects were unpatched (and any ftrace ops unregistered).
+func (s *Sim) finishComplete(pi int) {
+	s.compactTasks() // walks the tasks
+	p := &s.patches[pi]
+	if s.target == Unpatched {
 		s.synchronize("no handler may still see the removed functions")
 	}
 	for oi := range p.Objs {
@@ -594,7 +627,10 @@ func (s *Sim) cancelTransition() {
 		s.prDebug(ddCancel, "'"+s.patches[s.transition].Mod+"': canceling patching transition, going to unpatch")
 	}
 	s.target = Unpatched
-	s.completeTransition()
+	// The grace period of the ftrace ops' unregistering (wait.go) takes
+	// no simulated time here: the cancel runs inside the failing insmod,
+	// whose error path must not run before it (a simplification).
+	s.completeTransitionNow()
 }
 
 // reverseTransition is klp_reverse_transition.

@@ -773,8 +773,12 @@ func TestForceTransitionPerPatch(t *testing.T) {
 		if inTransition(s) {
 			t.Fatal("forced transition did not complete")
 		}
-		if at := logTime(s, "livepatch: 'lp': unpatching complete"); at != s.jifToNs(uint64(next)) {
-			t.Fatalf("completed at %d, want the next retry at %d", at, s.jifToNs(uint64(next)))
+		// klp_complete_transition starts at the next retry and ends after
+		// the RCU Tasks grace period of the ftrace ops' unregistering
+		// (its first holdout check: synchronize_rcu, then HZ/10).
+		gpAt := s.jifToNs(uint64(next) + rcuTasksPreGP + uint64(s.HZ()/10))
+		if at := logTime(s, "livepatch: 'lp': unpatching complete"); at != gpAt {
+			t.Fatalf("completed at %d, want the end of the grace period begun at the next retry, %d", at, gpAt)
 		}
 		if ok, _, _ := s.Stat(lpPath("lp")); ok {
 			t.Fatal("directory still present")

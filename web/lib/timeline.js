@@ -187,6 +187,7 @@ export class Timeline {
           break;
         case "step":
         case "sync":
+        case "wait":
         case "callback":
         case "module":
         case "func":
@@ -532,6 +533,10 @@ export class Timeline {
       case "sync":
         shape = s("rect", { x: x - 3, y: y + 3, width: 6, height: ROW - 6 });
         break;
+      case "wait":
+        // an hourglass: a wait begins or ends (an RCU Tasks grace period)
+        shape = s("path", { d: `M${x - 4},${y + 2} L${x + 4},${y + 2} L${x - 4},${y + ROW - 2} L${x + 4},${y + ROW - 2} Z` });
+        break;
       default:
         shape = s("circle", { cx: x, cy: c, r: 2 });
     }
@@ -554,7 +559,7 @@ export class Timeline {
         s("svg.sw", { width: 18, height: 10, "aria-hidden": "true" }, stateDefs(`${this.pfx}-lg-${cls}`),
           s("rect", { width: 18, height: 10, fill: stateFill(`${this.pfx}-lg-${cls}`, cls === "ps1" ? 1 : cls === "ps0" ? 0 : -1) })),
         ` ${text}  `)),
-      h("span.lg", null, "◆ switch · ● signal · ! alarm · | step/retry"));
+      h("span.lg", null, "◆ switch · ● signal · ! alarm · | step/retry · ⧗ wait"));
     }
     const want = kinds.map(([k, name]) => `${k}:${this.open.get(k)}:${this.countOf(k)}`).join(",");
     if (want === this.toggleSig) return;
