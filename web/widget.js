@@ -305,7 +305,7 @@ export class KlpPlayground extends HTMLElement {
         title: line,
         onclick: () => {
           this.closeUntil();
-          this.session.exec(line);
+          this.session.execSliced(line); // up to 60 s of simulated time
         },
       }, label)));
     this.untilBtn = h("button.disclose", {
@@ -332,7 +332,7 @@ export class KlpPlayground extends HTMLElement {
       h("div.group", null,
         h("button", { type: "button", onclick: () => this.step(), title: "Advance simulated time by one step (.)" }, "Step"),
         this.stepSel, this.playBtn, this.speedSel,
-        h("button", { type: "button", onclick: () => this.session.exec("settle"), title: "Run until no transition is in progress (s)" }, "Settle"),
+        h("button", { type: "button", onclick: () => this.session.execSliced("settle"), title: "Run until no transition is in progress (s)" }, "Settle"),
         until),
       h("div.group.timeline", null, this.undoBtn, this.slider, this.redoBtn, this.forkBtn, this.timeLabel));
 

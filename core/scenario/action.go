@@ -50,7 +50,7 @@ var actionVerbs = []Verb{
 		Doc: "N jiffies pass (default 1)"},
 	{Name: "settle", Min: 0, Usage: "settle [SECONDS]", Run: whole((*Session).settle), Parts: (*Session).settle,
 		Doc: "run until no transition is in progress (default limit 60 s)"},
-	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [within=SECONDS]`, Run: (*Session).until, Complete: args(words("within="), cEvents),
+	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [within=SECONDS]`, Run: whole((*Session).until), Parts: (*Session).until, Complete: args(words("within="), cEvents),
 		Doc: "run until a new event of that kind (see `expect event`) whose text contains TEXT happens, at most SECONDS (default 60); time stops at the end of that jiffy, and a note says when it came or that it did not. `until signal` jumps to the next fake signal; `until switch \"cat:42\"` to task 42's switch"},
 	{Name: "spawn-random", Min: 1, Usage: "spawn-random N [frames=16] [seed=…]", Run: whole((*Session).spawnRandom), Parts: (*Session).spawnRandom,
 		Doc: "N user tasks with random stacks over vmlinux functions"},
@@ -355,7 +355,7 @@ func parseSeconds(v string) (float64, bool) {
 
 // until runs "until KIND [TEXT] [within=SECONDS]": time passes until an
 // event of that kind (whose text contains TEXT) happens, 60 s at most.
-func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
+func (s *Session) until(st Stmt, out []Out) (part, error) {
 	kind, err := s.eventKind(st.Args[0])
 	if err != nil {
 		return nil, err
@@ -378,19 +378,30 @@ func (s *Session) until(st Stmt, out []Out) ([]Out, error) {
 	}
 	m := s.sim
 	start := m.Now()
-	e, ok := m.RunUntil(uint64(sec*float64(m.HZ())+0.5), func(e sim.Event) bool {
-		return e.Kind == kind && e.Matches(text)
-	})
+	left := uint64(sec*float64(m.HZ()) + 0.5)
+	match := func(e sim.Event) bool { return e.Kind == kind && e.Matches(text) }
 	what := string(kind)
 	if text != "" {
 		what += " " + strconv.Quote(text)
 	}
-	out = s.drain(out) // the note comes after what happened
-	if !ok {
-		return append(out, Out{Kind: "note", Text: fmt.Sprintf("no %s event within %gs", what, sec)}), nil
-	}
-	waited := float64(m.Now()-start) / 1e9
-	return append(out, Out{Kind: "note", Text: fmt.Sprintf("%s event after %.3fs: %s", kind, waited, e.Text)}), nil
+	// A simulated second per unit, like advanceParts: RunUntil in pieces
+	// stops where it would have stopped at once.
+	return func(units int) ([]Out, bool, error) {
+		for ; units > 0; units-- {
+			k := min(left, uint64(m.HZ()))
+			e, ok := m.RunUntil(k, match)
+			if ok {
+				out = s.drain(out) // the note comes after what happened
+				waited := float64(m.Now()-start) / 1e9
+				return append(out, Out{Kind: "note", Text: fmt.Sprintf("%s event after %.3fs: %s", kind, waited, e.Text)}), true, nil
+			}
+			if left -= k; left == 0 {
+				out = s.drain(out)
+				return append(out, Out{Kind: "note", Text: fmt.Sprintf("no %s event within %gs", what, sec)}), true, nil
+			}
+		}
+		return out, false, nil
+	}, nil
 }
 
 // eventKind reads an event kind, suggesting the nearest on a typo.

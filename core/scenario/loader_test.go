@@ -39,7 +39,7 @@ func TestLoaderSameAsNewTimeline(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("found only %d scenarios", len(files))
 	}
-	srcs := map[string]string{"long": "vmlinux f1 f2 f3\nspawn-random 2500 frames=3\nlivepatch p\n  object vmlinux\n    func f2 -> new_f2/0x10\nend\ninsmod p\ntick 600\nsleep 2.5\nsettle 100\n"}
+	srcs := map[string]string{"long": "vmlinux f1 f2 f3\nspawn-random 2500 frames=3\nlivepatch p\n  object vmlinux\n    func f2 -> new_f2/0x10\nend\ninsmod p\ntick 600\nsleep 2.5\nsettle 100\nuntil signal within=30\n"}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -114,6 +114,8 @@ func TestExecRunSameAsExec(t *testing.T) {
 		"insmod p",
 		"tick 600\nsleep 3",
 		"settle 100",
+		"until switch within=20",
+		"until alarm within=3",
 		"wake 42\nfrobnicate 1", // fails on its second line: the first stays
 		"sleep x",
 		"spawn-random 1500 frames=1\nexpect tasks 0",

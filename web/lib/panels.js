@@ -30,7 +30,8 @@ function badge(text, cls = "", title = "") {
 }
 
 /**
- * A button that sends one scenario line. What the simulator refuses (a
+ * A button that sends one scenario line (a slice at a time, so a long one
+ * leaves the page answering). What the simulator refuses (a
  * scenario error, or a command's stderr such as an errno from a sysfs
  * write) shows next to the button, until the next command runs.
  */
@@ -41,10 +42,12 @@ function act(session, label, line, opts = {}) {
     class: opts.cls || "",
     title: `runs: ${line}`,
     "data-focus": key,
-    onclick: (e) => {
+    onclick: async (e) => {
       const btn = e.currentTarget;
       const root = btn.getRootNode();
-      const msg = failure(session.exec(line));
+      // sliced: settle or until on a big machine may take long; a short
+      // command still finishes before this returns to the event loop
+      const msg = failure(await session.execSliced(line));
       if (!msg) return;
       // the render after exec may have replaced the button
       const at = btn.isConnected ? btn : root.querySelector(`[data-focus="${CSS.escape(key)}"]`);
