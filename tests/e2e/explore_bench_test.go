@@ -1,0 +1,73 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// BenchmarkExploreBrowser: the page's Explore button (a Web Worker with its
+// own wasm) on core/explore/testdata/bench.klp, against `klp explore` on
+// the same file natively: states per second of each, and their ratio
+// (issue 12's target: the browser within 2× of native).
+//
+//	go test -run '^$' -bench ExploreBrowser -benchtime 3x ./tests/e2e
+func BenchmarkExploreBrowser(b *testing.B) {
+	site := perfSite(b)
+	src, err := os.ReadFile(filepath.Join(repoRoot, "core/explore/testdata/bench.klp"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	klp := filepath.Join(b.TempDir(), "klp")
+	if err := goCmd(repoRoot, nil, "build", "-o", klp, "./cmd/klp"); err != nil {
+		b.Fatal(err)
+	}
+	// "N states, M transitions, K complete interleavings in X s" (the
+	// dialog) and "explored N states, … in X s" (klp explore)
+	pageRe := regexp.MustCompile(`([\d,]+) states, [\d,]+ transitions, \d+ complete interleavings in ([\d.]+) s`)
+	cliRe := regexp.MustCompile(`explored (\d+) states, .* in ([\d.]+) s`)
+	parse := func(re *regexp.Regexp, s string) (states, secs float64) {
+		m := re.FindStringSubmatch(s)
+		if m == nil {
+			b.Fatalf("no result in %q", s)
+		}
+		states, _ = strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+		secs, _ = strconv.ParseFloat(m[2], 64)
+		return states, secs
+	}
+	var page, native []float64
+	for b.Loop() {
+		tb := newTabIn(b, browserCtx, 5*time.Minute)
+		tb.open(site + "/")
+		tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(string(src))))
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
+			b.Fatal(err)
+		}
+		poll(tb, `/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "")`, "the search to finish", 4*time.Minute)
+		st, secs := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
+		page = append(page, st/secs)
+		tb.close()
+		cmd := exec.Command(klp, "explore", filepath.Join(repoRoot, "core/explore/testdata/bench.klp"))
+		out, _ := cmd.CombinedOutput() // exit 1: it finds violations
+		st2, secs2 := parse(cliRe, string(out))
+		if st2 != st {
+			b.Fatalf("the page explored %v states, klp explore %v: not the same search", st, st2)
+		}
+		native = append(native, st2/secs2)
+	}
+	p, n := summarize(page), summarize(native)
+	b.ReportMetric(p.median, "browser-states/s")
+	b.ReportMetric(n.median, "native-states/s")
+	b.ReportMetric(n.median/p.median, "native/browser")
+	report(b, "browser %.0f states/s, native %.0f states/s (medians of %d), native/browser %.2f", p.median, n.median, int(p.n), n.median/p.median)
+}
