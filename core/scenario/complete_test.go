@@ -26,7 +26,7 @@ insmod lp
 		matches string // space-separated; "" for none
 	}{
 		{"ins", "mod ", "insmod"},
-		{"s", "", "seed settle sleep spawn-random syscall sysctl sysret"},
+		{"s", "", "seed settle shell sleep spawn-random syscall sysctl sysret"},
 		{"sysr", "et ", "sysret"},
 		{"wake ", "42 ", "42"},
 		{"insmod t", "arget_mod ", "target_mod"},

@@ -21,7 +21,9 @@ var declareVerbs = []Verb{
 		"kthread", "user", "freezable", "unreliable", "norcu", "state=", "cpu=", "tgid=", "parent=", "stack=")),
 		Doc: "a task; `stack=` lists frames outermost first, `>` meaning \"calls\"; `state=` is one of `running` (needs `cpu=`), `runnable` (default), `S`, `D`, `T`, `t`"},
 	{Name: "file", Min: 2, Usage: `file PATH FUNC ["TEXT"]`, Run: (*Session).fileDecl, Complete: args(nil, cFrames),
-		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
+		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` reads it as the shell's task (`shell PID`), or, with none declared, shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
+	{Name: "shell", Min: 1, Usage: "shell PID", Run: (*Session).shellDecl, Complete: args(cPIDs),
+		Doc: "the task the shell's commands run as (e.g. `task 43 bash user`, then `shell 43`): `cat` of a file that code produces runs its function through the ftrace handler as that task, so its patch_state decides which version prints, and it then returns to user mode (a switch point); `/proc/self/` is its `/proc/PID/`. Without one, `cat` shows what a task in the transition's target state reads"},
 	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
 		Doc: "the kernel stack of a CPU's idle task"},
 }
@@ -445,4 +447,17 @@ func (s *Session) callbackLine(in Stmt, cbs *sim.Callbacks) error {
 		}
 	}
 	return nil
+}
+
+// shellDecl names the task the shell runs as.
+func (s *Session) shellDecl(st Stmt, out []Out) ([]Out, error) {
+	pid, err := s.pid(st.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.sim.Task(pid); !ok {
+		return nil, s.errf(st.Args[0].Pos, "shell: no task %d (declare it first, e.g. task %d bash user)", pid, pid)
+	}
+	s.shell = pid
+	return out, nil
 }

@@ -31,6 +31,7 @@ type Session struct {
 	budget   Budget // see budget.go
 	used     Usage
 	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
+	shell    int  // the task the shell's commands run as (`shell PID`), 0: none
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is

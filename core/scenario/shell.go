@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/klp-playground/klp/core/sim"
@@ -156,7 +157,10 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 
 func (s *Session) cat(st Stmt, out []Out) ([]Out, error) {
 	for _, x := range st.Args {
-		data, err := s.sim.ReadFile(x.Val)
+		data, err := s.readAsShell(x.Val)
+		if _, fs := err.(*sim.FSError); err != nil && !fs && !isErrno(err) {
+			return out, s.errf(x.Pos, "%v", err) // the shell's task cannot read now
+		}
 		if err != nil {
 			out = s.fail(out, asErrno(err), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(err).Error()))
 			continue
@@ -407,4 +411,37 @@ func (s *Session) klpMutex(out []Out, cmd string, after bool) ([]Out, bool) {
 	}
 	out = append(out, Out{Kind: "note", Text: fmt.Sprintf("%s: klp_complete_transition of '%s' waits for an RCU Tasks grace period, %s", what, p, held)})
 	return out, false
+}
+
+// readAsShell reads a file as cat in the shell does: as the shell's task
+// when one is declared (`shell PID`; a file that code produces runs that
+// code through the ftrace handler as it), else as a task in the
+// transition's target state would.
+func (s *Session) readAsShell(p string) (string, error) {
+	if s.shell == 0 {
+		return s.sim.ReadFile(p)
+	}
+	if _, ok := s.sim.Task(s.shell); !ok {
+		return "", fmt.Errorf("cat: the shell (task %d) has exited", s.shell)
+	}
+	if rest, ok := strings.CutPrefix(p, "/proc/self/"); ok {
+		p = "/proc/" + strconv.Itoa(s.shell) + "/" + rest
+	}
+	if s.sim.Produced(p) {
+		return s.sim.ReadAs(s.shell, p) // the syscall, the code, the exit
+	}
+	data, err := s.sim.ReadFile(p)
+	// read(2) is a syscall all the same: a shell in user mode passes its
+	// kernel exit on the way back (a switch point)
+	if t, _ := s.sim.Task(s.shell); !t.InKernel && t.State == sim.Running {
+		if s.sim.SyscallEnter(s.shell) == nil {
+			_ = s.sim.SyscallExit(s.shell)
+		}
+	}
+	return data, err
+}
+
+func isErrno(err error) bool {
+	_, ok := err.(sim.Errno)
+	return ok
 }

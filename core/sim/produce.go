@@ -135,3 +135,10 @@ func (s *Sim) ReadAs(pid int, p string) (string, error) {
 	}
 	return out, nil
 }
+
+// Produced tells whether code produces the file at p (a `file`
+// declaration): reading it runs that code.
+func (s *Sim) Produced(p string) bool {
+	_, _, ok := s.producedFile(p)
+	return ok
+}
