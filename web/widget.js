@@ -483,11 +483,11 @@ export class KlpPlayground extends HTMLElement {
     return profile ? this.api.withProfile(text, profile) : text;
   }
 
-  setProfile(p) {
+  async setProfile(p) {
     const old = this.session.view().Profile;
     try {
       // The timeline comes along: each step replayed under the new profile.
-      const b = this.session.branch((text) => this.withProfile(text, p));
+      const b = await this.session.branch((text) => this.withProfile(text, p));
       this.load(null, { session: b.session });
       this.console.write("note", `kernel profile ${old} → ${p}: the session was replayed under the new profile, its timeline too (${b.steps} steps)`);
       if (b.failed) {

@@ -171,9 +171,16 @@ export class Console {
     // what is typed meanwhile waits its turn (running it at once would
     // interleave with the long one).
     this.input.setAttribute("aria-busy", "true");
-    const run = () => this.session.execSliced(text, { from: "console" })
-      .catch((e) => this.write("error", e.message));
-    this.queue = (this.queue || Promise.resolve()).then(run).finally(() => {
+    const run = async () => {
+      // a sliced run elsewhere (a profile switch's replay) goes first; its
+      // session may be replaced when it ends, so look again after a turn
+      while (this.session.running) {
+        await this.session.whenIdle();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return this.session.execSliced(text, { from: "console" });
+    };
+    this.queue = (this.queue || Promise.resolve()).then(run).catch((e) => this.write("error", e.message)).finally(() => {
       if (!--this.pending) this.input.removeAttribute("aria-busy");
     });
     this.pending = (this.pending || 0) + 1;

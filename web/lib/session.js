@@ -48,6 +48,18 @@ export class Session extends EventTarget {
     this.changeQueued = 0; // a coalesced play change is scheduled (its token)
   }
 
+  /** Marks a sliced run (execSliced, branch) as going on, or over. */
+  setRunning(on) {
+    if (on && !this.running) this.idle = new Promise((resolve) => (this.resolveIdle = resolve));
+    if (!on && this.running) this.resolveIdle();
+    this.running = on;
+  }
+
+  /** Resolves when no sliced run is going on. */
+  whenIdle() {
+    return this.running ? this.idle : Promise.resolve();
+  }
+
   /**
    * Makes a Session from text a slice at a time (klp.load / loadRun), so a
    * big scenario — a share link of 100,000 tasks, hours of simulated time —
@@ -246,14 +258,14 @@ export class Session extends EventTarget {
           if (now - t0 < SLICE_MS / 4) units *= 2;
           else if (now - t0 > SLICE_MS) units = Math.max(1, Math.floor(units / 2));
           if (now - box < SLICE_MS) continue;
-          this.running = true;
+          this.setRunning(true);
           this._view = null;
           this.changed(false, true); // coalesced: the work so far
           await new Promise((resolve) => setTimeout(resolve, 0));
           box = performance.now();
         }
       } finally {
-        this.running = false;
+        this.setRunning(false);
       }
     }
     this._view = null;
@@ -296,9 +308,10 @@ export class Session extends EventTarget {
    * timeline is linear (a checkpoint drops the steps after it), so each
    * checkpoint's source extends the one before. A step the new start
    * refuses ends the replay there: {session, steps, failed: {index,
-   * label, error}|null}. This session is left at its own position.
+   * label, error}|null} (a Promise: the replay runs a slice at a time). This
+   * session is left at its own position.
    */
-  branch(edit) {
+  async branch(edit) {
     this.pause();
     const h = this.history();
     const srcs = [];
@@ -308,12 +321,25 @@ export class Session extends EventTarget {
     }
     this.api.seek(this.id, h.pos);
     this._view = null;
-    const next = new Session(this.api, edit(srcs[0]));
+    // Sliced, like a share link, so a big session is replayed without
+    // freezing the page; meanwhile this session's controls answer busy
+    // (what they did would be lost with it).
+    this.setRunning(true);
+    try {
+      return await this.replay(edit(srcs[0]), srcs, h);
+    } finally {
+      this.setRunning(false);
+    }
+  }
+
+  /** branch()'s replay: the new start, then each checkpoint's steps. */
+  async replay(start, srcs, h) {
+    const next = await Session.open(this.api, start);
     let failed = null;
     let i = 1;
     for (; i < srcs.length; i++) {
       const delta = srcs[i].startsWith(srcs[i - 1]) ? srcs[i].slice(srcs[i - 1].length) : null;
-      const res = delta === null ? { error: "the timeline is not linear here" } : delta.trim() ? this.api.exec(next.id, delta) : { output: [] };
+      const res = delta === null ? { error: "the timeline is not linear here" } : delta.trim() ? await next.execSliced(delta, { checkpoint: false }) : { output: [] };
       if (res.error) {
         failed = { index: i, label: h.labels[i] || "", error: res.error };
         break;
