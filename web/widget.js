@@ -453,11 +453,14 @@ export class KlpPlayground extends HTMLElement {
     const progress = ({ started, total }) => {
       if (!note) {
         note = h("p.loading.loadnote", { role: "status" },
-          h("span", null, ""), " ",
+          h("span", null, ""), " ", h("progress", { max: 1, value: 0 }), " ",
           h("button", { type: "button", onclick: () => ctl.abort(new DOMException("loading cancelled", "AbortError")) }, "Cancel"));
         this.frame.prepend(note);
       }
       note.firstChild.textContent = `Running the scenario: statement ${started} of ${total}…`;
+      const bar = note.querySelector("progress");
+      bar.max = total;
+      bar.value = started;
       note.dataset.started = started;
     };
     try {

@@ -56,6 +56,7 @@ func TestBigLinkLoadsInSlices(t *testing.T) {
 	other := tb.shareLink(bigScenario(4))
 	tb.do(fmt.Sprintf(`(location.href = %s, "")`, jsString(other)))
 	tb.waitJS(`!!__t.root().querySelector(".loadnote button")`, "the progress note's Cancel button")
+	tb.shot(".loadnote", "load-progress")
 	tb.click(".loadnote", "Cancel")
 	tb.waitJS(`!document.getElementById("banner").hidden`, "the banner saying the load was cancelled")
 	if b := eval[string](tb, `document.getElementById("banner-text").textContent`); !strings.Contains(b, "cancelled") || !strings.Contains(b, "kept") {
