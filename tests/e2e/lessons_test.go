@@ -41,7 +41,8 @@ const lessonJS = `window.__l = {
   shipped: (k) => __l.w(k).querySelector("pre.klp-solution-text").textContent.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")),
   // types a line into the step's console and presses Enter; returns the
   // scenario errors the console printed for it
-  type: (k, line) => {
+  // (async: the console queues the line and runs it a slice at a time)
+  type: async (k, line) => {
     const r = __l.root(k);
     const ta = r.querySelector("textarea.cmd");
     if (!ta) return ["no console in step " + k];
@@ -51,7 +52,22 @@ const lessonJS = `window.__l = {
     ta.dispatchEvent(new Event("input", { bubbles: true }));
     ta.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
     if (ta.value !== "") return ["the console kept the line in its input"];
+    await __l.idle(k);
     return [...r.querySelectorAll(".transcript .k-error")].slice(before).map((e) => e.textContent);
+  },
+  // resolves when the step's widget has run everything it was given: the
+  // console's queue is empty and no sliced run (a long Step, Settle, a
+  // profile switch's replay) goes on. How many slices a run takes depends
+  // on the machine's speed, so a test must wait for this, not assume one.
+  idle: async (k) => {
+    const w = __l.w(k);
+    for (;;) {
+      const q = w.console && w.console.queue;
+      if (q) await q;
+      if (w.session) await w.session.whenIdle();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if ((!w.console || w.console.queue === q) && !(w.session && w.session.running)) return;
+    }
   },
   progress: () => { try { return JSON.parse(localStorage.getItem("klp.progress.v1") || "{}"); } catch (e) { return { error: String(e) }; } },
 };
@@ -181,7 +197,7 @@ func lessonStep(tb *tab, lesson string, k int) {
 		tb.t.Errorf("lesson %s step %d: the widget shows the solution as %q, the page ships %q", lesson, k, lines, shipped)
 	}
 	for _, line := range lines {
-		if errs := eval[[]string](tb, fmt.Sprintf("__l.type(%d, %s)", k, jsString(line))); len(errs) > 0 {
+		if errs := evalAwait[[]string](tb, fmt.Sprintf("__l.type(%d, %s)", k, jsString(line))); len(errs) > 0 {
 			tb.t.Fatalf("lesson %s step %d: %q: %s\ngoals: %s", lesson, k, line, strings.Join(errs, "; "), goals())
 		}
 	}

@@ -101,14 +101,15 @@ const lessonUIJS = `window.__u = {
     return null; // no control for this line
   },
   // does the line, by control if there is one; returns {via, why, err}
-  act: (k, line) => {
+  act: async (k, line) => {
     const e0 = __u.errors(k), u0 = __u.src(k);
     const why = __u.press(k, line);
     if (why === null) {
-      const errs = __l.type(k, line);
+      const errs = await __l.type(k, line);
       return { via: "console", why: "", err: errs.join("; ") };
     }
     if (why) return { via: "control", why, err: why };
+    await __l.idle(k);
     const errs = [...__u.root(k).querySelectorAll(".transcript .k-error")].slice(e0).map((e) => e.textContent);
     if (__u.src(k) === u0) errs.push("the control ran nothing");
     return { via: "control", why: "", err: errs.join("; ") };
@@ -158,7 +159,7 @@ func TestLessonsThroughControls(t *testing.T) {
 			for k := 1; k <= l.Steps; k++ {
 				lines := eval[[]string](lt, fmt.Sprintf("__l.solution(%d)", k))
 				for _, line := range lines {
-					r := eval[uiResult](lt, fmt.Sprintf("__u.act(%d, %s)", k, jsString(line)))
+					r := evalAwait[uiResult](lt, fmt.Sprintf("__u.act(%d, %s)", k, jsString(line)))
 					if r.Err != "" {
 						t.Fatalf("step %d: %q by %s: %s\ngoals: %s", k, line, r.Via, r.Err, eval[lessonGoals](lt, fmt.Sprintf("__l.goals(%d)", k)))
 					}

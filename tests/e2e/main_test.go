@@ -11,6 +11,9 @@
 //
 //	go test ./tests/e2e
 //	KLP_REQUIRE_BROWSER=1 go test -timeout 600s ./tests/e2e
+//
+// KLP_CPU_THROTTLE=4 runs every tab four times slower (Chrome's CPU
+// throttling), to find tests that pass only on a fast machine.
 package e2e
 
 import (
@@ -22,11 +25,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -200,6 +205,15 @@ func newTabIn(t testing.TB, bctx context.Context, limit time.Duration) *tab {
 		tcancel()
 		t.Fatalf("opening a tab: %v", err)
 	}
+	// KLP_CPU_THROTTLE=N runs the page N times slower, as on a loaded CI
+	// machine: sliced runs then take more slices, which a test must not
+	// assume away.
+	if r, err := strconv.ParseFloat(os.Getenv("KLP_CPU_THROTTLE"), 64); err == nil && r > 1 {
+		if _, err := chromedp.Call(tctx, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: r}); err != nil {
+			tcancel()
+			t.Fatalf("throttling the tab's CPU: %v", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(tctx, limit)
 	tb := &tab{t: t, ctx: ctx}
 	msgs := chromedp.Console(tctx)
@@ -287,6 +301,17 @@ func (tb *tab) install() {
 func eval[T any](tb *tab, js string) T {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		tb.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// evalAwait is eval of an expression that gives a promise: its value is
+// what the promise resolves to.
+func evalAwait[T any](tb *tab, js string) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		tb.t.Fatalf("evaluating %s: %v", js, err)
 	}
