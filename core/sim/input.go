@@ -134,6 +134,7 @@ func (RCUTasksGP) input()     {}
 func (s *Sim) Step(in Input) error {
 	err := s.stepInput(in)
 	s.pruneHoldouts()
+	s.lat = 0 // time spent inside the input (a sync, a text poke) ends with it
 	return err
 }
 
