@@ -301,8 +301,14 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 }
 
 // callerCPU picks the CPU that runs a syscall or the transition work: the
-// first idle online CPU, else CPU 0 (whose task is then preempted).
+// shell's task's during its syscall, else the first idle online CPU, else
+// CPU 0 (whose task is then preempted).
 func (s *Sim) callerCPU() int {
+	if s.cur != 0 {
+		if t := s.task(s.cur); t != nil && t.State == Running {
+			return t.CPU // the shell's task, in its syscall
+		}
+	}
 	for _, c := range s.cpus {
 		if c.Online && c.Curr == 0 {
 			return c.ID
