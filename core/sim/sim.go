@@ -110,7 +110,18 @@ type Event struct {
 	Text  string
 	// Switch types a switch event: the patch_state change and its cause.
 	Switch *Switch `json:",omitempty"`
+	// Wait types a wait event: what is waited for, and which end this is.
+	Wait *Wait `json:",omitempty"`
 }
+
+// Wait is a wait event's content.
+type Wait struct {
+	What string // WaitRCUTasks
+	End  bool   // false: the wait begins; true: it ends
+}
+
+// What a wait event waits for.
+const WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
 
 // SwitchReason names the switch point that changed a task's patch_state.
 type SwitchReason string

@@ -89,3 +89,24 @@ func TestShellExited(t *testing.T) {
 		t.Fatal("a shell that is no task was accepted")
 	}
 }
+
+// The kworker running the retry on an idle CPU takes that CPU's idle task
+// round its loop when it sleeps again: a switch point even where the idle
+// task's stack check fails and nothing else wakes the CPU (v5.15: no
+// wake_up_if_idle; nohz_full: no housekeeping wake-ups).
+func TestKworkerPassesIdleSwitchPoint(t *testing.T) {
+	s := newSim(t, "5.15", withNohz(1))
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	// CPU 0 is busy, so the insmod and the retries run on CPU 1
+	spawn(t, s, TaskSpec{PID: 50, Comm: "spin", State: Running, CPU: 0, User: true})
+	must(t, s.SetIdleStack(1, frames("do_idle", "cmdline_proc_show")))
+	must(t, s.Insmod("lp"))
+	if s.idle[1].PatchState == Patched {
+		t.Fatal("setup: swapper/1 sleeps on the function and must fail its check")
+	}
+	s.AdvanceSeconds(1) // the first retry, on CPU 1
+	if s.idle[1].PatchState != Patched || eventContaining(s.Events(), EvSwitch, "swapper/1:0 switched to "+s.prof.StateName(Patched)+" (idle loop after the kworker ran there)") < 0 {
+		t.Fatal("swapper/1 did not pass its switch point after the kworker ran on CPU 1")
+	}
+	settle(t, s)
+}
