@@ -340,7 +340,9 @@ export class KlpPlayground extends HTMLElement {
     this.undoBtn.before(restart);
     this.restartBtn = restart;
 
-    this.console = new Console({ historyKey: this.getAttribute("history-key") || "" });
+    // kept across the rebuild that follows the first paint: a line typed
+    // while the simulator loads is queued there and runs once it is live
+    this.console = this.console || new Console({ historyKey: this.getAttribute("history-key") || "" });
     this.builderFor = want.has("patches");
     const grid = h("div.grid");
     // the first paint stays drawn until a session replaces it

@@ -255,7 +255,6 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 	gate := make(chan struct{})
 	var once sync.Once
 	release := func() { once.Do(func() { close(gate) }) }
-	defer release()
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/klp.wasm") {
@@ -264,6 +263,7 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
+	defer release() // first: Close waits for the held request
 	tb := newTab(t)
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
@@ -281,14 +281,20 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 		t.Error("the page says ready without the wasm")
 	}
 	tb.shot(".grid", "firstpaint")
+	// typed while loading: Tab completes nothing (and throws nothing); the
+	// line waits for the live session instead of being lost
+	tb.do(`__t.q("textarea.cmd").value = "tic"; __t.q("textarea.cmd").dispatchEvent(new KeyboardEvent("keydown", { key: "Tab", bubbles: true, cancelable: true })); ""`)
+	tb.do(`__t.type("tick 5")`)
 	release()
 	tb.waitJS(`document.body.dataset.ready === "true"`, "the live session")
 	tb.waitNoText("", "The simulator is loading")
 	if eval[bool](tb, `__t.q(".grid").inert || __t.q(".timebar").inert`) {
 		t.Error("controls still inert after the wasm loaded")
 	}
+	tb.waitText("", "t = 0.020 s") // the line typed while loading ran
+	tb.waitText(consoleQ, "tick 5")
 	tb.click(timeQ, "Step")
-	tb.waitText("", "t = 1.000 s")
+	tb.waitText("", "t = 1.020 s")
 }
 
 // TestFakeSignalTravels: a fake signal is drawn travelling from the

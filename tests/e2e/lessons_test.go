@@ -27,7 +27,8 @@ const lessonJS = `window.__l = {
   w: (k) => document.getElementById("step-" + k),
   root: (k) => __l.w(k) && __l.w(k).shadowRoot,
   // the widget has run its scenario and rendered its goals
-  ready: (k) => { const w = __l.w(k); return !!(w && w.session && __l.root(k).querySelector(".panel.goals h2")); },
+  // (a frozen session is the first paint, drawn before the wasm is live)
+  ready: (k) => { const w = __l.w(k); return !!(w && w.session && !w.session.frozen && __l.root(k).querySelector(".panel.goals h2")); },
   goals: (k) => {
     const p = __l.root(k).querySelector(".panel.goals");
     const items = [...p.querySelectorAll("li")];

@@ -35,6 +35,12 @@ export class FrozenSession extends EventTarget {
     this.playing = false;
     this.hz = data.View.HZ;
     this.startOutput = data.Start || [];
+    // Input waits for the live session: the console's queue waits while
+    // a session is running and looks again when it is idle, and this one
+    // is idle only when the widget has replaced it (destroy), so a line
+    // typed during loading runs on the live session.
+    this.running = true;
+    this.idle = new Promise((resolve) => (this.resolveIdle = resolve));
   }
 
   view() { return this.data.View; }
@@ -46,8 +52,15 @@ export class FrozenSession extends EventTarget {
   history() { return { pos: 0, count: 1, labels: ["start"] }; }
   source() { return this.data.Source || ""; }
   exec() { return { output: [], error: "the simulator is still loading" }; }
+  execSliced() { return Promise.resolve(this.exec()); }
+  complete() { return { insert: "", matches: [] }; }
+  execAll() { return this.exec(); }
+  whenIdle() { return this.idle; }
   subscribe() { return () => {}; }
-  destroy() {}
+  destroy() {
+    this.running = false;
+    this.resolveIdle();
+  }
   pause() {}
   play() {}
   togglePlay() {}
