@@ -96,8 +96,9 @@ func (s *Session) Clone() *Session {
 	if s.sim != nil {
 		c.sim = s.sim.Clone()
 	}
-	c.src = append([]string(nil), s.src...)
-	c.goals = append([]Stmt(nil), s.goals...)
+	// Both only grow: share them, capacity cut so that appends copy.
+	c.src = s.src[:len(s.src):len(s.src)]
+	c.goals = s.goals[:len(s.goals):len(s.goals)]
 	return &c
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -258,6 +259,7 @@ func (s *Sim) unloadCode(mi int) {
 		}
 	}
 	m.Deps = m.Deps[:0]
+	s.code = slices.Clone(s.code) // clones share the table (Sim.Clone)
 	for _, id := range m.Code {
 		s.code[id].Dead = true
 		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)

@@ -478,11 +478,16 @@ func (s *Sim) Clone() *Sim {
 	for i := range s.idle {
 		c.idle[i] = s.idle[i].clone()
 	}
-	c.tidx = s.tidx.clone()
+	s.tidx.shared = true // shared until either side changes it (taskIndex.own)
+	c.tidx = s.tidx
 	c.forking = append([]forking(nil), s.forking...)
 	c.gp.Holdouts = append([]int(nil), s.gp.Holdouts...)
-	c.code = append([]Code(nil), s.code...)
-	c.syms = s.syms.clone()
+	// The code table is only appended to, but for the dead flag of an
+	// unloaded module's code, which copies it first (unloadCode): share
+	// it, with the capacity cut so that appends copy.
+	c.code = s.code[:len(s.code):len(s.code)]
+	s.code = c.code
+	c.syms = s.syms.share()
 	c.mods = make([]Module, len(s.mods))
 	for i, m := range s.mods {
 		m.Code = append([]CodeID(nil), m.Code...)
@@ -514,6 +519,8 @@ func (s *Sim) Clone() *Sim {
 	}
 	c.log = s.log[:len(s.log):len(s.log)]
 	c.events = s.events[:len(s.events):len(s.events)]
+	c.tracer.buf = s.tracer.buf[:len(s.tracer.buf):len(s.tracer.buf)] // appended to
+	c.kp.probes = append([]kprobe(nil), s.kp.probes...)               // filtered in place
 	c.scratch = nil
 	c.slowIdx = nil
 	c.fastIdx = nil
