@@ -242,6 +242,14 @@ type engine struct {
 	start   uint64 // jiffies at the region's start
 	limit   uint64 // jiffies allowed
 	scratch []int
+	// spare is a state found already visited (most are), whose memory
+	// the next clone reuses: fewer allocations, less for the GC to do.
+	spare   *scenario.Session
+	sparePC []int16
+}
+
+func (e *engine) recycle(st *state) {
+	e.spare, e.sparePC = st.s, st.pc
 }
 
 func (e *engine) run() *Result {
@@ -281,15 +289,18 @@ func (e *engine) run() *Result {
 					e.res.Bound = or(e.res.Bound, "seconds")
 					continue
 				}
-				ns := &state{pc: append([]int16(nil), st.pc...), last: c.node}
+				ns := &state{pc: append(e.sparePC[:0], st.pc...), last: c.node}
+				e.sparePC = nil
 				if ci == len(cs)-1 {
 					ns.s = st.s // the last choice takes the state itself: no copy
 				} else {
-					ns.s = st.s.Clone()
+					ns.s = st.s.CloneInto(e.spare)
+					e.spare = nil
 				}
 				pm := st.s.Sim()
 				pa, pw, ph := pm.Alarms(), pm.Warnings(), pm.Hazards()
 				if err := e.apply(ns, c); err != nil {
+					e.recycle(ns)
 					continue // not possible in this state: the choice is disabled
 				}
 				e.res.Transitions++
@@ -297,10 +308,12 @@ func (e *engine) run() *Result {
 				e.autoChecks(ns)
 				k := e.key(ns)
 				if e.seen.has(k) {
+					e.recycle(ns)
 					continue
 				}
 				if e.seen.n >= e.o.MaxStates {
 					e.res.Bound = "states"
+					e.recycle(ns)
 					continue
 				}
 				e.seen.add(k)

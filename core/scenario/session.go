@@ -91,15 +91,26 @@ func (s *Session) Source() string {
 }
 
 // Clone copies the session, machine and all.
-func (s *Session) Clone() *Session {
-	c := *s
+func (s *Session) Clone() *Session { return s.CloneInto(nil) }
+
+// CloneInto is Clone reusing the memory of dead, a session its caller
+// has finished with (nil: none), as sim.CloneInto does.
+func (s *Session) CloneInto(dead *Session) *Session {
+	var m *sim.Sim
+	if dead != nil {
+		m = dead.sim
+	} else {
+		dead = new(Session)
+	}
+	c := dead
+	*c = *s
 	if s.sim != nil {
-		c.sim = s.sim.Clone()
+		c.sim = s.sim.CloneInto(m)
 	}
 	// Both only grow: share them, capacity cut so that appends copy.
 	c.src = s.src[:len(s.src):len(s.src)]
 	c.goals = s.goals[:len(s.goals):len(s.goals)]
-	return &c
+	return c
 }
 
 func (s *Session) errf(pos Pos, format string, args ...any) error {

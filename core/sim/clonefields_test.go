@@ -37,8 +37,9 @@ var simFields = map[string]struct {
 	"mods":        {"copy", ""},
 	"patches":     {"copy", ""},
 	"list":        {"copy", ""},
-	"ops":         {"copy", ""},
-	"opsByCode":   {"copy", "derived from ops"},
+	"ops":         {"copy", "(the func_stacks shared: replaced whole on change)"},
+	"opsByCode":   {"cow", "derived from ops"},
+	"opsShared":   {"value", "how opsByCode is shared, not state"},
 	"transition":  {"value", ""},
 	"target":      {"value", ""},
 	"signalsCnt":  {"value", ""},
@@ -47,7 +48,7 @@ var simFields = map[string]struct {
 	"forcedEver":  {"value", ""},
 	"tainted":     {"value", ""},
 	"ftraceOff":   {"value", ""},
-	"warned":      {"copy", ""},
+	"warned":      {"shared", ""},
 	"usedForce":   {"value", ""},
 	"tickWork":    {"value", ""},
 	"alarms":      {"value", "only whether any: a count records the past"},
@@ -68,6 +69,7 @@ var simFields = map[string]struct {
 	"scratch":     {"scratch", "not state"},
 	"slowIdx":     {"scratch", "not state"},
 	"fastIdx":     {"scratch", "not state"},
+	"bufs":        {"scratch", "not state: the memory CloneInto reuses"},
 }
 
 // TestSimFieldsClassified fails when a field is added to Sim without
