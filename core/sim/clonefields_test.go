@@ -66,6 +66,7 @@ var simFields = map[string]struct {
 	"ring":        {"value", "records the past (but the WARNING count, as whether any)"},
 	"readyLog":    {"value", "records the past"},
 	"readyEv":     {"value", "records the past"},
+	"quiet":       {"value", "what is recorded, not what runs"},
 	"scratch":     {"scratch", "not state"},
 	"slowIdx":     {"scratch", "not state"},
 	"fastIdx":     {"scratch", "not state"},

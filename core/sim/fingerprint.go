@@ -232,6 +232,14 @@ func (s *Sim) CheckInvariants() error {
 // Hazards counts the RFC what-if's hazards so far.
 func (s *Sim) Hazards() int { return s.hazards }
 
+// SetQuiet drops, from now on, the kernel log records and the events but
+// for alarms, WARNINGs and hazards (Seq numbers go on counting; the
+// counts of alarms, warnings and hazards still count): the explore mode
+// searches quietly when nothing in its region reads the log, and says
+// what broke from the events it keeps. Nothing the machine does depends
+// on its records.
+func (s *Sim) SetQuiet(on bool) { s.quiet = on }
+
 // ForgetHistory drops the kernel log records and events kept so far (Seq
 // numbers go on counting). A driver that clones the machine many times,
 // as the explore mode does, calls it once before, so that every clone

@@ -242,8 +242,9 @@ type Sim struct {
 	log      []LogLine // the kernel log ring: the newest records
 	events   []Event   // the newest events
 	ring     logRing
-	readyLog int // Seq of the next record Ready returns
-	readyEv  int // Seq of the next event Ready returns
+	readyLog int  // Seq of the next record Ready returns
+	readyEv  int  // Seq of the next event Ready returns
+	quiet    bool // records dropped (SetQuiet)
 
 	scratch []int32    // per-sweep lookup table; not part of the state
 	slowIdx []int32    // per-sweep list of tasks for the full check; ditto
