@@ -227,7 +227,7 @@ func (p *Prepared) Run(o Options) *Result {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 4096
 	}
-	e := &engine{p: p, o: opts, found: map[string]bool{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
+	e := &engine{p: p, o: opts, found: map[string]bool{}, kernel: map[string]scenario.Stmt{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
 	return e.run()
 }
 
@@ -246,6 +246,7 @@ type engine struct {
 	// the next clone reuses: fewer allocations, less for the GC to do.
 	spare   *scenario.Session
 	sparePC []int16
+	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
 }
 
 func (e *engine) recycle(st *state) {
@@ -407,11 +408,16 @@ func (e *engine) pruned(st *state, c Choice) bool {
 
 func (e *engine) apply(st *state, c Choice) error {
 	if c.node < 0 {
-		stmts, err := scenario.ParseLine(c.Text)
-		if err != nil {
-			return err
+		stmt, ok := e.kernel[c.Text]
+		if !ok {
+			stmts, err := scenario.ParseLine(c.Text)
+			if err != nil {
+				return err
+			}
+			stmt = stmts[0]
+			e.kernel[c.Text] = stmt // a few texts: tick N, fork-finish PID
 		}
-		_, err = st.s.ApplyInRegion(stmts[0])
+		_, err := st.s.ApplyInRegion(stmt)
 		return err
 	}
 	n := &e.p.reg.nodes[c.node]
