@@ -93,7 +93,14 @@ func (s *Sim) transitionWork() {
 		}
 	}
 	s.step("klp_transition_work_fn: retry %d", s.signalsCnt)
+	cpu := s.callerCPU()
 	s.tryCompleteTransition()
+	// The kworker ran on an idle CPU; when it sleeps again, that CPU's
+	// idle task comes back through schedule_idle() and passes its switch
+	// point (on every version).
+	if s.transition >= 0 && s.cpus[cpu].Online && s.cpus[cpu].Curr == 0 {
+		s.updatePatchState(&s.idle[cpu], ReasonIdle, "idle loop after the kworker ran there")
+	}
 }
 
 // InTransition reports the patch in transition ("" if none) and its target.
