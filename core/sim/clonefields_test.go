@@ -55,6 +55,8 @@ var simFields = map[string]struct {
 	"hazards":     {"value", "only whether any"},
 	"syncs":       {"value", "a count of the past (klp_synchronize_transition calls)"},
 	"nohzTouched": {"value", "a count of the past"},
+	"writer":      {"value", ""},
+	"cur":         {"value", "set only while a syscall runs (asSyscall), 0 between steps"},
 	"dd":          {"value", "dynamic debug flags: what is printed, not what runs"},
 	"kmsg":        {"value", "where dmesg starts: the log, not the machine"},
 	"tracer":      {"copy", "the function tracer: what is traced, not what runs (its buffer shared, capacity cut)"},
