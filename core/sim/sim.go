@@ -122,7 +122,10 @@ type Wait struct {
 }
 
 // What a wait event waits for.
-const WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
+const (
+	WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
+	WaitRCU      = "rcu"       // synchronize_rcu (the RFC profile's klp_synchronize_transition)
+)
 
 // SwitchReason names the switch point that changed a task's patch_state.
 type SwitchReason string

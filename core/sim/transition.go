@@ -774,6 +774,7 @@ func (s *Sim) synchronize(why string) {
 		return
 	}
 	s.event(Event{Kind: EvSync, Text: fmt.Sprintf("synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)})
+
 	// The hazard the RFC opens: a handler running where RCU is not
 	// watching is not waited for.
 	for _, c := range s.cpus {
@@ -798,6 +799,12 @@ func (s *Sim) synchronize(why string) {
 			}
 		}
 	}
+	// A normal grace period: a few jiffies on a quiet box, during which
+	// the caller sleeps (klp_mutex held). Idle and nohz_full CPUs in user
+	// mode are quiescent already; they are not disturbed.
+	s.event(Event{Kind: EvWait, Wait: &Wait{What: WaitRCU}, Text: "wait begins: synchronize_rcu waits for a grace period"})
+	s.sleepFor(rcuTasksPreGP)
+	s.event(Event{Kind: EvWait, Wait: &Wait{What: WaitRCU, End: true}, Text: "wait ends: the grace period is over"})
 }
 
 // origOf returns the original function a frame was called as.

@@ -110,3 +110,41 @@ func TestKworkerPassesIdleSwitchPoint(t *testing.T) {
 	}
 	settle(t, s)
 }
+
+// The RFC's synchronize_rcu is a wait of a grace period: the caller
+// sleeps while the jiffies pass, and a retry that fell due meanwhile runs
+// as soon as time next passes.
+func TestRFCSynchronizeRCUWaits(t *testing.T) {
+	s := newSim(t, "rfc-sync-rcu")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	sleeper(t, s, 42, "cat", UserTask, Uninterruptible, "cmdline_proc_show")
+	must(t, s.Insmod("lp"))
+	due := uint64(s.NextWork())
+	s.Advance(due - 1 - s.Jiffies()) // one jiffy before the retry
+	before := s.Jiffies()
+	must(t, s.WriteFile(lpPath("lp", "enabled"), "0\n")) // a reversal: clear, synchronize_rcu, flip
+	if got := s.Jiffies() - before; got != rcuTasksPreGP {
+		t.Fatalf("the reversal's synchronize_rcu took %d jiffies, want %d", got, rcuTasksPreGP)
+	}
+	evs := s.Events()
+	b, e := -1, -1
+	for i, ev := range evs {
+		if ev.Kind == EvWait && ev.Wait != nil && ev.Wait.What == WaitRCU {
+			if ev.Wait.End {
+				e = i
+			} else {
+				b = i
+			}
+		}
+	}
+	if b < 0 || e < b || evs[e].Time-evs[b].Time != int64(rcuTasksPreGP)*1e9/int64(s.HZ()) {
+		t.Fatalf("wait events %d..%d", b, e)
+	}
+	if s.NextWork() != int64(s.Jiffies()) {
+		t.Fatalf("the retry that fell due during the wait is at %d, now %d", s.NextWork(), s.Jiffies())
+	}
+	s.Advance(1)
+	if eventContaining(s.Events(), EvStep, "klp_transition_work_fn: retry") < 0 {
+		t.Fatal("the overdue retry did not run")
+	}
+}
