@@ -262,7 +262,7 @@ func (e *engine) run() *Result {
 	m.ForgetHistory()
 	// With nothing in the region reading the log (no expect or goal),
 	// search quietly: the checks read counters and the events kept.
-	m.SetQuiet(e.forget)
+	root.s.SetQuiet(e.forget)
 	e.start = m.Jiffies()
 	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
 	e.seen.init(1024)

@@ -32,6 +32,7 @@ type Session struct {
 	used     Usage
 	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 	shell    int  // the task the shell's commands run as (`shell PID`), 0: none
+	quiet    bool // no output lines (SetQuiet)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
@@ -208,11 +209,10 @@ func (s *Session) prologue(st Stmt) (verbInfo, []Out, error) {
 		return v, nil, err
 	}
 	var out []Out
-	switch v.group {
-	case groupShell:
+	if v.group == groupShell {
 		s.lastErr = 0
-		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
-	case groupAction:
+	}
+	if (v.group == groupShell || v.group == groupAction) && !s.quiet {
 		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	}
 	return v, out, nil
