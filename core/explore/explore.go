@@ -247,6 +247,7 @@ type engine struct {
 	spare   *scenario.Session
 	sparePC []int16
 	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
+	cbuf    []Choice
 }
 
 func (e *engine) recycle(st *state) {
@@ -372,13 +373,15 @@ func (e *engine) finish() *Result {
 }
 
 // choices lists the region's enabled statements, then the kernel's work.
+// The list is reused: it is good until the next call.
 func (e *engine) choices(st *state) []Choice {
 	e.scratch = e.p.reg.enabled(st.pc, 0, e.scratch[:0])
-	var out []Choice
+	out := e.cbuf[:0]
 	for _, n := range e.scratch {
 		out = append(out, Choice{Text: e.p.reg.nodes[n].text, node: n})
 	}
-	return pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+	e.cbuf = pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+	return e.cbuf
 }
 
 // pruned is the partial-order reduction, a sleep set of one: after a
