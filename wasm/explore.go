@@ -3,6 +3,8 @@
 package main
 
 import (
+	"runtime/debug"
+
 	"github.com/hack-pad/safejs"
 
 	"github.com/klp-playground/klp/core/explore"
@@ -51,6 +53,13 @@ func exploreScenario(args []safejs.Value) (any, error) {
 			return true
 		}
 	}
+	// The search allocates a state per choice and drops most at once;
+	// under WebAssembly the GC runs in the search's own thread, and with
+	// the default GOGC it took about a third of a warm search (Node,
+	// bench.klp). The worker runs one search and ends, so collect only
+	// when the heap nears searchHeap.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(searchHeap))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	r, err := explore.Explore("scenario", src, o)
 	if err != nil {
 		return nil, err
@@ -71,6 +80,9 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	out["properties"] = strs(explore.Properties)
 	return out, nil
 }
+
+// searchHeap is the heap a search grows to before the GC runs.
+const searchHeap = 512 << 20
 
 func statsMap(s explore.Stats) map[string]any {
 	return map[string]any{"states": s.States, "transitions": s.Transitions, "completed": s.Completed, "depth": s.Depth, "frontier": s.Frontier}

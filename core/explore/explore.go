@@ -227,7 +227,7 @@ func (p *Prepared) Run(o Options) *Result {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 4096
 	}
-	e := &engine{p: p, o: opts, found: map[string]bool{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
+	e := &engine{p: p, o: opts, found: map[string]bool{}, kernel: map[string]scenario.Stmt{}, reduce: opts.Reduce && p.reg.reduceOK, forget: !p.reg.checks}
 	return e.run()
 }
 
@@ -242,6 +242,16 @@ type engine struct {
 	start   uint64 // jiffies at the region's start
 	limit   uint64 // jiffies allowed
 	scratch []int
+	// spare is a state found already visited (most are), whose memory
+	// the next clone reuses: fewer allocations, less for the GC to do.
+	spare   *scenario.Session
+	sparePC []int16
+	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
+	cbuf    []Choice
+}
+
+func (e *engine) recycle(st *state) {
+	e.spare, e.sparePC = st.s, st.pc
 }
 
 func (e *engine) run() *Result {
@@ -251,6 +261,9 @@ func (e *engine) run() *Result {
 	// Every state copies its history on its first event: keep only what
 	// the region does (an expect log in the region sees the region's lines).
 	m.ForgetHistory()
+	// With nothing in the region reading the log (no expect or goal),
+	// search quietly: the checks read counters and the events kept.
+	root.s.SetQuiet(e.forget)
 	e.start = m.Jiffies()
 	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
 	e.seen.init(1024)
@@ -281,15 +294,18 @@ func (e *engine) run() *Result {
 					e.res.Bound = or(e.res.Bound, "seconds")
 					continue
 				}
-				ns := &state{pc: append([]int16(nil), st.pc...), last: c.node}
+				ns := &state{pc: append(e.sparePC[:0], st.pc...), last: c.node}
+				e.sparePC = nil
 				if ci == len(cs)-1 {
 					ns.s = st.s // the last choice takes the state itself: no copy
 				} else {
-					ns.s = st.s.Clone()
+					ns.s = st.s.CloneInto(e.spare)
+					e.spare = nil
 				}
 				pm := st.s.Sim()
 				pa, pw, ph := pm.Alarms(), pm.Warnings(), pm.Hazards()
 				if err := e.apply(ns, c); err != nil {
+					e.recycle(ns)
 					continue // not possible in this state: the choice is disabled
 				}
 				e.res.Transitions++
@@ -297,10 +313,12 @@ func (e *engine) run() *Result {
 				e.autoChecks(ns)
 				k := e.key(ns)
 				if e.seen.has(k) {
+					e.recycle(ns)
 					continue
 				}
 				if e.seen.n >= e.o.MaxStates {
 					e.res.Bound = "states"
+					e.recycle(ns)
 					continue
 				}
 				e.seen.add(k)
@@ -355,13 +373,15 @@ func (e *engine) finish() *Result {
 }
 
 // choices lists the region's enabled statements, then the kernel's work.
+// The list is reused: it is good until the next call.
 func (e *engine) choices(st *state) []Choice {
 	e.scratch = e.p.reg.enabled(st.pc, 0, e.scratch[:0])
-	var out []Choice
+	out := e.cbuf[:0]
 	for _, n := range e.scratch {
 		out = append(out, Choice{Text: e.p.reg.nodes[n].text, node: n})
 	}
-	return pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+	e.cbuf = pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+	return e.cbuf
 }
 
 // pruned is the partial-order reduction, a sleep set of one: after a
@@ -391,11 +411,16 @@ func (e *engine) pruned(st *state, c Choice) bool {
 
 func (e *engine) apply(st *state, c Choice) error {
 	if c.node < 0 {
-		stmts, err := scenario.ParseLine(c.Text)
-		if err != nil {
-			return err
+		stmt, ok := e.kernel[c.Text]
+		if !ok {
+			stmts, err := scenario.ParseLine(c.Text)
+			if err != nil {
+				return err
+			}
+			stmt = stmts[0]
+			e.kernel[c.Text] = stmt // a few texts: tick N, fork-finish PID
 		}
-		_, err = st.s.ApplyInRegion(stmts[0])
+		_, err := st.s.ApplyInRegion(stmt)
 		return err
 	}
 	n := &e.p.reg.nodes[c.node]

@@ -23,9 +23,12 @@ func summary(r *Result) string {
 }
 
 // TestGolden explores every testdata scenario (the benchmark with a
-// smaller step bound) and compares with its .out file; `go test
-// ./core/explore -update` rewrites them. The Makefile's test-wasm runs
-// this under WebAssembly too, against the same files.
+// smaller step bound), with and without the partial-order reduction, and
+// compares with its .out file; `go test ./core/explore -update` rewrites
+// them. The counts pin the search: a faster search that explores fewer
+// states by mistake, or misses a counterexample, fails here. The
+// Makefile's test-wasm runs this under WebAssembly too, against the same
+// files.
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.klp")
 	if len(files) < 4 {
@@ -41,7 +44,12 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := summary(r)
+			o.NoReduce = true
+			rn, err := Explore(filepath.Base(f), load(t, filepath.Base(f)), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := summary(r) + "\n# without the reduction\n" + summary(rn)
 			out := strings.TrimSuffix(f, ".klp") + ".out"
 			if *update {
 				if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
@@ -56,5 +64,38 @@ func TestGolden(t *testing.T) {
 				t.Errorf("differs from %s (run with -update and review):\n%s", out, got)
 			}
 		})
+	}
+}
+
+// TestBenchCounts pins the benchmark's own search (the README's figures,
+// all 12 steps), with and without the reduction, in testdata/bench.counts.
+func TestBenchCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole benchmark search")
+	}
+	p, err := Prepare("bench.klp", load(t, "bench.klp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, c := range []struct {
+		name string
+		o    Options
+	}{{"reduce", Options{}}, {"no-reduce", Options{NoReduce: true}}} {
+		r := p.Run(c.o)
+		fmt.Fprintf(&b, "%s: states %d transitions %d completed %d depth %d bound %q violations %d\n", c.name, r.States, r.Transitions, r.Completed, r.Depth, r.Bound, len(r.Violations))
+	}
+	got, out := b.String(), "testdata/bench.counts"
+	if *update {
+		if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("differs from %s (run with -update and review):\n%s", out, got)
 	}
 }

@@ -208,6 +208,16 @@ func (s *Session) explore(st Stmt, out []Out) ([]Out, error) {
 	return out, walk(st.Body)
 }
 
+// SetQuiet turns off, from now on, the output of statements and the
+// machine's records (sim.SetQuiet): the explore mode searches quietly when
+// nothing in its region reads them. What the statements do is the same.
+func (s *Session) SetQuiet(on bool) {
+	s.quiet = on
+	if s.sim != nil {
+		s.sim.SetQuiet(on)
+	}
+}
+
 // ApplyInRegion runs one statement of an explore region: charged to the
 // budget like any other, but not added to Source on its own (the region
 // is, as a whole).
@@ -217,7 +227,9 @@ func (s *Session) ApplyInRegion(st Stmt) ([]Out, error) {
 		return nil, err
 	}
 	out, err := s.apply(st)
-	out = s.drain(out)
+	if !s.quiet {
+		out = s.drain(out)
+	}
 	if err == nil {
 		s.used = used
 	}

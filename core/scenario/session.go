@@ -32,6 +32,7 @@ type Session struct {
 	used     Usage
 	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
 	shell    int  // the task the shell's commands run as (`shell PID`), 0: none
+	quiet    bool // no output lines (SetQuiet)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is
@@ -91,14 +92,26 @@ func (s *Session) Source() string {
 }
 
 // Clone copies the session, machine and all.
-func (s *Session) Clone() *Session {
-	c := *s
-	if s.sim != nil {
-		c.sim = s.sim.Clone()
+func (s *Session) Clone() *Session { return s.CloneInto(nil) }
+
+// CloneInto is Clone reusing the memory of dead, a session its caller
+// has finished with (nil: none), as sim.CloneInto does.
+func (s *Session) CloneInto(dead *Session) *Session {
+	var m *sim.Sim
+	if dead != nil {
+		m = dead.sim
+	} else {
+		dead = new(Session)
 	}
-	c.src = append([]string(nil), s.src...)
-	c.goals = append([]Stmt(nil), s.goals...)
-	return &c
+	c := dead
+	*c = *s
+	if s.sim != nil {
+		c.sim = s.sim.CloneInto(m)
+	}
+	// Both only grow: share them, capacity cut so that appends copy.
+	c.src = s.src[:len(s.src):len(s.src)]
+	c.goals = s.goals[:len(s.goals):len(s.goals)]
+	return c
 }
 
 func (s *Session) errf(pos Pos, format string, args ...any) error {
@@ -196,11 +209,10 @@ func (s *Session) prologue(st Stmt) (verbInfo, []Out, error) {
 		return v, nil, err
 	}
 	var out []Out
-	switch v.group {
-	case groupShell:
+	if v.group == groupShell {
 		s.lastErr = 0
-		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
-	case groupAction:
+	}
+	if (v.group == groupShell || v.group == groupAction) && !s.quiet {
 		out = []Out{{Kind: "cmd", Text: "# " + st.line()}}
 	}
 	return v, out, nil

@@ -85,8 +85,8 @@ func (s *Sim) ddSites() []int {
 // with the prefix its flags ask for. text has no "livepatch: " prefix.
 func (s *Sim) prDebug(i int, text string) {
 	f := s.dd.flags(i)
-	if f&ddPrint == 0 {
-		return
+	if f&ddPrint == 0 || s.quiet {
+		return // not printed, or dropped anyway (SetQuiet)
 	}
 	if f == ddPrint {
 		s.printText(LevelDebug, "livepatch: "+text)

@@ -49,6 +49,10 @@ func recordSize(text string) int { return 8 + (len(text)+7)&^7 }
 // appendLog stores a record, dropping the oldest that no longer fit.
 func (s *Sim) appendLog(l LogLine) {
 	r := &s.ring
+	if s.quiet {
+		r.logBase++ // dropped, but Seq numbers go on counting
+		return
+	}
 	l.Seq = r.logBase + len(s.log)
 	s.log = append(s.log, l)
 	r.logBytes += recordSize(l.Text)
@@ -67,6 +71,10 @@ func (s *Sim) appendLog(l LogLine) {
 // appendEvent stores an event, dropping the oldest beyond maxEvents.
 func (s *Sim) appendEvent(e Event) {
 	r := &s.ring
+	if s.quiet && e.Kind != EvAlarm && e.Kind != EvWarning && e.Kind != EvHazard {
+		r.evBase++
+		return
+	}
 	e.Seq = r.evBase + len(s.events)
 	s.events = append(s.events, e)
 	if len(s.events) > r.maxEvents {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -258,6 +259,7 @@ func (s *Sim) unloadCode(mi int) {
 		}
 	}
 	m.Deps = m.Deps[:0]
+	s.code = slices.Clone(s.code) // clones share the table (Sim.Clone)
 	for _, id := range m.Code {
 		s.code[id].Dead = true
 		s.syms.dropObj(s.code[id].Obj, s.code[id].Name)
@@ -836,6 +838,7 @@ func (s *Sim) patchFunc(r FuncRef) error {
 		}
 		s.ops = append(s.ops, Ops{Orig: f.OldCode})
 		oi = len(s.ops) - 1
+		s.ownOps()
 		s.opsByCode[f.OldCode] = oi
 		s.event(Event{Kind: EvFunc, Func: f.Old, Text: fmt.Sprintf("ftrace handler registered on %s", f.Old)})
 	}
@@ -867,6 +870,7 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 	f.Patched = false
 	s.event(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old, Text: fmt.Sprintf("func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)})
 	if len(o.Stack) == 0 {
+		s.ownOps()
 		delete(s.opsByCode, f.OldCode)
 		// keep indexes stable: swap-remove and fix the map
 		last := len(s.ops) - 1

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -227,6 +228,7 @@ type Sim struct {
 
 	ops       []Ops
 	opsByCode map[CodeID]int
+	opsShared bool // opsByCode is shared with a clone (ownOps)
 
 	transition  int // klp_transition_patch, -1 when none
 	target      int // klp_target_state
@@ -256,12 +258,14 @@ type Sim struct {
 	log      []LogLine // the kernel log ring: the newest records
 	events   []Event   // the newest events
 	ring     logRing
-	readyLog int // Seq of the next record Ready returns
-	readyEv  int // Seq of the next event Ready returns
+	readyLog int  // Seq of the next record Ready returns
+	readyEv  int  // Seq of the next event Ready returns
+	quiet    bool // records dropped (SetQuiet)
 
-	scratch []int32  // per-sweep lookup table; not part of the state
-	slowIdx []int32  // per-sweep list of tasks for the full check; ditto
-	fastIdx []uint64 // per-sweep list of tasks the first pass switched; ditto
+	scratch []int32    // per-sweep lookup table; not part of the state
+	slowIdx []int32    // per-sweep list of tasks for the full check; ditto
+	fastIdx []uint64   // per-sweep list of tasks the first pass switched; ditto
+	bufs    *cloneBufs // memory CloneInto reuses; not part of the state
 }
 
 // HZ reports CONFIG_HZ.
@@ -429,7 +433,12 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 	if s.warned[site] {
 		return
 	}
-	s.warned[site] = true
+	w := make(map[string]bool, len(s.warned)+1) // replaced whole: clones share it
+	for k := range s.warned {
+		w[k] = true
+	}
+	w[site] = true
+	s.warned = w
 	s.printk(LevelWarn, "------------[ cut here ]------------")
 	if l, ok := warnLines[site]; ok {
 		file = fmt.Sprintf("%s:%d", file, l)
@@ -482,58 +491,153 @@ func (s *Sim) Rand() uint64 {
 // Clone returns an independent copy of the whole state. The log and event
 // history are shared copy-on-append, so a clone costs one copy of the task
 // table and little else.
-func (s *Sim) Clone() *Sim {
+//
+// The explore mode clones at every state it reaches, so a clone allocates
+// little: what only grows or is replaced whole on change (the code table,
+// the ftrace ops' func_stacks, the WARN_ON_ONCE sites) is shared; the
+// indexes (symbols, tasks, ops by code) are shared until either side
+// changes them; and the many small lists the machine does change in place
+// (stacks, module and patch lists) are copied into one allocation per
+// type, each cut to its length so that an append copies it out.
+func (s *Sim) Clone() *Sim { return s.CloneInto(nil) }
+
+// CloneInto is Clone reusing the memory of dead, a machine its caller
+// has finished with (nil: none): the explore mode recycles the states it
+// finds already visited, which are most of those it makes. dead must not
+// be used afterwards but as the clone; machines cloned from it are not
+// affected (nothing of dead's own memory is shared with them).
+func (s *Sim) CloneInto(dead *Sim) *Sim {
 	s.compactTasks() // walks the tasks
-	c := *s
-	c.cpus = append([]CPU(nil), s.cpus...)
-	c.tasks = make([]Task, len(s.tasks))
-	for i := range s.tasks {
-		c.tasks[i] = s.tasks[i].clone()
+	var bufs *cloneBufs
+	c := dead
+	if c == nil {
+		c, bufs = new(Sim), new(cloneBufs)
+	} else if bufs = c.bufs; bufs == nil {
+		bufs = new(cloneBufs)
 	}
-	c.idle = make([]Task, len(s.idle))
-	for i := range s.idle {
-		c.idle[i] = s.idle[i].clone()
+	*c = *s
+	c.bufs = bufs
+	c.cpus = append(bufs.cpus[:0], s.cpus...)
+	bufs.cpus = c.cpus
+	var frames, n int
+	for _, ts := range [2][]Task{s.tasks, s.idle} {
+		for i := range ts {
+			frames += len(ts[i].Stack)
+			n += len(ts[i].Interrupted)
+		}
 	}
-	c.tidx = s.tidx.clone()
+	fa, ia := newArena(&bufs.frames, frames), newArena(&bufs.ids, n)
+	tasks := grow(&bufs.tasks, len(s.tasks)+len(s.idle))
+	for i, ts := range [2][]Task{s.tasks, s.idle} {
+		for j := range ts {
+			t := ts[j]
+			t.Stack, t.Interrupted = fa.copy(t.Stack), ia.copy(t.Interrupted)
+			tasks[i*len(s.tasks)+j] = t
+		}
+	}
+	c.tasks = tasks[:len(s.tasks):len(s.tasks)]
+	c.idle = tasks[len(s.tasks):]
+	s.tidx.shared = true // shared until either side changes it (taskIndex.own)
+	c.tidx = s.tidx
 	c.forking = append([]forking(nil), s.forking...)
 	c.gp.Holdouts = append([]int(nil), s.gp.Holdouts...)
-	c.code = append([]Code(nil), s.code...)
-	c.syms = s.syms.clone()
-	c.mods = make([]Module, len(s.mods))
+	// The code table is only appended to, but for the dead flag of an
+	// unloaded module's code, which copies it first (unloadCode): share
+	// it, with the capacity cut so that appends copy.
+	c.code = s.code[:len(s.code):len(s.code)]
+	s.code = c.code
+	c.syms = s.syms.share()
+	var codes, params, deps int
+	for i := range s.mods {
+		codes += len(s.mods[i].Code)
+		params += len(s.mods[i].Params)
+		deps += len(s.mods[i].Deps)
+	}
+	ca, pa, da := newArena(&bufs.codes, codes), newArena(&bufs.strs, params), newArena(&bufs.ints, deps)
+	c.mods = grow(&bufs.mods, len(s.mods))
 	for i, m := range s.mods {
-		m.Code = append([]CodeID(nil), m.Code...)
-		m.Params = append([]string(nil), m.Params...)
-		m.Deps = append([]int(nil), m.Deps...)
+		m.Code, m.Params, m.Deps = ca.copy(m.Code), pa.copy(m.Params), da.copy(m.Deps)
 		c.mods[i] = m // Spec is immutable after AddModule
 	}
-	c.patches = make([]Patch, len(s.patches))
+	var objs, funcs int
+	for i := range s.patches {
+		objs += len(s.patches[i].Objs)
+		for _, o := range s.patches[i].Objs {
+			funcs += len(o.Funcs)
+		}
+	}
+	oa, fna := newArena(&bufs.objs, objs), newArena(&bufs.funcs, funcs)
+	c.patches = grow(&bufs.patches, len(s.patches))
 	for i, p := range s.patches {
-		p.Objs = append([]Obj(nil), p.Objs...)
+		p.Objs = oa.copy(p.Objs)
 		for j := range p.Objs {
-			p.Objs[j].Funcs = append([]Func(nil), p.Objs[j].Funcs...)
+			p.Objs[j].Funcs = fna.copy(p.Objs[j].Funcs)
 		}
 		c.patches[i] = p
 	}
 	c.list = append([]int(nil), s.list...)
-	c.ops = make([]Ops, len(s.ops))
-	for i, o := range s.ops {
-		o.Stack = append([]FuncRef(nil), o.Stack...)
-		c.ops[i] = o
-	}
-	c.opsByCode = make(map[CodeID]int, len(s.opsByCode))
-	for k, v := range s.opsByCode {
-		c.opsByCode[k] = v
-	}
-	c.warned = make(map[string]bool, len(s.warned))
-	for k, v := range s.warned {
-		c.warned[k] = v
-	}
+	// An ops' Stack is replaced whole on a push or a pop (patchFunc,
+	// unpatchFunc), never written in place: the stacks are shared.
+	c.ops = append(grow(&bufs.ops, len(s.ops))[:0], s.ops...)
+	s.opsShared, c.opsShared = true, true // opsByCode: see ownOps
+	// warned is replaced whole when a site first fires (warnOnce).
 	c.log = s.log[:len(s.log):len(s.log)]
 	c.events = s.events[:len(s.events):len(s.events)]
+	c.tracer.buf = s.tracer.buf[:len(s.tracer.buf):len(s.tracer.buf)] // appended to
+	c.kp.probes = append([]kprobe(nil), s.kp.probes...)               // filtered in place
 	c.scratch = nil
 	c.slowIdx = nil
 	c.fastIdx = nil
-	return &c
+	return c
+}
+
+// cloneBufs is the memory a clone copies the machine's lists into, kept
+// so that CloneInto can reuse it. Each Sim has its own.
+type cloneBufs struct {
+	cpus    []CPU
+	tasks   []Task
+	frames  []Frame
+	ids     []CodeID
+	mods    []Module
+	codes   []CodeID
+	strs    []string
+	ints    []int
+	patches []Patch
+	objs    []Obj
+	funcs   []Func
+	ops     []Ops
+}
+
+// grow returns (*buf)[:n], reallocated when too small.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
+// ownOps makes opsByCode the machine's own before a change: a clone
+// shares it with its source until either changes it.
+func (s *Sim) ownOps() {
+	if s.opsShared {
+		s.opsByCode = maps.Clone(s.opsByCode)
+		s.opsShared = false
+	}
+}
+
+// arena hands out copies of lists from one allocation, each cut to its
+// length (an append to one copies it out rather than overwrite the next).
+type arena[T any] struct{ buf []T }
+
+func newArena[T any](buf *[]T, n int) arena[T] { return arena[T]{grow(buf, n)[:0]} }
+
+func (a *arena[T]) copy(src []T) []T {
+	if len(src) == 0 {
+		return nil
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, src...)
+	return a.buf[n:len(a.buf):len(a.buf)]
 }
 
 func (t Task) clone() Task {

@@ -25,6 +25,26 @@ type symtab struct {
 	// files are the /proc and /sys files code produces (produce.go);
 	// only ever appended, so clones share them.
 	files []ProducedFile
+	// shared: a Clone shares the maps with its source until either
+	// changes them (own copies them then); explore clones a machine at
+	// every state and almost never declares or drops code in between.
+	shared bool
+}
+
+// own makes the maps the machine's own before a change.
+func (t *symtab) own() {
+	if t.shared {
+		*t = t.clone()
+	}
+}
+
+// share returns a copy sharing the maps, which both then copy before
+// changing them.
+func (t *symtab) share() symtab {
+	t.shared = true
+	c := *t
+	c.files = t.files[:len(t.files):len(t.files)]
+	return c
 }
 
 func symKey(obj, name string) string { return obj + "\x00" + name }
@@ -34,6 +54,7 @@ func (t *symtab) add(c *Code, id CodeID) { t.addName(c.Obj, c.Name, id) }
 
 // addName records name as a symbol of obj at code id's address.
 func (t *symtab) addName(obj, name string, id CodeID) {
+	t.own()
 	if t.byKey == nil {
 		t.byKey, t.objs = map[string][]CodeID{}, map[string][]string{}
 	}
@@ -46,7 +67,7 @@ func (t *symtab) addName(obj, name string, id CodeID) {
 
 // addAlias records name as a second symbol of code id in obj.
 func (t *symtab) addAlias(obj, name string, id CodeID) {
-	t.addName(obj, name, id)
+	t.addName(obj, name, id) // owns t
 	if t.aliases == nil {
 		t.aliases = map[string][]string{}
 	}
@@ -55,6 +76,7 @@ func (t *symtab) addAlias(obj, name string, id CodeID) {
 
 // dropAliases forgets the alias names obj added.
 func (t *symtab) dropAliases(obj string) {
+	t.own()
 	for _, n := range t.aliases[obj] {
 		t.dropObj(obj, n)
 	}
@@ -111,6 +133,7 @@ func (t *symtab) dropObj(obj, name string) {
 	if _, ok := t.byKey[k]; !ok {
 		return
 	}
+	t.own()
 	delete(t.byKey, k)
 	os := t.objs[name]
 	for i, o := range os {
@@ -132,6 +155,12 @@ func (t *symtab) ids(obj, name string) []CodeID { return t.byKey[symKey(obj, nam
 // clone copies the index; the lists are copied so appends never share.
 func (t *symtab) clone() symtab {
 	c := symtab{byKey: make(map[string][]CodeID, len(t.byKey)), objs: make(map[string][]string, len(t.objs)), vmlinuxEnd: t.vmlinuxEnd}
+	if t.patchFuncs != nil {
+		c.patchFuncs, c.patchFuncsN = make(map[string]bool, len(t.patchFuncs)), t.patchFuncsN
+		for k := range t.patchFuncs {
+			c.patchFuncs[k] = true
+		}
+	}
 	if len(t.aliases) > 0 {
 		c.aliases = make(map[string][]string, len(t.aliases))
 		for k, v := range t.aliases {
@@ -145,7 +174,7 @@ func (t *symtab) clone() symtab {
 		c.objs[k] = append([]string(nil), v...)
 	}
 	c.files = t.files[:len(t.files):len(t.files)]
-	return c // patchFuncs is rebuilt on demand
+	return c
 }
 
 // isPatchTarget reports whether any patch, in any state, replaces the
@@ -153,6 +182,7 @@ func (t *symtab) clone() symtab {
 func (s *Sim) isPatchTarget(c *Code) bool {
 	t := &s.syms
 	if t.patchFuncs == nil || t.patchFuncsN != len(s.patches) {
+		t.own()
 		if t.patchFuncs == nil || t.patchFuncsN > len(s.patches) {
 			t.patchFuncs, t.patchFuncsN = map[string]bool{}, 0
 		}

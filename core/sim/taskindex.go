@@ -21,6 +21,17 @@ type taskIndex struct {
 	tgLast  map[int]int    // tgid → pid of its member latest in the order
 	tgCount map[int]int    // tgid → number of members
 	holes   int            // tasks with PID 0 in s.tasks
+	// shared: a Clone shares the index with its source until either
+	// changes it (own copies it then); explore clones far more often
+	// than tasks come and go.
+	shared bool
+}
+
+// own makes the index the machine's own before a change.
+func (x *taskIndex) own() {
+	if x.shared {
+		*x = x.clone()
+	}
 }
 
 // ordGap spaces the keys of appended tasks; ordStep bounds how far past
@@ -75,6 +86,7 @@ func (s *Sim) findTask(pid int) int {
 // next threads of the group take no move at all.
 func (s *Sim) insertTask(t Task) {
 	x := &s.tidx
+	x.own()
 	at := len(s.tasks) // where t goes
 	if t.TGID != t.PID {
 		if last, ok := x.tgLast[t.TGID]; ok {
@@ -128,6 +140,7 @@ const gapShare = 32
 // removeTask takes the task at index i out of s.tasks.
 func (s *Sim) removeTask(i int) {
 	x := &s.tidx
+	x.own()
 	t := &s.tasks[i]
 	pid, tg := t.PID, t.TGID
 	delete(x.ordOf, pid)
@@ -158,6 +171,7 @@ func (s *Sim) compactTasks() {
 	if x.holes == 0 {
 		return
 	}
+	x.own()
 	j := 0
 	for i := range s.tasks {
 		if s.tasks[i].PID != 0 {
@@ -174,6 +188,7 @@ func (s *Sim) compactTasks() {
 func (s *Sim) renumberTasks() {
 	x := &s.tidx
 	s.compactTasks()
+	x.own()
 	for i := range s.tasks {
 		o := uint64(i+1) * ordGap
 		x.ords[i] = o

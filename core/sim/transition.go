@@ -105,6 +105,9 @@ func (s *Sim) updatePatchState(t *Task, why SwitchReason, how string) bool {
 
 // switchEvent records one task's patch_state change; how says it in words.
 func (s *Sim) switchEvent(t *Task, from int, why SwitchReason, how string) {
+	if s.quiet {
+		return // dropped anyway: skip the formatting (the explore mode's hot path)
+	}
 	s.event(Event{Kind: EvSwitch, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s:%d switched to %s (%s)", t.Comm, t.PID, s.prof.StateName(t.PatchState), how),
 		Switch: &Switch{From: from, To: t.PatchState, Reason: why}})
 }
