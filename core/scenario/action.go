@@ -50,8 +50,8 @@ var actionVerbs = []Verb{
 		Doc: "N jiffies pass (default 1)"},
 	{Name: "settle", Min: 0, Usage: "settle [SECONDS]", Run: whole((*Session).settle), Parts: (*Session).settle,
 		Doc: "run until no transition is in progress (default limit 60 s)"},
-	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [within=SECONDS]`, Run: whole((*Session).until), Parts: (*Session).until, Complete: args(words("within="), cEvents),
-		Doc: "run until a new event of that kind (see `expect event`) whose text contains TEXT happens, at most SECONDS (default 60); time stops at the end of that jiffy, and a note says when it came or that it did not. `until signal` jumps to the next fake signal; `until switch \"cat:42\"` to task 42's switch"},
+	{Name: "until", Min: 1, Usage: `until KIND ["TEXT"] [pid=N] [cpu=N] [reason=R] [to=S] [patch=P] [wait=begin|end] [within=SECONDS]`, Run: whole((*Session).until), Parts: (*Session).until, Complete: args(words("within=", "pid=", "cpu=", "reason=", "to=", "patch=", "wait="), cEvents),
+		Doc: "run until a new event that `expect event` with the same words would match happens (its kind, text and typed fields), at most SECONDS (default 60); time stops at the end of that jiffy, and a note says when it came or that it did not. `until signal` jumps to the next fake signal; `until switch pid=42` to task 42's switch, `until switch reason=fake-signal` to the next one a fake signal caused, `until wait wait=end` to the end of a grace period"},
 	{Name: "spawn-random", Min: 1, Usage: "spawn-random N [frames=16] [seed=…]", Run: whole((*Session).spawnRandom), Parts: (*Session).spawnRandom,
 		Doc: "N user tasks with random stacks over vmlinux functions"},
 }
@@ -356,34 +356,26 @@ func parseSeconds(v string) (float64, bool) {
 // until runs "until KIND [TEXT] [within=SECONDS]": time passes until an
 // event of that kind (whose text contains TEXT) happens, 60 s at most.
 func (s *Session) until(st Stmt, out []Out) (part, error) {
-	kind, err := s.eventKind(st.Args[0])
+	sec := 60.0
+	f, err := s.eventFilter("until", st.Args, func(x Arg) (bool, error) {
+		if x.Key != "within" {
+			return false, nil
+		}
+		var ok bool
+		if sec, ok = parseSeconds(x.Val); !ok {
+			return true, s.errf(x.Pos, "until: within= takes seconds (0..3600), got %q", x.Val)
+		}
+		return true, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	text, sec := "", 60.0
-	for _, x := range st.Args[1:] {
-		switch {
-		case x.Key == "within":
-			var ok bool
-			if sec, ok = parseSeconds(x.Val); !ok {
-				return nil, s.errf(x.Pos, "until: within= takes seconds (0..3600), got %q", x.Val)
-			}
-		case x.Key != "":
-			return nil, s.errf(x.Pos, "until: unknown option %s= (want within=SECONDS)", x.Key)
-		case text != "":
-			return nil, s.errf(x.Pos, "until takes one text to look for; quote it if it has spaces")
-		default:
-			text = x.Val
-		}
-	}
+	kind := f.Kind
 	m := s.sim
 	start := m.Now()
 	left := uint64(sec*float64(m.HZ()) + 0.5)
-	match := func(e sim.Event) bool { return e.Kind == kind && e.Matches(text) }
-	what := string(kind)
-	if text != "" {
-		what += " " + strconv.Quote(text)
-	}
+	match := f.Match
+	what := describeFilter(st.Args)
 	// A simulated second per unit, like advanceParts: RunUntil in pieces
 	// stops where it would have stopped at once.
 	return func(units int) ([]Out, bool, error) {

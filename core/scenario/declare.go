@@ -23,7 +23,7 @@ var declareVerbs = []Verb{
 	{Name: "file", Min: 2, Usage: `file PATH FUNC ["TEXT"]`, Run: (*Session).fileDecl, Complete: args(nil, cFrames),
 		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` reads it as the shell's task (`shell PID`), or, with none declared, shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
 	{Name: "shell", Min: 1, Usage: "shell PID", Run: (*Session).shellDecl, Complete: args(cPIDs),
-		Doc: "the task the shell's commands run as (e.g. `task 43 bash user`, then `shell 43`): `cat` of a file that code produces runs its function through the ftrace handler as that task, so its patch_state decides which version prints, and it then returns to user mode (a switch point); `/proc/self/` is its `/proc/PID/`. Without one, `cat` shows what a task in the transition's target state reads"},
+		Doc: "the task the shell's commands run as (e.g. `task 43 bash user`, then `shell 43`). `insmod`, `rmmod` and `echo` are its system calls: it runs on its CPU (or, if only runnable, on an idle one for the call), the first completion attempt runs as it — it checks its own stack, and its CPU is not \"running\" anyone else — and it returns to user mode after (a switch point); a sleeping shell runs nothing. `cat` of a file that code produces runs its function through the ftrace handler as that task, so its patch_state decides which version prints. `/proc/self/` is its `/proc/PID/`. Without one, the commands run on the first idle CPU from no task, and `cat` shows what a task in the transition's target state reads"},
 	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
 		Doc: "the kernel stack of a CPU's idle task"},
 }
@@ -457,6 +457,9 @@ func (s *Session) shellDecl(st Stmt, out []Out) ([]Out, error) {
 	}
 	if _, ok := s.sim.Task(pid); !ok {
 		return nil, s.errf(st.Args[0].Pos, "shell: no task %d (declare it first, e.g. task %d bash user)", pid, pid)
+	}
+	if err := s.sim.Step(sim.Shell{PID: pid}); err != nil {
+		return nil, s.errf(st.Args[0].Pos, "%v", err)
 	}
 	s.shell = pid
 	return out, nil

@@ -60,8 +60,8 @@ var expectForms = []expectForm{
 	{Name: "dmesg", Usage: "expect dmesg` … `end", Doc: "the lines in the block appear in this order (each one equal to a log line without timestamp)"},
 	{Name: "error", Min: 1, Usage: "expect error ERRNO", Doc: "the previous command failed with that errno"},
 	{Name: "stack", Min: 3, Usage: "expect stack PID has|lacks FUNC", Doc: "some frame of the task runs FUNC (the code's own name, e.g. `livepatch_cmdline_proc_show`)"},
-	{Name: "event", Min: 1, Usage: `expect event KIND ["TEXT"]` + "` / `expect no-event …", Complete: args(nil, cEvents),
-		Doc: "an event of that kind (" + eventKindsDoc() + ") whose text contains TEXT happened"},
+	{Name: "event", Min: 1, Usage: `expect event KIND ["TEXT"] [pid=N] [cpu=N] [reason=R] [to=S] [patch=P] [wait=begin|end]` + "` / `expect no-event …", Complete: args(nil, cEvents),
+		Doc: "an event of that kind (" + eventKindsDoc() + ") whose text contains TEXT and whose typed fields match happened: `pid=` its task (or one of a sweep's), `cpu=` its CPU (an idle task is `pid=0 cpu=N`), `reason=` a switch's (" + reasonsDoc() + "; `-` for a space), `to=` a switch's new patch_state, `patch=` its patch, `wait=` which end of a wait"},
 	{Name: "no-event", Min: 1, Complete: args(nil, cEvents)},
 	{Name: "hazard", Usage: "expect hazard` / `expect no-hazard", Doc: "the RFC what-if found a handler running where RCU is not watching"},
 	{Name: "no-hazard"},
@@ -78,6 +78,15 @@ func eventKindsDoc() string {
 		b.WriteString("`" + string(k) + "`")
 	}
 	return b.String()
+}
+
+// reasonsDoc lists the switch reasons as `reason=` takes them.
+func reasonsDoc() string {
+	var out []string
+	for _, r := range sim.SwitchReasons() {
+		out = append(out, "`"+strings.ReplaceAll(string(r), " ", "-")+"`")
+	}
+	return strings.Join(out, ", ")
 }
 
 // ExpectForms lists the forms of expect and goal (for completion).
@@ -113,8 +122,8 @@ func (s *Session) validateExpect(st Stmt) error {
 				return s.errf(st.Pos, "%s %s needs %d argument(s); see docs/scenario.md", st.Verb, form, need-1)
 			}
 			if form == "event" || form == "no-event" {
-				// a misspelt kind would never match, silently
-				_, err := s.eventKind(st.Args[1])
+				// a misspelt kind or field would never match, silently
+				_, err := s.eventFilter(st.Verb+" "+form, st.Args[1:], nil)
 				return err
 			}
 			return nil
@@ -361,23 +370,19 @@ func (s *Session) checkStack(a []Arg) (bool, string) {
 // checkEvent: "event KIND [\"TEXT\"]" holds when some event of that kind
 // (whose text contains TEXT) happened; no-event is the opposite.
 func (s *Session) checkEvent(a []Arg) (bool, string) {
-	kind := sim.EventKind(a[1].Val)
-	text := ""
-	if len(a) > 2 {
-		text = a[2].Val
+	f, err := s.eventFilter("expect "+a[0].Val, a[1:], nil)
+	if err != nil {
+		return false, err.Error() // (validated when the statement ran)
 	}
 	var hit string
 	for _, e := range s.sim.Events() {
-		if e.Kind == kind && e.Matches(text) {
+		if f.Match(e) {
 			hit = e.Text
 			break
 		}
 	}
 	want := a[0].Val == "event"
-	what := string(kind)
-	if text != "" {
-		what += fmt.Sprintf(" %q", text)
-	}
+	what := describeFilter(a[1:])
 	switch {
 	case hit != "" && want:
 		return true, "event: " + hit

@@ -220,9 +220,10 @@ func TestGoalsExplain(t *testing.T) {
 	}
 	// "transition none" names who holds the transition, and why
 	cases := []struct{ extra, want string }{
-		{"", "livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; swapper/1:0 is running"},
+		{"", "livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show"},
+		{"task 50 spin kthread state=running cpu=1 stack=vfs_read\n", "livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; spin:50 is running"},
 		{"task 43 bash state=D stack=do_syscall_64>ksys_read>vfs_read>seq_read>cmdline_proc_show>schedule\ntask 44 cat2 state=S stack=cmdline_proc_show\ntask 45 cat3 state=S stack=cmdline_proc_show\n",
-			"livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; bash:43 is sleeping on function cmdline_proc_show; cat2:44 is sleeping on function cmdline_proc_show (and 2 more)"},
+			"livepatch_sample is still patching: cat:42 is sleeping on function cmdline_proc_show; bash:43 is sleeping on function cmdline_proc_show; cat2:44 is sleeping on function cmdline_proc_show (and 1 more)"},
 	}
 	for _, c := range cases {
 		src := strings.Replace(src, "insmod", c.extra+"insmod", 1)

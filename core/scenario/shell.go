@@ -396,8 +396,11 @@ func (s *Session) klpMutex(out []Out, cmd string, after bool) ([]Out, bool) {
 	start := m.Now()
 	if m.RunUntilUnlocked(uint64(blockLimit * m.HZ())) {
 		out = s.drain(out)
-		out = append(out, Out{Kind: "note", Text: fmt.Sprintf("%s waited %.3fs for klp_mutex: klp_complete_transition held it during an RCU Tasks grace period", cmd, float64(m.Now()-start)/1e9)})
-		return out, true
+		text := fmt.Sprintf("%s waited %.3fs for klp_mutex: klp_complete_transition held it during an RCU Tasks grace period", cmd, float64(m.Now()-start)/1e9)
+		if after {
+			text = fmt.Sprintf("%s returned after %.3fs: its own klp_complete_transition waited, klp_mutex held, for an RCU Tasks grace period", cmd, float64(m.Now()-start)/1e9)
+		}
+		return append(out, Out{Kind: "note", Text: text}), true
 	}
 	out = s.drain(out)
 	p, who := m.Completing()

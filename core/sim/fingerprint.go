@@ -45,6 +45,7 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(s.signalsCnt))
 	h.add(s.rng)
 	h.add(uint64(s.nextPID))
+	h.add(uint64(s.writer))
 	b(s.schedHook)
 	b(s.forcedEver)
 	b(s.tainted)

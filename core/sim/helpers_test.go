@@ -236,6 +236,16 @@ func eventIndex(evs []Event, kind EventKind, prefix string) int {
 	return -1
 }
 
+// eventContaining is eventIndex for an event whose text contains sub.
+func eventContaining(evs []Event, kind EventKind, sub string) int {
+	for i, e := range evs {
+		if e.Kind == kind && strings.Contains(e.Text, sub) {
+			return i
+		}
+	}
+	return -1
+}
+
 func eventsOf(evs []Event, kind EventKind) []Event {
 	var out []Event
 	for _, e := range evs {

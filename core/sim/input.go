@@ -20,6 +20,12 @@ type (
 	}
 	// Rmmod is delete_module.
 	Rmmod struct{ Module string }
+	// Shell names the task that runs the shell's commands (Insmod, Rmmod,
+	// WriteFile; 0: none, and they run on the first idle CPU, from no
+	// task). The task enters the kernel for each, is the current task of
+	// any completion attempt made there — so it checks its own stack, and
+	// its CPU is the caller's — and returns to user mode after.
+	Shell struct{ PID int }
 	// WriteFile writes to sysfs or procfs, as echo does.
 	WriteFile struct{ Path, Data string }
 	// Call: the task calls a function (through the ftrace handler).
@@ -105,6 +111,7 @@ type (
 
 func (Insmod) input()         {}
 func (Rmmod) input()          {}
+func (Shell) input()          {}
 func (WriteFile) input()      {}
 func (Call) input()           {}
 func (Return) input()         {}
@@ -134,20 +141,25 @@ func (RCUTasksGP) input()     {}
 func (s *Sim) Step(in Input) error {
 	err := s.stepInput(in)
 	s.pruneHoldouts()
+	s.lat = 0 // time spent inside the input (a sync, a text poke) ends with it
 	return err
 }
 
 func (s *Sim) stepInput(in Input) error {
 	switch in := in.(type) {
 	case Insmod:
-		if in.Params != nil {
-			return s.insmodParams(in.Module, in.Params)
-		}
-		return s.insmod(in.Module)
+		return s.asWriter("insmod", func() error {
+			if in.Params != nil {
+				return s.insmodParams(in.Module, in.Params)
+			}
+			return s.insmod(in.Module)
+		})
 	case Rmmod:
-		return s.rmmod(in.Module)
+		return s.asWriter("rmmod", func() error { return s.rmmod(in.Module) })
 	case WriteFile:
-		return s.writeFile(in.Path, in.Data)
+		return s.asWriter("write", func() error { return s.writeFile(in.Path, in.Data) })
+	case Shell:
+		return s.setWriter(in.PID)
 	case Call:
 		return s.call(in.PID, in.Func, in.Off)
 	case Return:

@@ -73,7 +73,8 @@ func TestStackDeeperThanMaxEntries(t *testing.T) {
 			if got != Unpatched || !strings.Contains(strings.Join(logTexts(s), "\n"), line) {
 				t.Fatalf("depth %d: patch_state %d, want the unreliable-stack line and no switch", depth, got)
 			}
-		} else if got != Patched {
+		} else if got != Patched && inTransition(s) {
+			// (a completed transition put every task back to -1)
 			t.Fatalf("depth %d: patch_state %d, want a switch", depth, got)
 		}
 	}

@@ -110,7 +110,21 @@ type Event struct {
 	Text  string
 	// Switch types a switch event: the patch_state change and its cause.
 	Switch *Switch `json:",omitempty"`
+	// Wait types a wait event: what is waited for, and which end this is.
+	Wait *Wait `json:",omitempty"`
 }
+
+// Wait is a wait event's content.
+type Wait struct {
+	What string // WaitRCUTasks
+	End  bool   // false: the wait begins; true: it ends
+}
+
+// What a wait event waits for.
+const (
+	WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
+	WaitRCU      = "rcu"       // synchronize_rcu (the RFC profile's klp_synchronize_transition)
+)
 
 // SwitchReason names the switch point that changed a task's patch_state.
 type SwitchReason string
@@ -219,6 +233,8 @@ type Sim struct {
 	signalsCnt  int
 	workDue     int64 // jiffy at which klp_transition_work runs; -1 none
 	schedHook   bool  // klp_sched_try_switch_key / sched_dynamic_klp
+	writer      int   // the shell's task (Shell); 0: none
+	cur         int   // the task whose syscall runs now (the writer), or 0
 	forcedEver  bool  // v4.15-v5.0 global klp_forced
 	tainted     bool  // TAINT_LIVEPATCH notice printed
 	ftraceOff   bool  // /proc/sys/kernel/ftrace_enabled = 0

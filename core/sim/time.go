@@ -35,6 +35,22 @@ func (s *Sim) advance(n uint64) {
 	}
 }
 
+// sleepFor is time passing while the running kernel code sleeps (the
+// caller of synchronize_rcu, with klp_mutex held): the ticks run, nothing
+// else does; work that fell due meanwhile runs as soon as time next
+// passes (it would wait for klp_mutex).
+func (s *Sim) sleepFor(n uint64) {
+	for ; n > 0; n-- {
+		s.jiffies++
+		if s.tickWork {
+			s.tick()
+		}
+	}
+	if s.workDue >= 0 && uint64(s.workDue) < s.jiffies {
+		s.workDue = int64(s.jiffies)
+	}
+}
+
 // AdvanceSeconds moves time forward by whole or fractional seconds.
 func (s *Sim) AdvanceSeconds(sec float64) {
 	if sec <= 0 {
@@ -93,7 +109,14 @@ func (s *Sim) transitionWork() {
 		}
 	}
 	s.step("klp_transition_work_fn: retry %d", s.signalsCnt)
+	cpu := s.callerCPU()
 	s.tryCompleteTransition()
+	// The kworker ran on an idle CPU; when it sleeps again, that CPU's
+	// idle task comes back through schedule_idle() and passes its switch
+	// point (on every version).
+	if s.transition >= 0 && s.cpus[cpu].Online && s.cpus[cpu].Curr == 0 {
+		s.updatePatchState(&s.idle[cpu], ReasonIdle, "idle loop after the kworker ran there")
+	}
 }
 
 // InTransition reports the patch in transition ("" if none) and its target.

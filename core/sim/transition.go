@@ -78,14 +78,16 @@ func (s *Sim) startTransition() {
 			n++
 		}
 	}
-	if s.prof.CondReschedHook() || s.prof.ScheduleHook() {
+	s.step("klp_start_transition: TIF_PATCH_PENDING set on %d tasks", n)
+	// (a reversal finds the hook enabled: re-pointing it again is a no-op)
+	if (s.prof.CondReschedHook() || s.prof.ScheduleHook()) && !s.schedHook {
 		s.schedHook = true
+		s.hookTextPoke(true)
 	}
 	// A task running in user mode now has TIF_PATCH_PENDING set: the next
 	// timer tick's return to user mode switches it.
 	s.tickWork = true
 	s.signalsCnt = 0
-	s.step("klp_start_transition: TIF_PATCH_PENDING set on %d tasks", n)
 }
 
 // updatePatchState is klp_update_patch_state: consume the pending flag at a
@@ -299,8 +301,14 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 }
 
 // callerCPU picks the CPU that runs a syscall or the transition work: the
-// first idle online CPU, else CPU 0 (whose task is then preempted).
+// shell's task's during its syscall, else the first idle online CPU, else
+// CPU 0 (whose task is then preempted).
 func (s *Sim) callerCPU() int {
+	if s.cur != 0 {
+		if t := s.task(s.cur); t != nil && t.State == Running {
+			return t.CPU // the shell's task, in its syscall
+		}
+	}
 	for _, c := range s.cpus {
 		if c.Online && c.Curr == 0 {
 			return c.ID
@@ -362,7 +370,10 @@ func (s *Sim) tryCompleteTransition() {
 	}
 
 	// Done: clean up.
-	s.schedHook = false // klp_cond_resched_disable
+	if s.schedHook {
+		s.schedHook = false
+		s.hookTextPoke(false)
+	}
 	pi := s.transition
 	if !s.prof.Callbacks() {
 		// v4.12-v4.14 print the notice here, so a cancel never does.
@@ -749,11 +760,21 @@ func (s *Sim) synchronize(why string) {
 	}
 	s.syncs++
 	if !s.prof.RFCSyncRCU {
+		// schedule_on_each_cpu waits for a kworker to run on every
+		// online CPU: the slowest one's wake-up.
+		wait := int64(0)
+		for _, c := range s.cpus {
+			if c.Online {
+				wait = max(wait, kworkerLatency(s.seed+uint64(c.ID+1)*0x9e37, s.jiffies+uint64(s.syncs)))
+			}
+		}
+		s.lat += wait
 		s.nohzTouched += len(nohz)
 		s.event(Event{Kind: EvSync, Text: fmt.Sprintf("klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))})
 		return
 	}
 	s.event(Event{Kind: EvSync, Text: fmt.Sprintf("synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)})
+
 	// The hazard the RFC opens: a handler running where RCU is not
 	// watching is not waited for.
 	for _, c := range s.cpus {
@@ -778,6 +799,12 @@ func (s *Sim) synchronize(why string) {
 			}
 		}
 	}
+	// A normal grace period: a few jiffies on a quiet box, during which
+	// the caller sleeps (klp_mutex held). Idle and nohz_full CPUs in user
+	// mode are quiescent already; they are not disturbed.
+	s.event(Event{Kind: EvWait, Wait: &Wait{What: WaitRCU}, Text: "wait begins: synchronize_rcu waits for a grace period"})
+	s.sleepFor(rcuTasksPreGP)
+	s.event(Event{Kind: EvWait, Wait: &Wait{What: WaitRCU, End: true}, Text: "wait ends: the grace period is over"})
 }
 
 // origOf returns the original function a frame was called as.

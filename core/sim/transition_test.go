@@ -302,7 +302,8 @@ func TestIdleTasks(t *testing.T) {
 	for _, tc := range []struct {
 		prof string
 		kick bool // wake_up_if_idle (v5.16)
-	}{{"4.12", false}, {"5.15", false}, {"5.16", true}, {"6.16", true}} {
+		poke bool // the hook's text poke switches idle CPUs at once (v6.4)
+	}{{"4.12", false, false}, {"5.15", false, false}, {"5.16", true, false}, {"6.1", true, false}, {"6.4", true, true}, {"6.16", true, true}} {
 		t.Run(tc.prof, func(t *testing.T) {
 			s := newSim(t, tc.prof, withCPUs(4), withOffline(3))
 			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
@@ -320,6 +321,27 @@ func TestIdleTasks(t *testing.T) {
 			noLineContaining(t, got, "swapper/0")
 			if !hasLineContaining([]string{evs[eventIndex(evs, EvStep, "klp_try_complete_transition")].Text}, "swapper/3:0 (offline)") {
 				t.Fatal("offline idle task not reported as switched at once")
+			}
+			if tc.poke {
+				// klp_cond_resched_enable's text poke synced CPUs 1
+				// and 2, polling in idle: both left the idle loop
+				// through schedule_idle and switched, unchecked.
+				for _, c := range []int{1, 2} {
+					noLineContaining(t, got, fmt.Sprintf("swapper/%d", c))
+					if s.idle[c].PatchState != Patched || eventIndex(evs, EvSwitch, fmt.Sprintf("swapper/%d:0 switched to %s (idle loop: the text-poke sync set need_resched)", c, s.prof.StateName(Patched))) < 0 {
+						t.Fatalf("idle %d not switched by the text poke", c)
+					}
+					if eventIndex(evs, EvTask, fmt.Sprintf("wake_up_if_idle(%d)", c)) >= 0 {
+						t.Fatalf("cpu %d kicked although its idle task switched", c)
+					}
+				}
+				if eventContaining(evs, EvSync, "text_poke_bp syncs CPUs 1,2 3 times") < 0 {
+					t.Fatal("no text-poke sync event for CPUs 1,2 (CPU 0 runs the insmod; 3 is offline)")
+				}
+				return
+			}
+			if eventContaining(evs, EvSync, "text_poke") >= 0 {
+				t.Fatal("a text poke before v6.4")
 			}
 			// CPUs 1 and 2 run their idle tasks: "is running".
 			for _, c := range []int{1, 2} {
@@ -364,7 +386,7 @@ func TestIdleTasks(t *testing.T) {
 // The idle loop switches without any stack check, even when the idle
 // task's stack holds a function being patched.
 func TestIdleLoopSwitchesWithoutStackCheck(t *testing.T) {
-	s := newSim(t, "6.16", withCPUs(2))
+	s := newSim(t, "6.1", withCPUs(2)) // (v6.4+: the text poke, TestIdleTasks)
 	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
 	must(t, s.SetIdleStack(1, frames("do_idle", "cmdline_proc_show")))
 	must(t, s.SetIdleStack(0, frames("do_idle", "cmdline_proc_show")))
@@ -388,8 +410,8 @@ func TestCompleteTransitionOrder(t *testing.T) {
 	s := newSim(t, "6.16")
 	addMods(t, s, targetMod("tmod", "tmod_fn"), withCallbacks(lp("lp", obj("vmlinux", "lp", "cmdline_proc_show"), obj("tmod", "lp", "tmod_fn"))))
 	must(t, s.Insmod("tmod"))
-	must(t, s.Insmod("lp"))
 	s.Ready()
+	must(t, s.Insmod("lp"))
 	settle(t, s)
 	r := s.Ready()
 	inOrder(t, texts(r.Log),
@@ -1081,12 +1103,25 @@ func TestKernelExitSwitch(t *testing.T) {
 // but the timer interrupt's return to user mode switches it at the next
 // tick (semantics §8).
 func TestUserTaskSwitchesAtTick(t *testing.T) {
-	for _, prof := range []string{"4.12", "6.16"} {
+	for _, prof := range []string{"4.12", "6.1", "6.16"} {
 		t.Run(prof, func(t *testing.T) {
 			s := newSim(t, prof)
 			addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
 			spin := spawn(t, s, TaskSpec{PID: 1700, Comm: "spin", State: Running, CPU: 1, User: true})
 			must(t, s.Insmod("lp"))
+			if s.prof.CondReschedHook() || s.prof.ScheduleHook() {
+				// v6.4+: the hook's text-poke IPI interrupts spin, whose
+				// return to user mode switches it before the first
+				// attempt; CPU 1's idle task is not running, so its stack
+				// check passes, and the insmod completes the transition.
+				if hasLineContaining(logTexts(s), "spin:1700 is running") || inTransition(s) {
+					t.Fatal("v6.4+: spin must switch at the text poke and the first attempt complete")
+				}
+				if eventIndex(s.Events(), EvSwitch, "spin:1700 switched to "+s.prof.StateName(Patched)+" (return to user mode after the text-poke IPI)") < 0 {
+					t.Fatal("no text-poke switch event")
+				}
+				return
+			}
 			if !hasLineContaining(logTexts(s), "klp_try_switch_task: spin:1700 is running") {
 				t.Fatal("spin should be running at the first attempt")
 			}
@@ -1674,6 +1709,9 @@ func TestStackOrderAndReplaceValue(t *testing.T) {
 		lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")),
 		lp("lp3", obj("vmlinux", "lp3", "cmdline_proc_show")),
 		lpReplace("lp4", obj("vmlinux", "lp4", "uptime_proc_show")))
+	// a reader in uptime_proc_show keeps lp4's transition open until the
+	// fake signal
+	sleeper(t, s, 990, "uptime", UserTask, Interruptible, "uptime_proc_show")
 	for _, p := range []string{"lp1", "lp2", "lp3"} {
 		must(t, s.Insmod(p))
 		settle(t, s)
@@ -1696,6 +1734,7 @@ func TestStackOrderAndReplaceValue(t *testing.T) {
 	if read(t, s, lpPath("lp4", "replace")) != "1\n" || read(t, s, lpPath("lp4", "stack_order")) != "3\n" {
 		t.Fatal("lp4: replace 1, stack_order 3 during its transition")
 	}
+	must(t, s.Exit(990))
 	settle(t, s)
 	if read(t, s, lpPath("lp4", "stack_order")) != "1\n" {
 		t.Fatal("after the replace lp4 is the only patch")

@@ -85,7 +85,7 @@ func (s *Sim) startGP(pi int) {
 	if len(names) > 0 {
 		who = "holdouts (on a CPU in the kernel): " + strings.Join(names, ", ")
 	}
-	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Text: fmt.Sprintf("wait begins: unregister_ftrace_function waits for an RCU Tasks grace period (synchronize_rcu_tasks) with klp_mutex held; %s", who)})
+	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks}, Text: fmt.Sprintf("wait begins: unregister_ftrace_function waits for an RCU Tasks grace period (synchronize_rcu_tasks) with klp_mutex held; %s", who)})
 }
 
 // pruneHoldouts drops the holdouts that passed a quiescent state. Step
@@ -105,7 +105,7 @@ func (s *Sim) pruneHoldouts() {
 func (s *Sim) endGP() {
 	pi := s.gp.Patch
 	s.gp = gpWait{Patch: -1}
-	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
+	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks, End: true}, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
 	s.finishComplete(pi)
 	s.freeCompleted(pi)
 }

@@ -100,6 +100,13 @@ func TestTimelineDrawn(t *testing.T) {
 			tb.waitCount(lane("42")+` g.mark[data-kind="switch"][data-reason="fake signal"]`, 1)
 			// bash (43) switched in the first sweep, one event for many tasks
 			tb.waitCount(lane("43")+` g.mark[data-kind="switch"][data-reason="stack check"]`, 1)
+			// the idle tasks switched at the start (CPU 1's by the hook's
+			// text poke, before the first sweep), in CPU order
+			tb.waitCount(lane("idle1")+` g.mark[data-kind="switch"][data-reason="idle"]`, 1)
+			tb.waitCount(lane("idle0")+` g.mark[data-kind="switch"][data-reason="stack check"]`, 1)
+			if got := eval[string](tb, `[...__t.q("`+tlQ+`").querySelectorAll('g.lane[data-lane^="idle"]')].map((g) => g.dataset.lane).join(",")`); got != "idle0,idle1" {
+				t.Errorf("idle lanes in the order %q, want idle0,idle1", got)
+			}
 			if got := eval[string](tb, `__t.q('`+lane("42")+` g.mark[data-kind="switch"] title').textContent`); !strings.Contains(got, "switched to") {
 				t.Errorf("switch mark says %q", got)
 			}

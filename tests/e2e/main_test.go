@@ -337,9 +337,17 @@ func (tb *tab) pageText() string {
 // waitJS polls a JavaScript condition until it is true. The page's CSP
 // forbids new Function, which chromedp.Poll uses, so the loop is here; it
 // polls every 20 ms rather than sleeping for a guessed time.
+// waitLimit is how long waitJS waits: 30 s, times KLP_CPU_THROTTLE.
+func waitLimit() time.Duration {
+	if r, err := strconv.ParseFloat(os.Getenv("KLP_CPU_THROTTLE"), 64); err == nil && r > 1 {
+		return time.Duration(r * float64(30*time.Second))
+	}
+	return 30 * time.Second
+}
+
 func (tb *tab) waitJS(cond, what string) {
 	tb.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitLimit())
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var lastErr error

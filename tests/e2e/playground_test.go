@@ -39,7 +39,7 @@ func TestPageShowsDefaultScenario(t *testing.T) {
 		"Blocked: is sleeping on function cmdline_proc_show")
 	// each frame says its role in text, not only in colour
 	tb.waitFrames(42, "unrelated schedule+0x10/0x100", "old cmdline_proc_show+0x1a/0x30", "unrelated seq_read+0x10/0x100")
-	tb.waitText(transQ, "livepatch_sample is patching", "2/4 tasks switched")
+	tb.waitText(transQ, "livepatch_sample is patching", "3/4 tasks switched")
 	tb.waitText("", "t = 0.000 s", "simulated", "seed 0")
 	tb.waitText(consoleQ, "insmod livepatch-sample.ko")
 	tb.waitText(logQ, "livepatch: enabling patch 'livepatch_sample'", "is sleeping on function cmdline_proc_show")

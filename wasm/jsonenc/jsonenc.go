@@ -178,6 +178,15 @@ func Events(dst []byte, evs []sim.Event) []byte {
 			}
 			e.raw("}")
 		}
+		if w := ev.Wait; w != nil {
+			e.raw(`,"Wait":{"What":`)
+			e.str(w.What)
+			if w.End {
+				e.raw(`,"End":true}`)
+			} else {
+				e.raw(`,"End":false}`)
+			}
+		}
 		e.raw("}")
 	})
 	return []byte(*e)

@@ -147,10 +147,19 @@ export class Timeline {
     const evs = this.session.events(this.nextEv);
     if (evs.length) this.nextEv = evs[evs.length - 1].Seq + 1;
     const byPid = new Map();
-    for (const t of view.Tasks) if (t.Kind !== "idle") byPid.set(t.PID, t);
-    // pid 0 is an idle task: its CPU says which (CPU 0 comes as no field)
+    const idleOn = new Map(); // CPU → its idle task
+    for (const t of view.Tasks) {
+      if (t.Kind !== "idle") byPid.set(t.PID, t);
+      else idleOn.set(t.CPU || 0, t);
+    }
+    // pid 0 is an idle task: its CPU says which (CPU 0 comes as no field);
+    // a lane is made on the first event, so early switches are drawn too
     const laneOf = (pid, cpu, e) => {
-      const lane = pid ? this.tasks.get(String(pid)) : this.tasks.get(`idle${cpu || 0}`);
+      if (!pid) {
+        const lane = this.tasks.get(`idle${cpu || 0}`);
+        return lane || !idleOn.has(cpu || 0) ? lane : this.addLane(idleOn.get(cpu || 0), e.Time);
+      }
+      const lane = this.tasks.get(String(pid));
       if (lane || !byPid.has(pid)) return lane;
       return this.addLane(byPid.get(pid), e.Time, e.Parent);
     };
@@ -216,7 +225,10 @@ export class Timeline {
     const key = keyOf(t);
     const lane = { key, pid: t.PID, comm: t.Comm, kind: t.Kind, born: at, gone: 0, segs: [], marks: [], ps: null, tgid: t.TGID, parent: parent || (t.TGID && t.TGID !== t.PID ? t.TGID : 0) };
     this.tasks.set(key, lane);
-    this.order.push(key);
+    // idle lanes in CPU order, whichever switched first
+    const i = t.Kind === "idle" ? this.order.findIndex((k) => k.startsWith("idle") && Number(k.slice(4)) > (t.CPU || 0)) : -1;
+    if (i >= 0) this.order.splice(i, 0, key);
+    else this.order.push(key);
     return lane;
   }
 
@@ -559,7 +571,10 @@ export class Timeline {
         s("svg.sw", { width: 18, height: 10, "aria-hidden": "true" }, stateDefs(`${this.pfx}-lg-${cls}`),
           s("rect", { width: 18, height: 10, fill: stateFill(`${this.pfx}-lg-${cls}`, cls === "ps1" ? 1 : cls === "ps0" ? 0 : -1) })),
         ` ${text}  `)),
-      h("span.lg", null, "◆ switch · ● signal · ! alarm · | step/retry · ⧗ wait"));
+      h("span.lg", null, "◆ switch · ● signal · ! alarm · | step/retry · ▮ sync · ",
+        // the wait mark's own shape: ⧗ is missing from common fonts
+        s("svg.sw", { width: 10, height: 10, "aria-hidden": "true" }, s("path", { d: "M1,0 L9,0 L1,10 L9,10 Z", fill: "currentColor" })),
+        " wait"));
     }
     const want = kinds.map(([k, name]) => `${k}:${this.open.get(k)}:${this.countOf(k)}`).join(",");
     if (want === this.toggleSig) return;
