@@ -28,7 +28,7 @@ import { LivepatchBuilder } from "./lib/builder.js";
 import { CPUsPanel, TransitionPanel, AlarmsPanel, TasksPanel, PatchesPanel, FuncStacksPanel, LogPanel, GoalsPanel } from "./lib/panels.js";
 import { enhance } from "./lib/lessons.js";
 import { Timeline } from "./lib/timeline.js";
-import { firstPaintData, FrozenSession } from "./lib/firstpaint.js";
+import { afterFrame, firstPaintData, FrozenSession } from "./lib/firstpaint.js";
 
 /** Throws what is wrong with scenario text handed to load or open. */
 function checkText(text) {
@@ -192,8 +192,10 @@ export class KlpPlayground extends HTMLElement {
     const fallback = manual ? "" : this.inlineScenario().trim();
     const first = firstPaintData(this);
     // (a share link in the URL: the page will load that, not the first example)
+    let drawn = null;
     if (first && !(manual && /[#&]s=/.test(location.hash))) {
       this.showFirst(first);
+      drawn = afterFrame();
     } else {
       replace(this.frame, h("p.loading", { role: "status" }, "Loading the simulator…"),
         fallback ? h("pre.fallback", null, fallback) : null);
@@ -201,7 +203,7 @@ export class KlpPlayground extends HTMLElement {
     let api;
     let text = "";
     try {
-      [api, text] = await Promise.all([loadKlp(), manual ? "" : this.scenarioText()]);
+      [api, text] = await Promise.all([drawn ? drawn.then(loadKlp) : loadKlp(), manual ? "" : this.scenarioText()]);
     } catch (e) {
       replace(this.frame, h("p.error", { role: "alert" }, `The simulator could not start: ${e.message}`),
         fallback ? h("pre.fallback", null, fallback) : null);

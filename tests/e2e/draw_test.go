@@ -265,6 +265,7 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 	defer srv.Close()
 	defer release() // first: Close waits for the held request
 	tb := newTab(t)
+	prepareLoadTab(tb, false) // __perf.fmp: when a task's lane was first drawn
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +288,11 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 	tb.do(`__t.type("tick 5")`)
 	release()
 	tb.waitJS(`document.body.dataset.ready === "true"`, "the live session")
+	// The wasm is asked for only after the first frame with the drawing:
+	// reading its body costs the main thread ~100 ms that would come first.
+	if d := eval[float64](tb, `(() => { const w = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/klp.wasm")); return w ? w.startTime - __perf.fmp : -1e9; })()`); d < 0 {
+		t.Errorf("klp.wasm was requested %.0f ms before the first paint (or not at all)", -d)
+	}
 	tb.waitNoText("", "The simulator is loading")
 	if eval[bool](tb, `__t.q(".grid").inert || __t.q(".timebar").inert`) {
 		t.Error("controls still inert after the wasm loaded")

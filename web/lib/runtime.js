@@ -59,8 +59,9 @@ export function facade(raw) {
 
 async function start() {
   const t0 = performance.now();
-  // The download starts before wasm_exec.js is there (a page may also
-  // preload it: <link rel="preload" as="fetch" crossorigin>).
+  // The download starts before wasm_exec.js is there. (A preload link
+  // would start it sooner but reads the body on the main thread as it
+  // arrives, delaying a first paint: see lib/firstpaint.js afterFrame.)
   const url = new URL("klp.wasm", siteBase).href;
   const response = fetch(url);
   response.catch(() => {}); // reported by instantiate, not as unhandled
