@@ -45,7 +45,8 @@ const UNTIL = [
   ["a task switches", "until switch"],
   ["a fake signal", "until signal"],
   ["the next try-complete sweep", 'until step "klp_try_complete_transition"'],
-  ["the transition completes", 'until step "klp_complete_transition"'],
+  ["the transition completes", "until switch reason=complete"],
+  ["a wait ends (a grace period)", "until wait wait=end"],
   ["a callback runs", "until callback"],
   ["a checker alarm", "until alarm"],
 ];

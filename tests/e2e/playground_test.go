@@ -188,7 +188,7 @@ func TestUntilEvent(t *testing.T) {
 	tb.click(timeQ, "Until…")
 	tb.waitJS(`!__t.q(".untilmenu").hidden && __t.root().activeElement === __t.q(".untilmenu button")`, "the Until… menu to open with its first entry focused")
 	tb.click(".untilmenu", "the transition completes")
-	tb.waitText(consoleQ, `until step "klp_complete_transition"`, "step event after 0.992s: klp_complete_transition")
+	tb.waitText(consoleQ, "until switch reason=complete", "switch event after 0.992s: klp_complete_transition: every task switched")
 	tb.waitText(transQ, "No transition in progress.")
 	tb.waitText("", "t = 15.840 s")
 	tb.waitJS(`__t.q(".untilmenu").hidden`, "the Until… menu to close after a choice")
