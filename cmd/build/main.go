@@ -134,6 +134,9 @@ func build(o options) error {
 	if err := prerenderPages(o); err != nil {
 		return err
 	}
+	if err := preloadPages(o); err != nil {
+		return err
+	}
 	if err := compressAll(out, o.brotli); err != nil {
 		return err
 	}

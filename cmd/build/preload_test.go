@@ -1,36 +1,13 @@
 package main
 
 import (
+	"io"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
-
-var (
-	moduleScript = regexp.MustCompile(`<script type="module" src="([^"]+)"`)
-	modPreload   = regexp.MustCompile(`<link rel="modulepreload" href="([^"]+)"`)
-	// static imports and re-exports (not import(): it loads on demand)
-	staticImport = regexp.MustCompile(`(?m)^\s*(?:import|export)\s+(?:[\w*{}\s,]+?\s+from\s+)?["'](\.\.?/[^"']+)["']`)
-)
-
-// moduleGraph returns every module the module at rel (a path under web/)
-// imports statically, directly or not, including rel.
-func moduleGraph(t *testing.T, rel string, seen map[string]bool) {
-	if seen[rel] {
-		return
-	}
-	seen[rel] = true
-	src, err := os.ReadFile(filepath.Join(webDir, filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range staticImport.FindAllStringSubmatch(string(src), -1) {
-		moduleGraph(t, path.Join(path.Dir(rel), m[1]), seen)
-	}
-}
 
 // A page's modulepreload links must name every module its scripts import
 // statically: one the browser has to discover by parsing its importer
@@ -51,10 +28,13 @@ func TestModulePreloadsCoverImports(t *testing.T) {
 		if len(scripts) == 0 {
 			continue
 		}
+		mods, err := pagePreloads(webDir, filepath.Base(p), string(html))
+		if err != nil {
+			t.Fatal(err)
+		}
 		graph := map[string]bool{}
-		for _, s := range scripts {
-			moduleGraph(t, s[1], graph)
-			delete(graph, s[1]) // the script itself is fetched by its tag
+		for _, m := range mods {
+			graph[m] = true
 		}
 		var preloaded []string
 		for _, m := range modPreload.FindAllStringSubmatch(string(html), -1) {
@@ -68,5 +48,43 @@ func TestModulePreloadsCoverImports(t *testing.T) {
 				t.Errorf("%s: %s is imported but has no <link rel=\"modulepreload\">", filepath.Base(p), m)
 			}
 		}
+	}
+}
+
+// preloadPages gives a built page without links (a lesson) one per module
+// its script imports, relative to the page, and leaves a page that lists
+// its own (index.html) alone.
+func TestPreloadPages(t *testing.T) {
+	out := t.TempDir()
+	lesson := filepath.Join(out, "lessons", "01.html")
+	own := filepath.Join(out, "index.html")
+	if err := os.MkdirAll(filepath.Dir(lesson), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := "<!doctype html><head><script type=\"module\" src=\"../widget.js\"></script></head>"
+	ownPage := "<head><link rel=\"modulepreload\" href=\"lib/dom.js\"><script type=\"module\" src=\"widget.js\"></script></head>"
+	for p, s := range map[string]string{lesson: page, own: ownPage} {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := preloadPages(options{root: "../..", out: out, log: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(lesson)
+	want, err := pagePreloads(webDir, "index.html", "<script type=\"module\" src=\"widget.js\"></script>")
+	if err != nil || len(want) < 5 {
+		t.Fatalf("widget.js imports %v (%v)", want, err)
+	}
+	for _, m := range want {
+		if !strings.Contains(string(got), `<link rel="modulepreload" href="../`+m+`">`) {
+			t.Errorf("the lesson page has no link to ../%s:\n%s", m, got)
+		}
+	}
+	if !strings.HasSuffix(string(got), page[strings.Index(page, "<script"):]) {
+		t.Errorf("the links are not before the script:\n%s", got)
+	}
+	if b, _ := os.ReadFile(own); string(b) != ownPage {
+		t.Errorf("a page with its own links was changed:\n%s", b)
 	}
 }
