@@ -373,9 +373,11 @@ export class KlpPlayground extends HTMLElement {
       h("pre", null, lines.join("\n")),
       h("button", {
         type: "button",
-        onclick: () => {
+        // through the console's queue: a click while the simulator is
+        // still loading runs the lines once it is live
+        onclick: async () => {
           for (const l of lines) {
-            const r = this.session.exec(l);
+            const r = await this.console.run(l);
             if (r.error) break;
           }
         },

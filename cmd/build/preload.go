@@ -59,6 +59,11 @@ func pagePreloads(web, pageRel, page string) ([]string, error) {
 	return out, nil
 }
 
+// noPreload lists pages whose markup is meant to be copied to other sites:
+// the embed example shows the one script tag an embedder needs, and
+// site-relative links would 404 in a copy.
+var noPreload = map[string]bool{"docs/embed-example.html": true}
+
 // preloadPages gives every built page with module scripts and no
 // modulepreload links (the lesson pages, the docs) one link per module
 // its scripts import: a module found only by parsing its importer costs a
@@ -83,6 +88,9 @@ func preloadPages(o options) error {
 		rel, err := filepath.Rel(o.out, p)
 		if err != nil {
 			return err
+		}
+		if noPreload[filepath.ToSlash(rel)] {
+			return nil
 		}
 		mods, err := pagePreloads(web, filepath.ToSlash(rel), page)
 		if err != nil {

@@ -58,12 +58,15 @@ func TestPreloadPages(t *testing.T) {
 	out := t.TempDir()
 	lesson := filepath.Join(out, "lessons", "01.html")
 	own := filepath.Join(out, "index.html")
-	if err := os.MkdirAll(filepath.Dir(lesson), 0o755); err != nil {
-		t.Fatal(err)
+	embed := filepath.Join(out, "docs", "embed-example.html")
+	for _, d := range []string{lesson, embed} {
+		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	page := "<!doctype html><head><script type=\"module\" src=\"../widget.js\"></script></head>"
 	ownPage := "<head><link rel=\"modulepreload\" href=\"lib/dom.js\"><script type=\"module\" src=\"widget.js\"></script></head>"
-	for p, s := range map[string]string{lesson: page, own: ownPage} {
+	for p, s := range map[string]string{lesson: page, own: ownPage, embed: page} {
 		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -86,5 +89,8 @@ func TestPreloadPages(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(own); string(b) != ownPage {
 		t.Errorf("a page with its own links was changed:\n%s", b)
+	}
+	if b, _ := os.ReadFile(embed); string(b) != page {
+		t.Errorf("the embed example (markup to copy) was changed:\n%s", b)
 	}
 }

@@ -167,23 +167,36 @@ export class Console {
     }
     this.input.value = "";
     this.autosize();
-    // Sliced, so a long command leaves the page drawing and answering;
-    // what is typed meanwhile waits its turn (running it at once would
-    // interleave with the long one).
+    this.run(text);
+  }
+
+  /**
+   * Queues text to run as if typed here, and resolves with its result.
+   * Sliced, so a long command leaves the page drawing and answering; what
+   * is typed meanwhile waits its turn (running it at once would interleave
+   * with the long one), and so does input given while the widget loads.
+   */
+  run(text) {
     this.input.setAttribute("aria-busy", "true");
     const run = async () => {
-      // a sliced run elsewhere (a profile switch's replay) goes first; its
-      // session may be replaced when it ends, so look again after a turn
+      // a sliced run elsewhere (a profile switch's replay, the loading
+      // wasm) goes first; its session may be replaced when it ends, so
+      // look again after a turn
       while (this.session.running) {
         await this.session.whenIdle();
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
       return this.session.execSliced(text, { from: "console" });
     };
-    this.queue = (this.queue || Promise.resolve()).then(run).catch((e) => this.write("error", e.message)).finally(() => {
+    const res = (this.queue || Promise.resolve()).then(run).catch((e) => {
+      this.write("error", e.message);
+      return { output: [], error: e.message };
+    });
+    this.queue = res.finally(() => {
       if (!--this.pending) this.input.removeAttribute("aria-busy");
     });
     this.pending = (this.pending || 0) + 1;
+    return res;
   }
 
   onKey(e) {
