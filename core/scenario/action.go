@@ -29,7 +29,7 @@ var actionVerbs = []Verb{
 	{Name: "sysret", Min: 1, Usage: "sysret PID", Run: onTask(simCall((*sim.Sim).SyscallExit)), Complete: args(nil, cPIDs),
 		Doc: "return to user space (the kernel-exit switch point)"},
 	{Name: "fork", Min: 1, Usage: "fork PID [child=N] [comm=NAME] [thread] [dup-only]", Run: onTask((*Session).fork), Complete: args(nil, cPIDs, words("child=", "comm=", "thread", "dup-only")),
-		Doc: "klp_copy_process semantics; `dup-only` (with `child=`) stops after dup_task_struct copied the thread flags, so other commands can run before `fork-finish`"},
+		Doc: "klp_copy_process semantics; `dup-only` (with `child=`) stops after dup_task_struct copied the thread flags, so other commands can run before `fork-finish` (the parent itself, inside copy_process, does nothing else meanwhile)"},
 	{Name: "fork-finish", Min: 1, Usage: "fork-finish CHILD", Run: onTask(func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
 		return s.simErr(st, out, s.sim.Step(sim.ForkFinish{Child: pid}))
 	}),

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -61,4 +62,22 @@ func forkInterleaving(t *testing.T, prof string, seed uint64, steps int) error {
 		return err
 	}
 	return nil
+}
+
+// TestForkingParentIsBusy: between the halves of a split fork the parent
+// is inside copy_process, so what it would do itself is refused (naming
+// the fork to finish) while others may act on it.
+func TestForkingParentIsBusy(t *testing.T) {
+	w := newWorld(t, "6.0", false)
+	s := w.s
+	must(t, s.Run(102, 0))
+	must(t, s.Step(ForkBegin{PID: 102, Child: 900}))
+	for _, in := range []Input{SyscallExit{PID: 102}, Call{PID: 102, Func: "schedule"}, Exit{PID: 102}, ForkBegin{PID: 102, Child: 901}} {
+		err := s.Step(in)
+		if err == nil || !strings.Contains(err.Error(), "inside copy_process (forking 900); fork-finish 900 first") {
+			t.Errorf("%T while forking: %v", in, err)
+		}
+	}
+	must(t, s.Step(ForkFinish{Child: 900}))
+	must(t, s.Step(SyscallExit{PID: 102}))
 }

@@ -340,6 +340,22 @@ func (s *Sim) actor(pid int, what string) (*Task, error) {
 	return t, nil
 }
 
+// self is actor for what a task does itself: a parent between the halves
+// of a `fork … dup-only` is inside copy_process and does nothing else
+// until the fork goes on.
+func (s *Sim) self(pid int, what string) (*Task, error) {
+	t, err := s.actor(pid, what)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range s.forking {
+		if f.Parent == pid {
+			return nil, fmt.Errorf("%s: %s:%d is inside copy_process (forking %d); fork-finish %d first", what, t.Comm, pid, f.Child, f.Child)
+		}
+	}
+	return t, nil
+}
+
 func (s *Sim) mustRun(t *Task, what string) error {
 	switch t.State {
 	case Running, Runnable:
@@ -354,7 +370,7 @@ func (s *Sim) mustRun(t *Task, what string) error {
 // call makes a task call a function: the ftrace handler picks the version
 // for a patched function, and a frame is pushed.
 func (s *Sim) call(pid int, fn string, off uint64) error {
-	t, err := s.actor(pid, "call")
+	t, err := s.self(pid, "call")
 	if err != nil {
 		return err
 	}
@@ -397,7 +413,7 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 
 // doReturn pops the innermost frame.
 func (s *Sim) doReturn(pid int) error {
-	t, err := s.actor(pid, "return")
+	t, err := s.self(pid, "return")
 	if err != nil {
 		return err
 	}
@@ -415,7 +431,7 @@ func (s *Sim) doReturn(pid int) error {
 // optionally freezable (TASK_FREEZABLE, which the v6.16 __schedule hook
 // looks at).
 func (s *Sim) sleep(pid int, uninterruptible, freezable bool) error {
-	t, err := s.actor(pid, "sleep")
+	t, err := s.self(pid, "sleep")
 	if err != nil {
 		return err
 	}
@@ -519,7 +535,7 @@ func (s *Sim) runOn(pid, cpu int) error {
 
 // syscallEnter enters the kernel from user mode.
 func (s *Sim) syscallEnter(pid int) error {
-	t, err := s.actor(pid, "syscall")
+	t, err := s.self(pid, "syscall")
 	if err != nil {
 		return err
 	}
@@ -536,7 +552,7 @@ func (s *Sim) syscallEnter(pid int) error {
 // syscallExit returns all the way to user mode: every frame returns, and
 // the exit path runs klp_update_patch_state.
 func (s *Sim) syscallExit(pid int) error {
-	t, err := s.actor(pid, "sysret")
+	t, err := s.self(pid, "sysret")
 	if err != nil {
 		return err
 	}
@@ -642,7 +658,7 @@ func (s *Sim) restartSyscall(t *Task) {
 // condResched is a cond_resched() call by a running kernel task; from v6.4
 // to v6.15 it tries to switch the caller.
 func (s *Sim) condResched(pid int) error {
-	t, err := s.actor(pid, "cond_resched")
+	t, err := s.self(pid, "cond_resched")
 	if err != nil {
 		return err
 	}
@@ -681,7 +697,7 @@ type forking struct {
 // forkBegin is copy_process up to dup_task_struct: the child's thread
 // flags, TIF_PATCH_PENDING among them, are a copy of the parent's now.
 func (s *Sim) forkBegin(in ForkBegin) (int, error) {
-	p, err := s.actor(in.PID, "fork")
+	p, err := s.self(in.PID, "fork")
 	if err != nil {
 		return 0, err
 	}
@@ -757,7 +773,7 @@ func (s *Sim) forkFinish(child int) error {
 
 // exit ends a task.
 func (s *Sim) exit(pid int) error {
-	t, err := s.actor(pid, "exit")
+	t, err := s.self(pid, "exit")
 	if err != nil {
 		return err
 	}
