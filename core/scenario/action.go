@@ -12,8 +12,12 @@ import (
 // actionVerbs are what the box does by itself: tasks calling, sleeping and
 // forking, CPUs going on and off line, time passing.
 var actionVerbs = []Verb{
-	{Name: "call", Min: 2, Usage: "call PID f1 [f2+0x10 …]", Run: onTask((*Session).call), Complete: args(cFrames, cPIDs),
-		Doc: "the task calls each function in turn (through the ftrace handler); enters the kernel if in user mode"},
+	{Name: "call", Min: 2, Usage: "call PID f1 [f2+0x10 …] [split|split=transition]", Run: onTask((*Session).call), Complete: args(cFrames, cPIDs),
+		Doc: "the task calls each function in turn (through the ftrace handler); enters the kernel if in user mode; `split` stops the last call inside klp_ftrace_handler after its func_stack read (`split=transition`: after its transition flag read too), so other commands can run before `call-finish`"},
+	{Name: "call-finish", Min: 1, Usage: "call-finish PID", Run: onTask(func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
+		return s.simErr(st, out, s.sim.Step(sim.CallFinish{PID: pid}))
+	}), Complete: args(nil, cPIDs),
+		Doc: "a `call … split` goes on: the ftrace handler's remaining reads, then the code it picked runs"},
 	{Name: "read", Min: 2, Usage: "read PID PATH", Run: onTask((*Session).read), Complete: args(nil, cPIDs),
 		Doc: "the task reads a file: for one that code produces (`file`), it calls the function through the ftrace handler, prints what the version that ran produces, returns, and if it came from user mode goes back through kernel exit"},
 	{Name: "ret", Min: 1, Usage: "ret PID [N]", Run: onTask((*Session).ret), Complete: args(nil, cPIDs),
@@ -174,12 +178,34 @@ func (s *Session) cpu(st Stmt, out []Out) ([]Out, error) {
 }
 
 func (s *Session) call(pid int, st Stmt, out []Out) ([]Out, error) {
-	for _, x := range st.Args[1:] {
+	args := st.Args[1:]
+	// a last word split (or split=transition) stops the last call inside
+	// the ftrace handler, between its reads
+	split, after := false, false
+	if n := len(args); n > 1 {
+		switch x := args[n-1]; {
+		case x.Key == "" && x.Val == "split":
+			split, args = true, args[:n-1]
+		case x.Key == "split" && x.Val == "transition":
+			split, after, args = true, true, args[:n-1]
+		case x.Key == "split":
+			return nil, s.errf(x.Pos, "split=%s: want split (stop after the func_stack read) or split=transition (after the transition flag's)", x.Val)
+		}
+	}
+	for i, x := range args {
+		if x.Key != "" {
+			return nil, s.errf(x.Pos, "call: unexpected %s=%s (a frame is FUNC or FUNC+0xOFF; split goes last)", x.Key, x.Val)
+		}
 		f, err := sim.ParseFrame(x.Val)
 		if err != nil {
 			return nil, s.errf(x.Pos, "%v", err)
 		}
-		if err := s.sim.Call(pid, f.Func, f.Off); err != nil {
+		if split && i == len(args)-1 {
+			err = s.sim.Step(sim.CallBegin{PID: pid, Func: f.Func, Off: f.Off, AfterTransition: after})
+		} else {
+			err = s.sim.Call(pid, f.Func, f.Off)
+		}
+		if err != nil {
 			return out, s.errf(x.Pos, "%v", err)
 		}
 	}

@@ -31,6 +31,7 @@ var simFields = map[string]struct {
 	"idle":        {"copy", ""},
 	"nextPID":     {"value", ""},
 	"forking":     {"copy", ""},
+	"inHandler":   {"copy", ""},
 	"code":        {"shared", "only its length: entries are fixed once added but the dead flag, which follows the modules' states"},
 	"syms":        {"cow", "derived from code"},
 	"nextBase":    {"value", "follows the code table's length"},

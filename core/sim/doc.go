@@ -35,20 +35,32 @@
 // nothing between, the typical case; a scenario interleaves with
 // `fork … dup-only` and `fork-finish`. Profile.CopyProcessSyncsFlag.
 //
-// Not yet steps (each is atomic here, so the order the kernel enforces is
-// the only one the model can take):
+// The ftrace handler against a transition (CallBegin, CallFinish;
+// handler.go). klp_ftrace_handler reads the func_stack's first entry,
+// then its transition flag, then (after smp_rmb) the task's patch_state;
+// the smp_wmb in klp_init_transition ("Enforce the order of the
+// task->patch_state initializations and the func->transition updates")
+// and in __klp_disable_patch pair with it. What keeps a handler from
+// reading a half-done transition is klp_synchronize_transition in
+// klp_complete_transition ("Prevent klp_ftrace_handler() from seeing
+// KLP_TRANSITION_IDLE state"; "Make sure klp_ftrace_handler() can no
+// longer see functions from this patch on the ops->func_stack") and
+// ftrace_shutdown's synchronize_rcu_tasks_rude: each waits for every CPU
+// to schedule, which a CPU inside the handler (preemption disabled)
+// cannot. `call … split` stops the handler after its func_stack read
+// (`split=transition`: after the flag's) and `call-finish` goes on; every
+// synchronisation finishes the handlers in flight first, with an event
+// naming the CPU it waited for. In the RFC what-if synchronize_rcu() does
+// not wait where RCU is not watching (Task.NoRCU): that handler finishes
+// later and reads patch_state -1, and klp_ftrace_handler's WARN_ON_ONCE
+// fires.
 //
-//   - The ftrace handler reads the func_stack, then func->transition, then
-//     the task's patch_state, ordered by smp_rmb against the smp_wmb in
-//     klp_init_transition ("Enforce the order of the task->patch_state
-//     initializations and the func->transition updates") and
-//     __klp_disable_patch; klp_update_patch_state's
-//     test_and_clear_tsk_thread_flag is the read barrier against
-//     klp_reverse_transition's smp_wmb ("Enforce the order of the
-//     klp_target_state write and the TIF_PATCH_PENDING writes").
-//   - Before v6.4 klp_reverse_transition flipped klp_target_state before
-//     clearing the pending flags, so a scheduler-hook switch
-//     (__klp_sched_try_switch) running in between could set a task to the
-//     wrong state; v6.4 clears the flags and synchronises first
-//     (Profile.ReverseClearsFirst models the order, not the race).
+// Not a step: before v6.4 klp_reverse_transition flipped klp_target_state
+// before clearing the pending flags (Profile.ReverseClearsFirst models the
+// order). With only klp_update_patch_state acting on the flag that order
+// is safe (the synchronisation after the clear covers it); v6.4 reordered
+// it with the scheduler hook, whose stack check reads klp_target_state
+// more than once, so that no switch point can act on a target that
+// changes under it. That race needs reads reordered by a weakly ordered
+// CPU, which this sequentially consistent model does not show.
 package sim

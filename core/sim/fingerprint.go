@@ -122,6 +122,18 @@ func (s *Sim) Fingerprint() uint64 {
 			}
 		}
 	}
+	h.add(uint64(len(s.forking)))
+	for _, f := range s.forking {
+		h.add(uint64(f.Parent)<<32 | uint64(uint32(f.Child)))
+		b(f.Pending)
+	}
+	h.add(uint64(len(s.inHandler)))
+	for _, c := range s.inHandler {
+		h.add(uint64(c.PID)<<32 | uint64(uint32(c.Orig)))
+		h.add(uint64(c.Top.P)<<40 | uint64(c.Top.O)<<20 | uint64(c.Top.F))
+		b(c.SawTransition)
+		b(c.Transition)
+	}
 	for _, l := range s.list {
 		h.add(uint64(l))
 	}

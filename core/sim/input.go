@@ -60,6 +60,17 @@ type (
 		Thread     bool
 	}
 	ForkFinish struct{ Child int }
+	// CallBegin is a call of a patched function up to the ftrace
+	// handler's func_stack read (AfterTransition: and the transition
+	// flag's); CallFinish makes the rest of its reads and runs what it
+	// picked. Call is both at once. See handler.go.
+	CallBegin struct {
+		PID             int
+		Func            string
+		Off             uint64
+		AfterTransition bool
+	}
+	CallFinish struct{ PID int }
 	// Exit: the task exits.
 	Exit struct{ PID int }
 	// Kill sends STOP, CONT, KILL, TERM or INT.
@@ -124,6 +135,8 @@ func (CondResched) input()    {}
 func (Exit) input()           {}
 func (ForkBegin) input()      {}
 func (ForkFinish) input()     {}
+func (CallBegin) input()      {}
+func (CallFinish) input()     {}
 func (Kill) input()           {}
 func (Trace) input()          {}
 func (SetUnreliable) input()  {}
@@ -183,6 +196,10 @@ func (s *Sim) stepInput(in Input) error {
 		return err
 	case ForkFinish:
 		return s.forkFinish(in.Child)
+	case CallBegin:
+		return s.callBegin(in)
+	case CallFinish:
+		return s.callFinish(in.PID)
 	case Kill:
 		return s.kill(in.PID, in.Sig)
 	case Trace:
@@ -244,6 +261,9 @@ func (s *Sim) Pending() []Next {
 	var out []Next
 	for _, f := range s.forking {
 		out = append(out, Next{s.jiffies, ForkFinish{Child: f.Child}, fmt.Sprintf("copy_process of %d goes on: klp_copy_process, then the task list", f.Child)})
+	}
+	for _, h := range s.inHandler {
+		out = append(out, Next{s.jiffies, CallFinish{PID: h.PID}, fmt.Sprintf("klp_ftrace_handler in %d goes on: its remaining reads", h.PID)})
 	}
 	if s.tickWork {
 		for c := range s.cpus {

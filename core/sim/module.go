@@ -932,7 +932,7 @@ func (s *Sim) chooseVersion(t *Task, orig CodeID) CodeID {
 	f := s.fn(r)
 	if f.Transition {
 		if t.PatchState == Idle {
-			s.warnOnce("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID)
+			s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID, t.PID, t.CPU)
 		}
 		if t.PatchState == Unpatched {
 			if len(st) < 2 {

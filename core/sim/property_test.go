@@ -144,6 +144,11 @@ func (w *world) apply(op, a, b byte) string {
 			return "call: no task"
 		}
 		f := w.funcs[int(b)%len(w.funcs)]
+		if op == 7 && b&0x80 != 0 {
+			// the ftrace handler stops between its reads (handler.go)
+			after := b&0x40 != 0
+			return res(fmt.Sprintf("%d calls %s split (after transition: %v)", pid, f, after), s.Step(CallBegin{PID: pid, Func: f, AfterTransition: after}))
+		}
 		return res(fmt.Sprintf("%d calls %s", pid, f), s.Call(pid, f, uint64(b>>4)))
 	case 8:
 		if !ok {
@@ -226,7 +231,7 @@ func (w *world) apply(op, a, b byte) string {
 		if !ok {
 			return "odd: no task"
 		}
-		switch b % 6 {
+		switch b % 7 {
 		case 0:
 			return res(fmt.Sprintf("unreliable %d=%v", pid, a&1 != 0), s.SetUnreliable(pid, a&1 != 0))
 		case 1:
@@ -242,6 +247,8 @@ func (w *world) apply(op, a, b byte) string {
 			p := w.patches[int(a)%len(w.patches)]
 			_, err := s.ReadFile(lpPath(p, "stack_order"))
 			return res("cat "+p+"/stack_order", err)
+		case 5:
+			return res(fmt.Sprintf("call-finish %d", pid), s.Step(CallFinish{PID: pid}))
 		default:
 			return res(fmt.Sprintf("ptrace %d", pid), s.Trace(pid, a&1 != 0))
 		}
@@ -294,6 +301,13 @@ func (w *world) check() error {
 // seconds, every transition must complete.
 func (w *world) drain() error {
 	s := w.s
+	for _, n := range s.Pending() {
+		if in, ok := n.Input.(CallFinish); ok {
+			if err := s.Step(in); err != nil {
+				return fmt.Errorf("drain: %v", err)
+			}
+		}
+	}
 	for round := 0; round < 4; round++ {
 		for _, pid := range s.PIDs() {
 			tk, _ := s.Task(pid)

@@ -217,6 +217,8 @@ type Sim struct {
 	idle     []Task    // one per possible CPU
 	nextPID  int
 	forking  []forking // children between dup_task_struct and klp_copy_process
+	// tasks between the ftrace handler's reads (handler.go)
+	inHandler []handlerCall
 
 	code     []Code
 	syms     symtab // index of the live code by object and name
@@ -426,8 +428,21 @@ var warnLines = map[string]int{
 }
 
 // warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
-// entry goes to the log and an event is recorded; never a Go panic.
+// entry goes to the log and an event is recorded; never a Go panic. pid
+// is the task concerned (the event's); the WARNING line names current:
+// the shell's task in its syscall, on its CPU. (The kworker is not a task
+// here: its warnings name the task concerned, on the CPU it ran on.)
 func (s *Sim) warnOnce(site, file, fn string, pid int) {
+	cur, cpu := pid, s.callerCPU()
+	if s.cur != 0 {
+		cur = s.cur
+	}
+	s.warnOnceOn(site, file, fn, pid, cur, cpu)
+}
+
+// warnOnceOn is warnOnce with current given: a task's own code (the
+// ftrace handler) warns as itself, on its CPU.
+func (s *Sim) warnOnceOn(site, file, fn string, pid, cur, cpu int) {
 	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: "WARN_ON_ONCE: " + site})
 	s.ring.warnings++
 	if s.warned[site] {
@@ -443,7 +458,7 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 	if l, ok := warnLines[site]; ok {
 		file = fmt.Sprintf("%s:%d", file, l)
 	}
-	s.printk(LevelWarn, "WARNING: CPU: 0 PID: %d at %s %s", pid, file, fn)
+	s.printk(LevelWarn, "WARNING: CPU: %d PID: %d at %s %s", cpu, cur, file, fn)
 }
 
 // Ready returns the log lines and events since the previous call.
@@ -540,6 +555,7 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	s.tidx.shared = true // shared until either side changes it (taskIndex.own)
 	c.tidx = s.tidx
 	c.forking = append([]forking(nil), s.forking...)
+	c.inHandler = append([]handlerCall(nil), s.inHandler...)
 	c.gp.Holdouts = append([]int(nil), s.gp.Holdouts...)
 	// The code table is only appended to, but for the dead flag of an
 	// unloaded module's code, which copies it first (unloadCode): share

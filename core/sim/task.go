@@ -353,6 +353,9 @@ func (s *Sim) self(pid int, what string) (*Task, error) {
 			return nil, fmt.Errorf("%s: %s:%d is inside copy_process (forking %d); fork-finish %d first", what, t.Comm, pid, f.Child, f.Child)
 		}
 	}
+	if s.handlerIdx(pid) >= 0 {
+		return nil, fmt.Errorf("%s: %s:%d is inside klp_ftrace_handler, between its reads; call-finish %d first", what, t.Comm, pid, pid)
+	}
 	return t, nil
 }
 
@@ -506,6 +509,9 @@ func (s *Sim) runOn(pid, cpu int) error {
 	t, err := s.actor(pid, "run")
 	if err != nil {
 		return err
+	}
+	if s.handlerIdx(pid) >= 0 {
+		return fmt.Errorf("run: %s:%d is inside klp_ftrace_handler with preemption disabled; call-finish %d first", t.Comm, pid, pid)
 	}
 	if t.State != Runnable && t.State != Running {
 		return fmt.Errorf("run: %s:%d is %s, not runnable", t.Comm, pid, t.State)

@@ -762,6 +762,14 @@ func (s *Sim) synchronize(why string) {
 		}
 	}
 	s.syncs++
+	if len(s.inHandler) > 0 {
+		if s.prof.RFCSyncRCU {
+			// a grace period waits only where RCU is watching
+			s.drainHandlers("synchronize_rcu", func(t *Task) bool { return t.NoRCU })
+		} else {
+			s.drainHandlers("klp_synchronize_transition", nil)
+		}
+	}
 	if !s.prof.RFCSyncRCU {
 		// schedule_on_each_cpu waits for a kworker to run on every
 		// online CPU: the slowest one's wake-up.

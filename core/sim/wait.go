@@ -72,6 +72,9 @@ func isHoldout(t *Task) bool {
 
 // startGP begins the wait of klp_complete_transition for patch pi.
 func (s *Sim) startGP(pi int) {
+	// ftrace_shutdown first waits for every CPU to schedule
+	// (synchronize_rcu_tasks_rude), so no handler is left half-way.
+	s.drainHandlers("ftrace_shutdown (synchronize_rcu_tasks_rude)", nil)
 	s.compactTasks() // walks the tasks
 	s.gp = gpWait{Patch: pi, Start: s.jiffies}
 	var names []string

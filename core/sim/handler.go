@@ -1,0 +1,171 @@
+package sim
+
+import "fmt"
+
+// The ftrace handler's reads as steps.
+//
+// klp_ftrace_handler (kernel/livepatch/patch.c) runs with preemption
+// disabled and reads, in order: the first entry of the function's
+// func_stack; that entry's transition flag; after smp_rmb, the task's
+// patch_state (and, for a task still unpatched, the next entry). A plain
+// `call` does all of it in one step. CallBegin stops after the func_stack
+// read (or, with AfterTransition, after the transition flag read) so that
+// the kernel's writes can come between, and CallFinish does the rest.
+//
+// What keeps the reads consistent is klp_synchronize_transition: it waits
+// for every CPU to schedule, which a CPU inside the handler cannot do. So
+// every synchronisation finishes the handlers in flight first (the wait),
+// and a scenario can put between the reads only what the kernel lets
+// through: the writes before a synchronisation. In the RFC what-if,
+// synchronize_rcu() does not wait for a handler where RCU is not watching
+// (Task.NoRCU): that handler finishes later, on what the writes after the
+// synchronisation left — the hazard made concrete.
+
+// handlerCall is a task between the handler's reads.
+type handlerCall struct {
+	PID    int
+	Orig   CodeID // the function called
+	Off    uint64
+	Top    FuncRef // the func_stack's first entry, as read
+	Next   FuncRef // the entry after it at that moment
+	NextOK bool
+	// SawTransition is set once the transition flag was read
+	// (AfterTransition); Transition is what it read.
+	SawTransition, Transition bool
+}
+
+func (s *Sim) handlerIdx(pid int) int {
+	for i, h := range s.inHandler {
+		if h.PID == pid {
+			return i
+		}
+	}
+	return -1
+}
+
+// callBegin enters the handler and makes its first read(s).
+func (s *Sim) callBegin(in CallBegin) error {
+	t, err := s.self(in.PID, "call")
+	if err != nil {
+		return err
+	}
+	if err := s.mustRun(t, "call"); err != nil {
+		return err
+	}
+	_, id, err := s.ResolveFunc(in.Func)
+	if err != nil {
+		return fmt.Errorf("call: %v", err)
+	}
+	orig := s.calledAs(id)
+	oi, patched := s.opsByCode[orig]
+	if !patched || s.code[id].ForPatch != "" {
+		return fmt.Errorf("call %s split: no ftrace handler runs for it (it is not patched); call it without split", in.Func)
+	}
+	if t.State != Running {
+		return fmt.Errorf("call %s split: %s:%d is %s; the handler runs on a CPU: run %d cpu=N first", in.Func, t.Comm, t.PID, t.State, t.PID)
+	}
+	if !t.InKernel {
+		t.InKernel = true
+		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d enters the kernel (syscall)", t.Comm, t.PID)})
+	}
+	st := s.ops[oi].Stack
+	h := handlerCall{PID: t.PID, Orig: orig, Off: in.Off, Top: st[0]}
+	if len(st) > 1 {
+		h.Next, h.NextOK = st[1], true
+	}
+	read := "the func_stack: its first entry is " + s.funcLabel(h.Top)
+	if in.AfterTransition {
+		h.SawTransition, h.Transition = true, s.fn(h.Top).Transition
+		read += fmt.Sprintf(", whose transition flag is %d", b2i(h.Transition))
+	}
+	s.inHandler = append(s.inHandler, h)
+	s.event(Event{Kind: EvTask, PID: t.PID, CPU: t.CPU, Func: s.code[orig].Name, Text: fmt.Sprintf("%s:%d calls %s: klp_ftrace_handler on CPU %d (preemption disabled) read %s; it has not read the rest yet", t.Comm, t.PID, s.code[orig].Name, t.CPU, read)})
+	return nil
+}
+
+// funcLabel names a func_stack entry as the log does.
+func (s *Sim) funcLabel(r FuncRef) string {
+	f := s.fn(r)
+	if f.Nop {
+		return "a nop of " + s.patches[r.P].Mod
+	}
+	return s.code[f.NewCode].Name + " [" + s.patches[r.P].Mod + "]"
+}
+
+// callFinish makes the handler's remaining reads, picks the code and
+// pushes its frame.
+func (s *Sim) callFinish(pid int) error {
+	i := s.handlerIdx(pid)
+	if i < 0 {
+		return fmt.Errorf("call-finish: pid %d is not inside klp_ftrace_handler (no call … split)", pid)
+	}
+	h := s.inHandler[i]
+	s.inHandler = append(s.inHandler[:i:i], s.inHandler[i+1:]...)
+	t := s.task(pid)
+	if t == nil {
+		return nil // it exited (it cannot while in the handler)
+	}
+	f := s.fn(h.Top)
+	tr := f.Transition
+	if h.SawTransition {
+		tr = h.Transition
+	}
+	run := f.NewCode
+	how := "took the first entry"
+	if tr {
+		if t.PatchState == Idle {
+			s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID, t.PID, t.CPU)
+		}
+		if t.PatchState == Unpatched {
+			next, ok := h.Next, h.NextOK
+			if oi, patched := s.opsByCode[h.Orig]; patched {
+				// still listed: its successor now (list_del_rcu
+				// leaves a removed entry's next pointer as it was)
+				st := s.ops[oi].Stack
+				for k, r := range st {
+					if r == h.Top {
+						next, ok = FuncRef{}, k+1 < len(st)
+						if ok {
+							next = st[k+1]
+						}
+					}
+				}
+			}
+			if ok {
+				f, run, how = s.fn(next), s.fn(next).NewCode, "took the next entry"
+			} else {
+				run, how = h.Orig, "found no next entry"
+			}
+		}
+	}
+	if f.Nop {
+		run = h.Orig
+	}
+	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, h.Off), Called: h.Orig})
+	s.callHooks(t, h.Orig, run)
+	what := "the original"
+	if c := s.code[run]; c.ForPatch != "" {
+		what = c.Name + " [" + c.ForPatch + "]"
+	}
+	name := s.code[h.Orig].Name
+	s.event(Event{Kind: EvCall, PID: t.PID, Func: name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler read transition %d and patch_state %d, %s and runs %s", t.Comm, t.PID, name, b2i(tr), t.PatchState, how, what)})
+	s.checkMix(t)
+	return nil
+}
+
+// drainHandlers finishes the handlers a synchronisation waits for: on
+// every CPU but those of the tasks skip names. why names the wait.
+func (s *Sim) drainHandlers(why string, skip func(*Task) bool) {
+	for k := 0; k < len(s.inHandler); {
+		h := s.inHandler[k]
+		t := s.task(h.PID)
+		if t != nil && skip != nil && skip(t) {
+			k++
+			continue
+		}
+		if t != nil {
+			s.event(Event{Kind: EvSync, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s waits for CPU %d: %s:%d is inside klp_ftrace_handler with preemption disabled; the handler finishes first", why, t.CPU, t.Comm, t.PID)})
+		}
+		_ = s.callFinish(h.PID) // removes entry k
+	}
+}
