@@ -24,6 +24,8 @@ var declareVerbs = []Verb{
 		Doc: "a /proc or /sys file that code produces (a seq_file or attribute show routine): reading it runs FUNC (`name`, `module:name` or `name,sympos`) through the ftrace handler and prints TEXT, or what the replacement that ran `prints=` (`func … prints=\"{mod}: this has been live patched\"`). It exists while FUNC's object is loaded and is read-only (a write fails with `EACCES`). `cat` reads it as the shell's task (`shell PID`), or, with none declared, shows what a user task that has passed kernel exit runs (the transition's target); `read PID PATH` reads it as that task"},
 	{Name: "shell", Min: 1, Usage: "shell PID", Run: (*Session).shellDecl, Complete: args(cPIDs),
 		Doc: "the task the shell's commands run as (e.g. `task 43 bash user`, then `shell 43`). `insmod`, `rmmod` and `echo` are its system calls: it runs on its CPU (or, if only runnable, on an idle one for the call), the first completion attempt runs as it — it checks its own stack, and its CPU is not \"running\" anyone else — and it returns to user mode after (a switch point); a sleeping shell runs nothing. `cat` of a file that code produces runs its function through the ftrace handler as that task, so its patch_state decides which version prints. `/proc/self/` is its `/proc/PID/`. Without one, the commands run on the first idle CPU from no task, and `cat` shows what a task in the transition's target state reads"},
+	{Name: "kworker", Min: 1, Usage: "kworker PID", Run: (*Session).kworkerDecl, Complete: args(cPIDs),
+		Doc: "the kthread that runs klp_transition_work_fn (e.g. `task 57 kworker/0:1 kthread state=S stack=kthread>worker_thread>schedule`, then `kworker 57`): when the work's timer fires it wakes on the first idle CPU and runs the retry as `current` — its stack, without its `schedule` frame and with `process_one_work` and `klp_transition_work_fn` where vmlinux declares them, is checked like any task's, a WARNING names it — then sleeps again, and its CPU's idle task passes its switch point. An unpatch it completes leaves it in D (synchronize_rcu_tasks) until the grace period ends. Without one the work runs from no task"},
 	{Name: "idle", Min: 2, Usage: "idle CPU stack=a>b", Run: (*Session).idle, Complete: args(cFrames),
 		Doc: "the kernel stack of a CPU's idle task"},
 }
@@ -450,6 +452,20 @@ func (s *Session) callbackLine(in Stmt, cbs *sim.Callbacks) error {
 }
 
 // shellDecl names the task the shell runs as.
+func (s *Session) kworkerDecl(st Stmt, out []Out) ([]Out, error) {
+	pid, err := s.pid(st.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.sim.Task(pid); !ok {
+		return nil, s.errf(st.Args[0].Pos, "kworker: no task %d (declare it first, e.g. task %d kworker/0:1 kthread state=S stack=kthread>worker_thread>schedule)", pid, pid)
+	}
+	if err := s.sim.Step(sim.Kworker{PID: pid}); err != nil {
+		return nil, s.errf(st.Args[0].Pos, "%v", err)
+	}
+	return out, nil
+}
+
 func (s *Session) shellDecl(st Stmt, out []Out) ([]Out, error) {
 	pid, err := s.pid(st.Args[0])
 	if err != nil {

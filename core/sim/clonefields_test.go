@@ -57,6 +57,7 @@ var simFields = map[string]struct {
 	"syncs":       {"value", "a count of the past (klp_synchronize_transition calls)"},
 	"nohzTouched": {"value", "a count of the past"},
 	"writer":      {"value", ""},
+	"worker":      {"value", ""},
 	"cur":         {"value", "set only while a syscall runs (asSyscall), 0 between steps"},
 	"dd":          {"value", "dynamic debug flags: what is printed, not what runs"},
 	"kmsg":        {"value", "where dmesg starts: the log, not the machine"},

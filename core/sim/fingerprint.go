@@ -46,6 +46,8 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(s.rng)
 	h.add(uint64(s.nextPID))
 	h.add(uint64(s.writer))
+	h.add(uint64(s.worker))
+	h.add(uint64(s.gp.By))
 	b(s.schedHook)
 	b(s.forcedEver)
 	b(s.tainted)

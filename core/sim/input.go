@@ -26,6 +26,10 @@ type (
 	// any completion attempt made there — so it checks its own stack, and
 	// its CPU is the caller's — and returns to user mode after.
 	Shell struct{ PID int }
+	// Kworker names the kthread that runs klp_transition_work_fn when
+	// its timer fires (0: none; the work runs from no task). See
+	// kworker.go.
+	Kworker struct{ PID int }
 	// WriteFile writes to sysfs or procfs, as echo does.
 	WriteFile struct{ Path, Data string }
 	// Call: the task calls a function (through the ftrace handler).
@@ -136,6 +140,7 @@ func (Exit) input()           {}
 func (ForkBegin) input()      {}
 func (ForkFinish) input()     {}
 func (CallBegin) input()      {}
+func (Kworker) input()        {}
 func (CallFinish) input()     {}
 func (Kill) input()           {}
 func (Trace) input()          {}
@@ -173,6 +178,8 @@ func (s *Sim) stepInput(in Input) error {
 		return s.asWriter("write", func() error { return s.writeFile(in.Path, in.Data) })
 	case Shell:
 		return s.setWriter(in.PID)
+	case Kworker:
+		return s.setWorker(in.PID)
 	case Call:
 		return s.call(in.PID, in.Func, in.Off)
 	case Return:

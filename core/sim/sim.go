@@ -238,7 +238,8 @@ type Sim struct {
 	workDue     int64 // jiffy at which klp_transition_work runs; -1 none
 	schedHook   bool  // klp_sched_try_switch_key / sched_dynamic_klp
 	writer      int   // the shell's task (Shell); 0: none
-	cur         int   // the task whose syscall runs now (the writer), or 0
+	cur         int   // the task whose syscall or work runs now (writer, worker), or 0
+	worker      int   // the kworker's task (Kworker); 0: none
 	forcedEver  bool  // v4.15-v5.0 global klp_forced
 	tainted     bool  // TAINT_LIVEPATCH notice printed
 	ftraceOff   bool  // /proc/sys/kernel/ftrace_enabled = 0

@@ -97,6 +97,15 @@ func (s *Sim) transitionWork() {
 	}
 	s.lat = kworkerLatency(s.seed, s.jiffies)
 	defer func() { s.lat = 0 }()
+	if s.worker != 0 {
+		s.asWorker("the work's timer fired there; it runs klp_transition_work_fn", s.retry)
+		return
+	}
+	s.retry()
+}
+
+// retry is the body of klp_transition_work_fn.
+func (s *Sim) retry() {
 	if !s.prof.TaskCallFunc() {
 		// Before v5.16 nothing kicked idle CPUs; the simulator lets every
 		// online, idle, non-nohz_full CPU wake up for housekeeping (timers,

@@ -52,6 +52,11 @@ type TaskView struct {
 	Unreliable bool
 	NoRCU      bool
 	Blocked    string      `json:",omitempty"` // why the last check failed
+	// InHandler: the function whose ftrace handler the task is inside,
+	// between its reads (a split call); Forking: the child of a fork
+	// stopped after dup_task_struct. Either waits for its second half.
+	InHandler string `json:",omitempty"`
+	Forking   int    `json:",omitempty"`
 	Stack      []FrameView // innermost first, as /proc/<pid>/stack
 }
 
@@ -273,6 +278,14 @@ func (s *Sim) taskHead(t *Task) TaskView {
 		}
 	} else if t.State == Running {
 		tv.CPU = t.CPU
+	}
+	if i := s.handlerIdx(t.PID); i >= 0 {
+		tv.InHandler = s.code[s.inHandler[i].Orig].Name
+	}
+	for _, f := range s.forking {
+		if f.Parent == t.PID {
+			tv.Forking = f.Child
+		}
 	}
 	return tv
 }

@@ -33,6 +33,7 @@ type gpWait struct {
 	Patch    int    // the patch whose completion waits; -1: none
 	Start    uint64 // jiffy the grace period started
 	Holdouts []int  // pids that have not passed a quiescent state yet
+	By       int    // the kworker asleep in it (kworker.go); 0: none
 }
 
 // rcuTasksPreGP is the synchronize_rcu() RCU Tasks starts with (a
@@ -79,7 +80,8 @@ func (s *Sim) startGP(pi int) {
 	s.gp = gpWait{Patch: pi, Start: s.jiffies}
 	var names []string
 	for i := range s.tasks {
-		if t := &s.tasks[i]; isHoldout(t) {
+		// the caller (s.cur) sleeps in the wait itself: quiescent
+		if t := &s.tasks[i]; isHoldout(t) && t.PID != s.cur {
 			s.gp.Holdouts = append(s.gp.Holdouts, t.PID)
 			names = append(names, fmt.Sprintf("%s:%d", t.Comm, t.PID))
 		}
@@ -106,11 +108,13 @@ func (s *Sim) pruneHoldouts() {
 
 // endGP ends the grace period and lets klp_complete_transition go on.
 func (s *Sim) endGP() {
-	pi := s.gp.Patch
+	pi, by := s.gp.Patch, s.gp.By
 	s.gp = gpWait{Patch: -1}
 	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks, End: true}, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
-	s.finishComplete(pi)
-	s.freeCompleted(pi)
+	s.resumeWorker(by, func() {
+		s.finishComplete(pi)
+		s.freeCompleted(pi)
+	})
 }
 
 // Completing reports the patch whose completion waits for a grace period

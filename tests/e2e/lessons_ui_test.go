@@ -54,21 +54,35 @@ const lessonUIJS = `window.__u = {
     }
     if ((m = /^ret (\d+)(?: (\d+))?$/.exec(line))) return click(() => __u.card(k, m[1]), "ret", Number(m[2] || 1));
     if ((m = /^kill -(STOP|CONT) (\d+)$/.exec(line))) return click(() => __u.card(k, m[2]), "SIG" + m[1]);
-    if ((m = /^call (\d+) (\S+)$/.exec(line))) {
+    if ((m = /^call (\d+) (\S+)(?: (split(?:=transition)?))?$/.exec(line))) {
       const c = __u.card(k, m[1]);
       const f = c && c.querySelector("form.call input");
       if (!f) return "no call field";
       __u.set(f, m[2]);
+      const sel = c.querySelector("form.call select");
+      sel.value = m[3] || "";
       return click(c.querySelector("form.call"), "call");
     }
-    if ((m = /^fork (\d+)((?: (?:child=\d+|comm=\S+|thread))*)$/.exec(line))) {
+    if ((m = /^(call|fork)-finish (\d+)$/.exec(line))) {
+      let pid = m[2];
+      if (m[1] === "fork") {
+        // the button is on the parent's card, badged "forking CHILD"
+        const li = [...__u.root(k).querySelectorAll("li.task")].find((c) => [...c.querySelectorAll(".badge")].some((b) => b.textContent === "forking " + m[2]));
+        if (!li) return "no task is forking " + m[2];
+        pid = li.dataset.pid;
+      }
+      return click(() => __u.card(k, pid), m[1] + "-finish");
+    }
+    if ((m = /^fork (\d+)((?: (?:child=\d+|comm=\S+|thread|dup-only))*)$/.exec(line))) {
       const c = __u.card(k, m[1]);
       const f = c && c.querySelector("form.fork");
       if (!f) return "no fork form";
       const child = /child=(\d+)/.exec(m[2]), comm = /comm=(\S+)/.exec(m[2]);
       __u.set(f.querySelector("input[type=number]"), child ? child[1] : "");
       __u.set(f.querySelector("input[type=text]"), comm ? comm[1] : "");
-      f.querySelector("input[type=checkbox]").checked = / thread/.test(m[2]);
+      const boxes = f.querySelectorAll("input[type=checkbox]");
+      boxes[0].checked = / thread/.test(m[2]);
+      boxes[1].checked = / dup-only/.test(m[2]);
       return click(f, "fork");
     }
     if ((m = /^sleep (\d+)$/.exec(line))) {
@@ -124,7 +138,7 @@ func mustControl(line string) bool {
 	if forkLine.MatchString(line) {
 		return true
 	}
-	for _, p := range []string{"wake ", "syscall ", "sysret ", "cond_resched ", "ret ", "kill -", "call ", "sleep "} {
+	for _, p := range []string{"wake ", "syscall ", "sysret ", "cond_resched ", "ret ", "kill -", "call ", "call-finish ", "fork-finish ", "sleep "} {
 		if strings.HasPrefix(line, p) {
 			return true
 		}
@@ -133,7 +147,7 @@ func mustControl(line string) bool {
 }
 
 // forkLine is a fork the fork form can do (options it has fields for).
-var forkLine = regexp.MustCompile(`^fork \d+( (child=\d+|comm=\S+|thread))*$`)
+var forkLine = regexp.MustCompile(`^fork \d+( (child=\d+|comm=\S+|thread|dup-only))*$`)
 
 type uiResult struct {
 	Via, Why, Err string

@@ -70,6 +70,30 @@ func TestForkFormChoosesPid(t *testing.T) {
 	tb.waitJS(`__t.q('`+card(43)+` p.action-error').hidden`, "the fork error to clear")
 }
 
+// TestSplitCallThroughControls: the call form's handler choice stops a
+// call inside klp_ftrace_handler; the card says so and offers call-finish,
+// which makes the rest of the reads and runs what the handler picked.
+func TestSplitCallThroughControls(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.typeLine("run 43 cpu=1") // the handler runs on a CPU; no control puts a task on one
+	tb.waitText(card(43), "on CPU 1")
+	tb.click(card(43), "Act on 43")
+	tb.set(card(43)+` form.call input`, "cmdline_proc_show")
+	tb.set(card(43)+` form.call select`, "split=transition")
+	tb.click(card(43), "call")
+	tb.waitText(consoleQ, "call 43 cmdline_proc_show split=transition")
+	tb.waitText(card(43), "inside klp_ftrace_handler (cmdline_proc_show)")
+	tb.shot(card(43), "split-call-card")
+	// the task does nothing else meanwhile: a refused control says why
+	tb.click(card(43), "sysret")
+	tb.waitText(card(43)+" span.action-error", "call-finish 43 first")
+	tb.click(card(43), "call-finish")
+	tb.waitText(consoleQ, "call-finish 43")
+	tb.waitJS(`!__t.q('`+card(43)+`').textContent.includes("inside klp_ftrace_handler")`, "the handler badge to go")
+	tb.waitText(card(43), "livepatch_cmdline_proc_show")
+}
+
 // TestSpawnErrorAtTheForm: a bad stack is reported under the Spawn form.
 func TestSpawnErrorAtTheForm(t *testing.T) {
 	tb := newTab(t)

@@ -337,6 +337,14 @@ func (e *encoder) task(t *sim.TaskView, p *packer) {
 		e.raw(`,"Blocked":`)
 		e.str(t.Blocked)
 	}
+	if t.InHandler != "" {
+		e.raw(`,"InHandler":`)
+		e.str(t.InHandler)
+	}
+	if t.Forking != 0 {
+		e.raw(`,"Forking":`)
+		e.int(int64(t.Forking))
+	}
 	e.raw(`,"Stack":`)
 	if p != nil {
 		list(e, t.Stack, func(f *sim.FrameView) { e.int(int64(p.ref(f))) })

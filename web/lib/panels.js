@@ -313,6 +313,8 @@ export class TasksPanel {
     if (t.Freezable) flags.push(badge("freezable", "plain"));
     if (t.Unreliable) flags.push(badge("unreliable stack", "bad"));
     if (t.NoRCU) flags.push(badge("RCU not watching", "warn"));
+    if (t.InHandler) flags.push(badge(`inside klp_ftrace_handler (${t.InHandler})`, "warn", "between the handler's reads: preemption disabled; call-finish makes the rest"));
+    if (t.Forking) flags.push(badge(`forking ${t.Forking}`, "warn", "stopped after dup_task_struct; fork-finish runs klp_copy_process"));
     const ps = t.PatchState;
     const title = t.Kind === "idle" ? `${t.Comm} (idle, CPU ${t.CPU})` : `${t.PID} ${t.Comm}`;
     const open = this.open.has(key);
@@ -354,6 +356,11 @@ export class TasksPanel {
     const s = this.session;
     const p = t.PID;
     const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
+    // the ftrace handler's reads at once, or stopped half-way (call … split)
+    const split = h("select", { "aria-label": `How task ${p}'s ftrace handler runs`, "data-focus": `split:${key}` },
+      h("option", { value: "" }, "at once"),
+      h("option", { value: "split" }, "stop after the func_stack read"),
+      h("option", { value: "split=transition" }, "stop after the transition read"));
     const err = new ActionError();
     const box = h("div.acts", null,
       h("div.buttons", null,
@@ -365,15 +372,17 @@ export class TasksPanel {
         act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
         act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
         act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
-        act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" })),
+        act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" }),
+        t.InHandler ? act(s, "call-finish", `call-finish ${p}`, { key: `cfin:${key}` }) : null,
+        t.Forking ? act(s, "fork-finish", `fork-finish ${t.Forking}`, { key: `ffin:${key}` }) : null),
       this.forkForm(t, key, err),
       h("form.call", {
         onsubmit: (e) => {
           e.preventDefault();
           const f = call.value.trim();
-          if (f) err.report(s.exec(`call ${p} ${f}`));
+          if (f) err.report(s.exec(`call ${p} ${f}${split.value ? " " + split.value : ""}`));
         },
-      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call")),
+      }, call, h("button", { type: "submit", "data-focus": `callgo:${key}` }, "call"), " ", split),
       err.el);
     call.addEventListener("focus", () => {
       if (call.getAttribute("list")) return;
@@ -393,6 +402,7 @@ export class TasksPanel {
     const child = h("input", { type: "number", min: "1", step: "1", placeholder: "next", class: "pid", "aria-label": `Child pid for a fork of ${p} (empty: the next free pid)`, "data-focus": `forkpid:${key}` });
     const comm = h("input", { type: "text", size: "8", placeholder: t.Comm, "aria-label": `Child command name for a fork of ${p} (empty: ${t.Comm})`, "data-focus": `forkcomm:${key}` });
     const thread = h("input", { type: "checkbox", "aria-label": `Fork of ${p} is a thread (same thread group)`, "data-focus": `forkthr:${key}` });
+    const dup = h("input", { type: "checkbox", "aria-label": `Fork of ${p} stops after dup_task_struct (needs a child pid)`, "data-focus": `forkdup:${key}` });
     return h("form.fork", {
       onsubmit: (e) => {
         e.preventDefault();
@@ -401,10 +411,12 @@ export class TasksPanel {
         const c = comm.value.trim().replace(/\s+/g, "_");
         if (c) line += ` comm=${c}`;
         if (thread.checked) line += " thread";
+        if (dup.checked) line += " dup-only";
         err.report(this.session.exec(line));
       },
-    }, h("button", { type: "submit", title: `runs: fork ${p} [child=PID] [comm=NAME] [thread]`, "data-focus": `fork:${key}` }, "fork"),
-    h("label", null, " as pid ", child), h("label", null, " comm ", comm), h("label", null, thread, " thread"));
+    }, h("button", { type: "submit", title: `runs: fork ${p} [child=PID] [comm=NAME] [thread] [dup-only]`, "data-focus": `fork:${key}` }, "fork"),
+    h("label", null, " as pid ", child), h("label", null, " comm ", comm), h("label", null, thread, " thread"),
+    h("label", { title: "stop after dup_task_struct copied the thread flags; fork-finish goes on" }, dup, " dup-only"));
   }
 }
 
