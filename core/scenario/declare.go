@@ -451,31 +451,36 @@ func (s *Session) callbackLine(in Stmt, cbs *sim.Callbacks) error {
 	return nil
 }
 
-// shellDecl names the task the shell runs as.
-func (s *Session) kworkerDecl(st Stmt, out []Out) ([]Out, error) {
+// roleDecl names the task that plays a role (the shell, the kworker): it
+// must be declared first (example says how), and in names the input.
+func (s *Session) roleDecl(st Stmt, verb, example string, in func(pid int) sim.Input) (int, error) {
 	pid, err := s.pid(st.Args[0])
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, ok := s.sim.Task(pid); !ok {
-		return nil, s.errf(st.Args[0].Pos, "kworker: no task %d (declare it first, e.g. task %d kworker/0:1 kthread state=S stack=kthread>worker_thread>schedule)", pid, pid)
+		return 0, s.errf(st.Args[0].Pos, "%s: no task %d (declare it first, e.g. task %d %s)", verb, pid, pid, example)
 	}
-	if err := s.sim.Step(sim.Kworker{PID: pid}); err != nil {
-		return nil, s.errf(st.Args[0].Pos, "%v", err)
+	if err := s.sim.Step(in(pid)); err != nil {
+		return 0, s.errf(st.Args[0].Pos, "%v", err)
+	}
+	return pid, nil
+}
+
+// kworkerDecl names the kthread that runs the transition work.
+func (s *Session) kworkerDecl(st Stmt, out []Out) ([]Out, error) {
+	_, err := s.roleDecl(st, "kworker", "kworker/0:1 kthread state=S stack=kthread>worker_thread>schedule", func(pid int) sim.Input { return sim.Kworker{PID: pid} })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// shellDecl names the task the shell runs as.
 func (s *Session) shellDecl(st Stmt, out []Out) ([]Out, error) {
-	pid, err := s.pid(st.Args[0])
+	pid, err := s.roleDecl(st, "shell", "bash user", func(pid int) sim.Input { return sim.Shell{PID: pid} })
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := s.sim.Task(pid); !ok {
-		return nil, s.errf(st.Args[0].Pos, "shell: no task %d (declare it first, e.g. task %d bash user)", pid, pid)
-	}
-	if err := s.sim.Step(sim.Shell{PID: pid}); err != nil {
-		return nil, s.errf(st.Args[0].Pos, "%v", err)
 	}
 	s.shell = pid
 	return out, nil

@@ -51,13 +51,13 @@ type TaskView struct {
 	Signal     bool // fake signal pending
 	Unreliable bool
 	NoRCU      bool
-	Blocked    string      `json:",omitempty"` // why the last check failed
+	Blocked    string `json:",omitempty"` // why the last check failed
 	// InHandler: the function whose ftrace handler the task is inside,
 	// between its reads (a split call); Forking: the child of a fork
 	// stopped after dup_task_struct. Either waits for its second half.
-	InHandler string `json:",omitempty"`
-	Forking   int    `json:",omitempty"`
-	Stack      []FrameView // innermost first, as /proc/<pid>/stack
+	InHandler string      `json:",omitempty"`
+	Forking   int         `json:",omitempty"`
+	Stack     []FrameView // innermost first, as /proc/<pid>/stack
 }
 
 // FrameView is one stack frame with the version of code it runs.
