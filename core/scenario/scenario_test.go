@@ -69,6 +69,20 @@ until switch "cat:42" within=2.5
 	}
 }
 
+// asleepShell leaves the declared shell, bash:43, asleep in its write:
+// the unpatch it completes waits for an RCU Tasks grace period.
+const asleepShell = `kernel 6.12
+vmlinux do_syscall_64 f/0x30
+livepatch p
+  object vmlinux
+    func f -> g/0x30
+end
+task 43 bash user
+shell 43
+insmod p
+echo 0 > /sys/kernel/livepatch/p/enabled
+`
+
 func TestErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{"insmdo foo", `f:1:1: unknown command "insmdo" (did you mean "insmod"?)`},
@@ -98,6 +112,14 @@ func TestErrors(t *testing.T) {
 		{"vmlinux a\nuntil switch for=3", "f:2:14: until: unknown option for="},
 		{"vmlinux a\nexpect event swich", `f:2:14: unknown event kind "swich" (did you mean "switch"?)`},
 		{"vmlinux a\nsleep Inf", `sleep takes seconds (0..3600), got "Inf"`},
+		// a declared shell asleep in its write runs nothing else, and
+		// nothing but the grace period's end wakes it
+		{asleepShell + "rmmod p", "f:11:1: rmmod: the shell (task 43) sleeps (D) in its write and runs nothing until that returns"},
+		{asleepShell + "cat /sys/kernel/livepatch/p/enabled", "the shell (task 43) sleeps in its write"},
+		{asleepShell + "wake 43", "it wakes when that ends"},
+		{"vmlinux f\ntask 1 a state=running cpu=0\ncall 1 f split", "f:3:8: call f split: no ftrace handler runs for it (it is not patched)"},
+		{"vmlinux f\ntask 1 a state=running cpu=0\ncall 1 f split=stack", "f:3:10: split=stack: want split"},
+		{"vmlinux f\ntask 1 a\ncall-finish 1", "call-finish: pid 1 is not inside klp_ftrace_handler"},
 	}
 	for _, c := range cases {
 		_, _, err := NewSession("f", c.src)

@@ -88,6 +88,9 @@ func (s *Session) fail(out []Out, e sim.Errno, text string) []Out {
 
 // insmod runs insmod and modprobe.
 func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
+	if err := s.shellBusy(st); err != nil {
+		return nil, err
+	}
 	m := s.sim
 	a := st.Args
 	name := modName(a[0].Val)
@@ -114,6 +117,9 @@ func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
 	}
 	defer func() { res, _ = s.klpMutex(res, st.Verb, true) }()
 	if err := m.InsmodParams(name, params); err != nil {
+		if out, ok := shellAsleep(out, err); ok {
+			return out, nil
+		}
 		e := asErrno(err)
 		if st.Verb == "modprobe" {
 			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, modprobeStrerror(e))), nil
@@ -127,6 +133,9 @@ func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
 }
 
 func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
+	if err := s.shellBusy(st); err != nil {
+		return nil, err
+	}
 	m := s.sim
 	name := modName(st.Args[0].Val)
 	if s.busybox {
@@ -149,6 +158,9 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 		return out, nil
 	}
 	if err := m.Rmmod(name); err != nil {
+		if out, ok := shellAsleep(out, err); ok {
+			return out, nil
+		}
 		e := asErrno(err)
 		return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error())), nil
 	}
@@ -231,6 +243,9 @@ func (s *Session) sleep(st Stmt, out []Out) (part, error) {
 }
 
 func (s *Session) echo(st Stmt, out []Out) (res []Out, _ error) {
+	if err := s.shellBusy(st); err != nil {
+		return nil, err
+	}
 	a := st.Args
 	newline := true
 	if len(a) > 0 && a[0].Val == "-n" && !a[0].Quoted {
@@ -271,6 +286,9 @@ func (s *Session) echo(st Stmt, out []Out) (res []Out, _ error) {
 		defer func() { res, _ = s.klpMutex(res, "echo", true) }()
 	}
 	if err := s.sim.WriteFile(target, data); err != nil {
+		if out, ok := shellAsleep(out, err); ok {
+			return out, nil
+		}
 		var fe *sim.FSError
 		errors.As(err, &fe)
 		s.lastErr = fe.Err
@@ -390,7 +408,8 @@ const blockLimit = 60
 // returns only when the grace period ends. A note says what blocked.
 func (s *Session) klpMutex(out []Out, cmd string, after bool) ([]Out, bool) {
 	m := s.sim
-	if p, _ := m.Completing(); p == "" {
+	if p, _ := m.Completing(); p == "" || s.shell != 0 {
+		// a declared shell sleeps in the kernel instead (shellAsleep)
 		return out, true
 	}
 	start := m.Now()
@@ -416,6 +435,29 @@ func (s *Session) klpMutex(out []Out, cmd string, after bool) ([]Out, bool) {
 	return out, false
 }
 
+// shellBusy refuses a command while the declared shell sleeps in an
+// earlier one: it reads no new line until that returns.
+func (s *Session) shellBusy(st Stmt) error {
+	if s.shell == 0 {
+		return nil
+	}
+	if w := s.sim.ShellWaiting(); w != "" {
+		return s.errf(st.Pos, "%s: the shell (task %d) sleeps (D) in its %s and runs nothing until that returns; let time pass (sleep, until wait wait=end)", st.Verb, s.shell, w)
+	}
+	return nil
+}
+
+// shellAsleep turns a command that put the declared shell to sleep in the
+// kernel (sim.ShellBlocked) into a note: it has not returned, and the
+// scenario goes on; the sim finishes it when klp_mutex is free.
+func shellAsleep(out []Out, err error) ([]Out, bool) {
+	var b *sim.ShellBlocked
+	if !errors.As(err, &b) {
+		return out, false
+	}
+	return append(out, Out{Kind: "note", Text: b.Error()}), true
+}
+
 // readAsShell reads a file as cat in the shell does: as the shell's task
 // when one is declared (`shell PID`; a file that code produces runs that
 // code through the ftrace handler as it), else as a task in the
@@ -426,6 +468,9 @@ func (s *Session) readAsShell(p string) (string, error) {
 	}
 	if _, ok := s.sim.Task(s.shell); !ok {
 		return "", fmt.Errorf("cat: the shell (task %d) has exited", s.shell)
+	}
+	if w := s.sim.ShellWaiting(); w != "" {
+		return "", fmt.Errorf("cat: the shell (task %d) sleeps in its %s and runs nothing until that returns", s.shell, w)
 	}
 	if rest, ok := strings.CutPrefix(p, "/proc/self/"); ok {
 		p = "/proc/" + strconv.Itoa(s.shell) + "/" + rest

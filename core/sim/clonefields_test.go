@@ -58,6 +58,7 @@ var simFields = map[string]struct {
 	"nohzTouched": {"value", "a count of the past"},
 	"writer":      {"value", ""},
 	"worker":      {"value", ""},
+	"shellWait":   {"value", "its Cmd is an immutable Input value"},
 	"cur":         {"value", "set only while a syscall runs (asSyscall), 0 between steps"},
 	"dd":          {"value", "dynamic debug flags: what is printed, not what runs"},
 	"kmsg":        {"value", "where dmesg starts: the log, not the machine"},

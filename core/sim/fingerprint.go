@@ -48,6 +48,13 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(s.writer))
 	h.add(uint64(s.worker))
 	h.add(uint64(s.gp.By))
+	b(s.shellWait.Cmd != nil)
+	b(s.shellWait.Own)
+	b(s.shellWait.User)
+	h.str(s.shellWait.What)
+	if s.shellWait.Cmd != nil {
+		h.str(fmt.Sprintf("%#v", s.shellWait.Cmd))
+	}
 	b(s.schedHook)
 	b(s.forcedEver)
 	b(s.tainted)

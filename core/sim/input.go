@@ -166,16 +166,16 @@ func (s *Sim) Step(in Input) error {
 func (s *Sim) stepInput(in Input) error {
 	switch in := in.(type) {
 	case Insmod:
-		return s.asWriter("insmod", func() error {
+		return s.asWriter("insmod", in, func() error {
 			if in.Params != nil {
 				return s.insmodParams(in.Module, in.Params)
 			}
 			return s.insmod(in.Module)
 		})
 	case Rmmod:
-		return s.asWriter("rmmod", func() error { return s.rmmod(in.Module) })
+		return s.asWriter("rmmod", in, func() error { return s.rmmod(in.Module) })
 	case WriteFile:
-		return s.asWriter("write", func() error { return s.writeFile(in.Path, in.Data) })
+		return s.asWriter("write", in, func() error { return s.writeFile(in.Path, in.Data) })
 	case Shell:
 		return s.setWriter(in.PID)
 	case Kworker:

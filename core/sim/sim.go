@@ -235,14 +235,15 @@ type Sim struct {
 	transition  int // klp_transition_patch, -1 when none
 	target      int // klp_target_state
 	signalsCnt  int
-	workDue     int64 // jiffy at which klp_transition_work runs; -1 none
-	schedHook   bool  // klp_sched_try_switch_key / sched_dynamic_klp
-	writer      int   // the shell's task (Shell); 0: none
-	cur         int   // the task whose syscall or work runs now (writer, worker), or 0
-	worker      int   // the kworker's task (Kworker); 0: none
-	forcedEver  bool  // v4.15-v5.0 global klp_forced
-	tainted     bool  // TAINT_LIVEPATCH notice printed
-	ftraceOff   bool  // /proc/sys/kernel/ftrace_enabled = 0
+	workDue     int64     // jiffy at which klp_transition_work runs; -1 none
+	schedHook   bool      // klp_sched_try_switch_key / sched_dynamic_klp
+	writer      int       // the shell's task (Shell); 0: none
+	cur         int       // the task whose syscall or work runs now (writer, worker), or 0
+	worker      int       // the kworker's task (Kworker); 0: none
+	shellWait   shellWait // the shell asleep in a command (writer.go)
+	forcedEver  bool      // v4.15-v5.0 global klp_forced
+	tainted     bool      // TAINT_LIVEPATCH notice printed
+	ftraceOff   bool      // /proc/sys/kernel/ftrace_enabled = 0
 	warned      map[string]bool
 	usedForce   bool
 	tickWork    bool

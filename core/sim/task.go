@@ -494,6 +494,9 @@ func (s *Sim) wake(pid int) error {
 	if t.State != Interruptible && t.State != Uninterruptible {
 		return fmt.Errorf("wake: %s:%d is %s, not sleeping", t.Comm, pid, t.State)
 	}
+	if (pid == s.writer && s.ShellWaiting() != "") || (pid == s.gp.By && s.gp.Patch >= 0) {
+		return fmt.Errorf("wake: %s:%d sleeps in klp_mutex or in the grace period klp_complete_transition waits for; it wakes when that ends", t.Comm, pid)
+	}
 	s.wakeTask(t)
 	return nil
 }

@@ -111,10 +111,21 @@ func (s *Sim) endGP() {
 	pi, by := s.gp.Patch, s.gp.By
 	s.gp = gpWait{Patch: -1}
 	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks, End: true}, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
-	s.resumeWorker(by, func() {
+	finish := func() {
 		s.finishComplete(pi)
 		s.freeCompleted(pi)
-	})
+	}
+	if by != 0 && by == s.writer {
+		if !s.resumeShell(by, finish) {
+			finish()
+		}
+	} else {
+		s.resumeWorker(by, finish)
+	}
+	// a command that waited for klp_mutex runs now
+	if s.shellWait.Cmd != nil && s.gp.Patch < 0 {
+		s.resumeShell(0, func() {})
+	}
 }
 
 // Completing reports the patch whose completion waits for a grace period

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // The shell as a task.
 //
@@ -12,6 +15,44 @@ import "fmt"
 // syncs every CPU but that one. After the work it returns to user mode
 // through the exit path, a switch point. Without a declared shell
 // (Shell{0}) the commands run on the first idle CPU, from no task.
+//
+// The shell also waits as a task does. A command that finds klp_mutex
+// held by an unpatch's completion (waiting for an RCU Tasks grace period)
+// sleeps in mutex_lock, D; a write whose own completion starts that wait
+// sleeps in synchronize_rcu_tasks, D. Either returns only when the grace
+// period ends (endGP resumes it), or never; meanwhile the shell runs
+// nothing else and `wake` does not apply to it.
+
+// shellWait is the shell asleep in a command (Shell.PID's task).
+type shellWait struct {
+	Cmd  Input  // a command blocked on klp_mutex, not run yet; nil: none
+	What string // its name (insmod, rmmod, write)
+	User bool   // it came from user mode (returns there)
+	Own  bool   // it ran; its own completion waits (gp.By)
+}
+
+// ShellBlocked is what a shell command gets when it goes to sleep in the
+// kernel instead of returning: the scenario says so and goes on.
+type ShellBlocked struct {
+	What, Comm string
+	PID        int
+	Own        bool // in its own klp_complete_transition's wait
+}
+
+func (e *ShellBlocked) Error() string {
+	if e.Own {
+		return fmt.Sprintf("%s has not returned: its own klp_complete_transition waits, klp_mutex held, for an RCU Tasks grace period; the shell, %s:%d, sleeps (D) in synchronize_rcu_tasks until it ends", e.What, e.Comm, e.PID)
+	}
+	return fmt.Sprintf("%s blocks: klp_complete_transition holds klp_mutex during an RCU Tasks grace period; the shell, %s:%d, sleeps (D) in mutex_lock until it is released", e.What, e.Comm, e.PID)
+}
+
+// ShellWaiting reports the command the shell sleeps in ("" if none).
+func (s *Sim) ShellWaiting() string {
+	if s.writer == 0 || (s.shellWait.Cmd == nil && !s.shellWait.Own) {
+		return ""
+	}
+	return s.shellWait.What
+}
 
 // setWriter is the Shell input.
 func (s *Sim) setWriter(pid int) error {
@@ -33,9 +74,13 @@ func (s *Sim) setWriter(pid int) error {
 // asWriter runs a shell command's system call (fn) as the shell's task:
 // put on a CPU if it was only runnable, in the kernel while fn runs, back
 // to user mode (and off the CPU it was put on) after.
-func (s *Sim) asWriter(what string, fn func() error) error {
+func (s *Sim) asWriter(what string, in Input, fn func() error) error {
 	if s.writer == 0 {
 		return fn()
+	}
+	if w := s.ShellWaiting(); w != "" {
+		t := s.task(s.writer)
+		return fmt.Errorf("%s: the shell, %s:%d, sleeps (D) in its %s and runs nothing until that returns", what, t.Comm, t.PID, w)
 	}
 	t := s.task(s.writer)
 	if t == nil {
@@ -62,11 +107,22 @@ func (s *Sim) asWriter(what string, fn func() error) error {
 	}
 	user := !t.InKernel
 	t.InKernel = true
+	gpBefore := s.gp.Patch
 	s.cur = pid
 	err := fn()
 	s.cur = 0
 	if t = s.task(pid); t == nil { // (fn may have grown the task table)
 		return err
+	}
+	var held *KlpMutexHeld
+	switch {
+	case errors.As(err, &held) && in != nil:
+		s.shellWait = shellWait{Cmd: in, What: what, User: user}
+		return s.shellSleeps(t, "mutex_lock(&klp_mutex)", false)
+	case err == nil && gpBefore < 0 && s.gp.Patch >= 0 && s.gp.By == 0:
+		s.shellWait = shellWait{What: what, User: user, Own: true}
+		s.gp.By = pid
+		return s.shellSleeps(t, "synchronize_rcu_tasks", true)
 	}
 	if user && t.State == Running {
 		t.Stack = t.Stack[:0]
@@ -76,4 +132,40 @@ func (s *Sim) asWriter(what string, fn func() error) error {
 		s.leaveCPU(t)
 	}
 	return err
+}
+
+// shellSleeps puts the shell to sleep (D) in the kernel at where.
+func (s *Sim) shellSleeps(t *Task, where string, own bool) error {
+	s.leaveCPU(t)
+	t.State = Uninterruptible
+	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d sleeps (D) in %s: its %s does not return yet", t.Comm, t.PID, where, s.shellWait.What)})
+	return &ShellBlocked{What: s.shellWait.What, Comm: t.Comm, PID: t.PID, Own: own}
+}
+
+// resumeShell wakes the shell when the grace period ends: its own
+// completion goes on as it (fn) and it returns; or the command that waited
+// for klp_mutex runs now. Reports false if the shell was not waiting.
+func (s *Sim) resumeShell(by int, fn func()) bool {
+	w := s.shellWait
+	t := s.task(s.writer)
+	if t == nil || t.State != Uninterruptible || (by != s.writer && w.Cmd == nil) || (by == s.writer) != w.Own {
+		return false
+	}
+	s.shellWait = shellWait{}
+	t.State, t.InKernel = Runnable, !w.User // asWriter returns it to user mode
+	if w.Own {
+		_ = s.asWriter(w.What, nil, func() error { fn(); return nil })
+		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d's %s returns: its klp_complete_transition is done", t.Comm, t.PID, w.What)})
+		return true
+	}
+	fn()
+	err := s.stepInput(w.Cmd) // as the shell again (asWriter)
+	res := "0 (success)"
+	if err != nil {
+		res = err.Error()
+	}
+	if _, again := err.(*ShellBlocked); !again {
+		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d's %s took klp_mutex and returns: %s", t.Comm, t.PID, w.What, res)})
+	}
+	return true
 }
