@@ -448,9 +448,6 @@ func (s *Sim) ReadFile(p string) (string, error) {
 // writeFile writes data (as echo would, usually with a trailing newline).
 // Nothing changes when the write fails.
 func (s *Sim) writeFile(p, data string) error {
-	if s.gp.Patch >= 0 && strings.HasPrefix(path.Clean("/"+p), "/sys/kernel/livepatch/") {
-		return s.klpMutexHeld() // the stores take klp_mutex
-	}
 	n, ok := s.resolve(p)
 	if !ok {
 		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))
@@ -467,6 +464,9 @@ func (s *Sim) writeFile(p, data string) error {
 	}
 	if data == "" {
 		return nil // sysfs_kf_write: a zero-length write does nothing
+	}
+	if s.gp.Patch >= 0 && strings.HasPrefix(path.Clean("/"+p), "/sys/kernel/livepatch/") {
+		return s.klpMutexHeld() // the stores take klp_mutex (after open)
 	}
 	if err := n.write(data); err != nil {
 		e, ok := err.(Errno)

@@ -3,6 +3,8 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 )
 
 // The shell as a task.
@@ -134,6 +136,18 @@ func (s *Sim) asWriter(what string, in Input, fn func() error) error {
 	return err
 }
 
+// storeOrphaned: p was a livepatch attribute whose patch has been freed
+// meanwhile. enabled_store, force_store and signal_store all refuse a patch
+// that is not the one in transition (and cannot be re-enabled): EINVAL.
+func (s *Sim) storeOrphaned(p string) bool {
+	p = path.Clean("/" + p)
+	if !strings.HasPrefix(p, "/sys/kernel/livepatch/") {
+		return false
+	}
+	_, ok := s.resolve(p)
+	return !ok
+}
+
 // shellSleeps puts the shell to sleep (D) in the kernel at where.
 func (s *Sim) shellSleeps(t *Task, where string, own bool) error {
 	s.leaveCPU(t)
@@ -159,7 +173,14 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 		return true
 	}
 	fn()
-	err := s.stepInput(w.Cmd) // as the shell again (asWriter)
+	var err error
+	if wf, ok := w.Cmd.(WriteFile); ok && s.storeOrphaned(wf.Path) {
+		// the file was open before its patch was freed: the store runs
+		// on a patch that is neither enabled nor in transition
+		err = s.asWriter(w.What, nil, func() error { return &FSError{"write", wf.Path, EINVAL} })
+	} else {
+		err = s.stepInput(w.Cmd) // as the shell again (asWriter)
+	}
 	res := "0 (success)"
 	if err != nil {
 		res = err.Error()
