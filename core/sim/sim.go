@@ -117,7 +117,7 @@ type Event struct {
 
 // Wait is a wait event's content.
 type Wait struct {
-	What string // WaitRCUTasks
+	What string // WaitRCUTasks, WaitRCU, WaitSyscall
 	End  bool   // false: the wait begins; true: it ends
 }
 
@@ -125,6 +125,7 @@ type Wait struct {
 const (
 	WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
 	WaitRCU      = "rcu"       // synchronize_rcu (the RFC profile's klp_synchronize_transition)
+	WaitSyscall  = "syscall"   // the declared shell asleep in its command (PID: the shell)
 )
 
 // SwitchReason names the switch point that changed a task's patch_state.

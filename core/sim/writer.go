@@ -152,7 +152,7 @@ func (s *Sim) storeOrphaned(p string) bool {
 func (s *Sim) shellSleeps(t *Task, where string, own bool) error {
 	s.leaveCPU(t)
 	t.State = Uninterruptible
-	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d sleeps (D) in %s: its %s does not return yet", t.Comm, t.PID, where, s.shellWait.What)})
+	s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitSyscall}, Text: fmt.Sprintf("wait begins: %s:%d sleeps (D) in %s: its %s does not return yet", t.Comm, t.PID, where, s.shellWait.What)})
 	return &ShellBlocked{What: s.shellWait.What, Comm: t.Comm, PID: t.PID, Own: own}
 }
 
@@ -169,7 +169,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	t.State, t.InKernel = Runnable, !w.User // asWriter returns it to user mode
 	if w.Own {
 		_ = s.asWriter(w.What, nil, func() error { fn(); return nil })
-		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d's %s returns: its klp_complete_transition is done", t.Comm, t.PID, w.What)})
+		s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d's %s returns: its klp_complete_transition is done", t.Comm, t.PID, w.What)})
 		return true
 	}
 	fn()
@@ -186,7 +186,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 		res = err.Error()
 	}
 	if _, again := err.(*ShellBlocked); !again {
-		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d's %s took klp_mutex and returns: %s", t.Comm, t.PID, w.What, res)})
+		s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d's %s took klp_mutex and returns: %s", t.Comm, t.PID, w.What, res)})
 	}
 	return true
 }
