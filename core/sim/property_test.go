@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ type world struct {
 	patches []string
 	funcs   []string
 	trace   []string
+	roles   bool // pids 150 (the shell) and 151 (the kworker): not picked
 }
 
 func newWorld(tb testing.TB, prof string, force bool) *world {
@@ -94,8 +96,35 @@ func newWorld(tb testing.TB, prof string, force bool) *world {
 	return w
 }
 
+// withRoles makes sh:102 run the shell's commands and kworker/0:1 the
+// transition work, so that their waits (writer.go, kworker.go) are in the
+// run.
+// The random actions leave them alone (a shell put to sleep by hand would
+// refuse every command of the run).
+func (w *world) withRoles(tb testing.TB) *world {
+	for _, ts := range []TaskSpec{
+		{PID: 150, Comm: "bash", State: Runnable, User: true},
+		{PID: 151, Comm: "kworker/1:1", Kind: Kthread, State: Interruptible, Stack: frames("kthread", "worker_thread", "schedule")},
+	} {
+		if _, err := w.s.Spawn(ts); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.s.Step(Shell{PID: 150}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.s.Step(Kworker{PID: 151}); err != nil {
+		tb.Fatal(err)
+	}
+	w.roles = true
+	return w
+}
+
 func (w *world) pick(a byte) (int, bool) {
 	pids := w.s.PIDs()
+	if w.roles {
+		pids = slices.DeleteFunc(pids, func(p int) bool { return p == 150 || p == 151 })
+	}
 	if len(pids) == 0 {
 		return 0, false
 	}
@@ -309,7 +338,15 @@ func (w *world) drain() error {
 		}
 	}
 	for round := 0; round < 4; round++ {
+		// the shell or the kworker asleep in a grace period wakes when
+		// its holdouts are quiescent: after the first round
+		if round > 0 && (s.ShellWaiting() != "" || s.gp.Patch >= 0) {
+			s.RunUntilUnlocked(uint64(70 * s.HZ()))
+		}
 		for _, pid := range s.PIDs() {
+			if s.inKernelWait(pid) {
+				continue // the grace period's end wakes it (next round)
+			}
 			tk, _ := s.Task(pid)
 			switch tk.State {
 			case Stopped:
@@ -354,6 +391,9 @@ func (w *world) drain() error {
 func runOps(tb testing.TB, prof string, force bool, data []byte) string {
 	tb.Helper()
 	w := newWorld(tb, prof, force)
+	if len(data) > 1 && data[1]&0x40 != 0 {
+		w.withRoles(tb) // in about half the runs
+	}
 	fail := func(err error) {
 		tb.Helper()
 		tail := w.trace

@@ -356,7 +356,16 @@ func (s *Sim) self(pid int, what string) (*Task, error) {
 	if s.handlerIdx(pid) >= 0 {
 		return nil, fmt.Errorf("%s: %s:%d is inside klp_ftrace_handler, between its reads; call-finish %d first", what, t.Comm, pid, pid)
 	}
+	if s.inKernelWait(pid) {
+		return nil, fmt.Errorf("%s: %s:%d sleeps (D) in the kernel until the grace period klp_complete_transition waits for ends", what, t.Comm, pid)
+	}
 	return t, nil
+}
+
+// inKernelWait: pid is the shell asleep in a command or the kworker asleep
+// in a grace period; only the grace period's end wakes it.
+func (s *Sim) inKernelWait(pid int) bool {
+	return pid != 0 && (pid == s.writer && s.ShellWaiting() != "" || pid == s.gp.By && s.gp.Patch >= 0)
 }
 
 func (s *Sim) mustRun(t *Task, what string) error {
@@ -494,7 +503,7 @@ func (s *Sim) wake(pid int) error {
 	if t.State != Interruptible && t.State != Uninterruptible {
 		return fmt.Errorf("wake: %s:%d is %s, not sleeping", t.Comm, pid, t.State)
 	}
-	if (pid == s.writer && s.ShellWaiting() != "") || (pid == s.gp.By && s.gp.Patch >= 0) {
+	if s.inKernelWait(pid) {
 		return fmt.Errorf("wake: %s:%d sleeps in klp_mutex or in the grace period klp_complete_transition waits for; it wakes when that ends", t.Comm, pid)
 	}
 	s.wakeTask(t)
@@ -851,6 +860,9 @@ func (s *Sim) trace(pid int, on bool) error {
 	if on {
 		if t.State == Traced {
 			return nil
+		}
+		if s.inKernelWait(pid) {
+			return fmt.Errorf("ptrace: %s:%d sleeps (D) in the kernel until a grace period ends; it stops only when it returns", t.Comm, pid)
 		}
 		s.leaveCPU(t)
 		t.State = Traced

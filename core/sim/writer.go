@@ -50,7 +50,7 @@ func (e *ShellBlocked) Error() string {
 
 // ShellWaiting reports the command the shell sleeps in ("" if none).
 func (s *Sim) ShellWaiting() string {
-	if s.writer == 0 || (s.shellWait.Cmd == nil && !s.shellWait.Own) {
+	if s.writer == 0 || (s.shellWait.Cmd == nil && !s.shellWait.Own) || s.task(s.writer) == nil {
 		return ""
 	}
 	return s.shellWait.What
