@@ -167,12 +167,14 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	}
 	s.shellWait = shellWait{}
 	t.State, t.InKernel = Runnable, !w.User // asWriter returns it to user mode
+	pid, comm := t.PID, t.Comm
 	if w.Own {
+		s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d wakes; its %s's klp_complete_transition goes on, then it returns", comm, pid, w.What)})
 		_ = s.asWriter(w.What, nil, func() error { fn(); return nil })
-		s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d's %s returns: its klp_complete_transition is done", t.Comm, t.PID, w.What)})
 		return true
 	}
 	fn()
+	s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d gets klp_mutex; its %s goes on", comm, pid, w.What)})
 	var err error
 	if wf, ok := w.Cmd.(WriteFile); ok && s.storeOrphaned(wf.Path) {
 		// the file was open before its patch was freed: the store runs
@@ -186,7 +188,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 		res = err.Error()
 	}
 	if _, again := err.(*ShellBlocked); !again {
-		s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitSyscall, End: true}, Text: fmt.Sprintf("wait ends: %s:%d's %s took klp_mutex and returns: %s", t.Comm, t.PID, w.What, res)})
+		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d's %s returns: %s", comm, pid, w.What, res)})
 	}
 	return true
 }
