@@ -46,7 +46,7 @@ const UNTIL = [
   ["a fake signal", "until signal"],
   ["the next try-complete sweep", 'until step "klp_try_complete_transition"'],
   ["the transition completes", "until switch reason=complete"],
-  ["a wait ends (a grace period)", "until wait wait=end"],
+  ["a wait ends (a grace period, a sleeping shell)", "until wait wait=end"],
   ["a callback runs", "until callback"],
   ["a checker alarm", "until alarm"],
 ];

@@ -55,9 +55,12 @@ type TaskView struct {
 	// InHandler: the function whose ftrace handler the task is inside,
 	// between its reads (a split call); Forking: the child of a fork
 	// stopped after dup_task_struct. Either waits for its second half.
-	InHandler string      `json:",omitempty"`
-	Forking   int         `json:",omitempty"`
-	Stack     []FrameView // innermost first, as /proc/<pid>/stack
+	InHandler string `json:",omitempty"`
+	Forking   int    `json:",omitempty"`
+	// Waits: what the shell or the kworker sleeps in, in the kernel,
+	// until a grace period ends (writer.go, kworker.go).
+	Waits string      `json:",omitempty"`
+	Stack []FrameView // innermost first, as /proc/<pid>/stack
 }
 
 // FrameView is one stack frame with the version of code it runs.
@@ -286,6 +289,9 @@ func (s *Sim) taskHead(t *Task) TaskView {
 		if f.Parent == t.PID {
 			tv.Forking = f.Child
 		}
+	}
+	if s.inKernelWait(t.PID) {
+		tv.Waits = s.waitsIn(t.PID)
 	}
 	return tv
 }

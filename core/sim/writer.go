@@ -48,6 +48,17 @@ func (e *ShellBlocked) Error() string {
 	return fmt.Sprintf("%s blocks: klp_complete_transition holds klp_mutex during an RCU Tasks grace period; the shell, %s:%d, sleeps (D) in mutex_lock until it is released", e.What, e.Comm, e.PID)
 }
 
+// waitsIn says what pid (the shell or the kworker, inKernelWait) sleeps in.
+func (s *Sim) waitsIn(pid int) string {
+	if pid == s.writer && s.ShellWaiting() != "" {
+		if s.shellWait.Own {
+			return fmt.Sprintf("synchronize_rcu_tasks, klp_mutex held: its %s's unpatch waits for the grace period", s.shellWait.What)
+		}
+		return fmt.Sprintf("mutex_lock(&klp_mutex): its %s waits for klp_complete_transition", s.shellWait.What)
+	}
+	return "synchronize_rcu_tasks, klp_mutex held: klp_complete_transition waits for the grace period"
+}
+
 // ShellWaiting reports the command the shell sleeps in ("" if none).
 func (s *Sim) ShellWaiting() string {
 	if s.writer == 0 || (s.shellWait.Cmd == nil && !s.shellWait.Own) || s.task(s.writer) == nil {

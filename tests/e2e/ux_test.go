@@ -288,3 +288,32 @@ func TestOneClickErrorAtTheButton(t *testing.T) {
 		t.Errorf("after wake the card still shows %q", msg)
 	}
 }
+
+// TestShellWaitsThroughControls: the waits example, played with the page's
+// controls. The unpatch waits for an RCU Tasks grace period a spinning
+// kthread holds up; an insmod meanwhile puts the shell's task to sleep (D)
+// behind klp_mutex, and its card says so until the grace period ends.
+func TestShellWaitsThroughControls(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.do(`(() => { const s = document.getElementById("examples"); s.value = "waits.klp"; s.dispatchEvent(new Event("change")); return ""; })()`)
+	tb.waitText(card(30), "kworker/0:1")
+	tb.click(card(300), "Act on 300")
+	tb.click(card(300), "cond_resched")
+	tb.click(timeQ, "Settle")
+	tb.waitText(transQ, "No transition in progress.")
+	tb.click(patchesQ, "disable")
+	tb.waitText(transQ, "unpatching")
+	tb.click(card(300), "cond_resched")
+	tb.click(timeQ, "Step") // a retry completes the unpatch; the kworker waits
+	tb.waitText(card(30), "Sleeps in the kernel: synchronize_rcu_tasks")
+	tb.click(patchesQ, "insmod") // test_mod: module loads take klp_mutex
+	tb.waitText(consoleQ, "insmod blocks")
+	tb.waitText(card(43), "disk-sleep (D)", "Sleeps in the kernel: mutex_lock(&klp_mutex)")
+	tb.shot(card(43), "shell-asleep-card")
+	tb.click(card(300), "block (S)")
+	tb.click(timeQ, "Until…")
+	tb.click(".untilmenu", "a wait ends (a grace period, a sleeping shell)")
+	tb.waitNoText(card(43), "Sleeps in the kernel")
+	tb.waitText(patchesQ, "test_mod", "live")
+}

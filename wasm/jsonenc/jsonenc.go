@@ -345,6 +345,10 @@ func (e *encoder) task(t *sim.TaskView, p *packer) {
 		e.raw(`,"Forking":`)
 		e.int(int64(t.Forking))
 	}
+	if t.Waits != "" {
+		e.raw(`,"Waits":`)
+		e.str(t.Waits)
+	}
 	e.raw(`,"Stack":`)
 	if p != nil {
 		list(e, t.Stack, func(f *sim.FrameView) { e.int(int64(p.ref(f))) })

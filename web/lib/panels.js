@@ -328,6 +328,7 @@ export class TasksPanel {
         t.TGID && t.TGID !== t.PID ? badge(`thread of ${t.TGID}`, "plain") : null),
       flags.length ? h("div.flags", null, flags) : null,
       t.Blocked ? h("p.blocked", null, h("strong", null, "Blocked: "), t.Blocked) : null,
+      t.Waits ? h("p.blocked.waits", null, h("strong", null, "Sleeps in the kernel: "), t.Waits) : null,
       this.stack(view, t),
       t.Kind === "idle" ? null : h("button.disclose", {
         type: "button",
