@@ -90,7 +90,7 @@ func (s *Sim) asWorker(why string, fn func()) {
 		// its klp_complete_transition waits for the grace period
 		t.State = Uninterruptible
 		s.gp.By = pid
-		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d sleeps (D) in synchronize_rcu_tasks with klp_mutex held", t.Comm, pid)})
+		s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask}, Text: fmt.Sprintf("wait begins: %s:%d sleeps (D) in synchronize_rcu_tasks with klp_mutex held", t.Comm, pid)})
 	}
 	if s.transition >= 0 && s.cpus[c].Online && s.cpus[c].Curr == 0 {
 		s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after the kworker ran there")
@@ -106,6 +106,7 @@ func (s *Sim) resumeWorker(by int, fn func()) {
 		return
 	}
 	t.State = Interruptible // woken: runs on the first idle CPU
+	s.event(Event{Kind: EvWait, PID: by, Wait: &Wait{What: WaitTask, End: true}, Text: fmt.Sprintf("wait ends: %s:%d wakes", t.Comm, by)})
 	prev := s.worker
 	s.worker = by
 	s.asWorker("the grace period is over; its klp_complete_transition goes on", fn)

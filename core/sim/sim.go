@@ -117,7 +117,7 @@ type Event struct {
 
 // Wait is a wait event's content.
 type Wait struct {
-	What string // WaitRCUTasks, WaitRCU, WaitSyscall
+	What string // WaitRCUTasks, WaitRCU, WaitTask
 	End  bool   // false: the wait begins; true: it ends
 }
 
@@ -125,7 +125,7 @@ type Wait struct {
 const (
 	WaitRCUTasks = "rcu-tasks" // the grace period of an ftrace ops' unregistering
 	WaitRCU      = "rcu"       // synchronize_rcu (the RFC profile's klp_synchronize_transition)
-	WaitSyscall  = "syscall"   // the declared shell asleep in its command (PID: the shell)
+	WaitTask     = "task"      // a task asleep in the kernel: the shell in its command, the kworker in a grace period (PID: that task)
 )
 
 // SwitchReason names the switch point that changed a task's patch_state.

@@ -310,6 +310,10 @@ func TestShellWaitsThroughControls(t *testing.T) {
 	tb.click(patchesQ, "insmod") // test_mod: module loads take klp_mutex
 	tb.waitText(consoleQ, "insmod blocks")
 	tb.waitText(card(43), "disk-sleep (D)", "Sleeps in the kernel: mutex_lock(&klp_mutex)")
+	// and its timeline lane has a band from then on
+	tb.waitJS(`!!__t.q('.panel.timeline g.lane.task[data-pid="43"] rect.kwait')`, "the shell's lane to show its sleep")
+	tb.click(timeQ, "Step")
+	tb.shot(".panel.timeline", "shell-asleep-timeline")
 	tb.shot(card(43), "shell-asleep-card")
 	tb.click(card(300), "block (S)")
 	tb.click(timeQ, "Until…")

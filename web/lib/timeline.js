@@ -125,6 +125,8 @@ export class Timeline {
     for (const l of this.tasks.values()) {
       cut(l.segs, t);
       cut(l.marks, t);
+      cut(l.waits, t);
+      for (const w of l.waits) if (w.end > t) w.end = null;
       if (l.gone > t) l.gone = 0;
       if (l.born > t) l.hiddenUntil = true;
     }
@@ -204,6 +206,13 @@ export class Timeline {
           break;
         default:
       }
+      if (e.PID && e.Wait) {
+        // a task asleep in the kernel (the shell in its command): a band
+        // on its lane from the wait's begin to its end
+        const lane = laneOf(e.PID, e.CPU, e);
+        if (lane && !e.Wait.End) lane.waits.push({ t: e.Time, end: null, text: e.Text || "" });
+        else if (lane && lane.waits.length) lane.waits[lane.waits.length - 1].end ??= e.Time;
+      }
       if (e.PID) {
         const lane = laneOf(e.PID, e.CPU, e);
         if (lane && e.Kind !== "call") this.addMark(lane, mark);
@@ -223,7 +232,7 @@ export class Timeline {
 
   addLane(t, at, parent) {
     const key = keyOf(t);
-    const lane = { key, pid: t.PID, comm: t.Comm, kind: t.Kind, born: at, gone: 0, segs: [], marks: [], ps: null, tgid: t.TGID, parent: parent || (t.TGID && t.TGID !== t.PID ? t.TGID : 0) };
+    const lane = { key, pid: t.PID, comm: t.Comm, kind: t.Kind, born: at, gone: 0, segs: [], marks: [], waits: [], ps: null, tgid: t.TGID, parent: parent || (t.TGID && t.TGID !== t.PID ? t.TGID : 0) };
     this.tasks.set(key, lane);
     // idle lanes in CPU order, whichever switched first
     const i = t.Kind === "idle" ? this.order.findIndex((k) => k.startsWith("idle") && Number(k.slice(4)) > (t.CPU || 0)) : -1;
@@ -505,6 +514,12 @@ export class Timeline {
       class: `seg ps${seg.ps < 0 ? "n" : seg.ps}`, "data-ps": seg.ps,
     }, title(`${name}: patch_state ${seg.ps} ${this.stateName(seg.ps)} from ${fmtS(seg.t)} s`))));
     if (l.gone) g.append(s("text.seg-label", { x: X(l.gone) + 2, y: y + ROW - 4 }, "exited"));
+    for (const w of l.waits) {
+      const x = X(w.t);
+      const b = w.end ?? end;
+      g.append(s("rect.kwait", { x, y: y + ROW - 5, width: Math.max(3, X(b) - x), height: 3, "data-time": w.t },
+        title(`${name} sleeps in the kernel (D) from ${fmtS(w.t)} s${w.end === null ? "" : ` to ${fmtS(w.end)} s`}: ${w.text.replace(/^wait begins: /, "")}`)));
+    }
     for (const m of l.marks) g.append(this.mark(m, X(m.t), y));
     return g;
   }
@@ -574,7 +589,9 @@ export class Timeline {
       h("span.lg", null, "◆ switch · ● signal · ! alarm · | step/retry · ▮ sync · ",
         // the wait mark's own shape: ⧗ is missing from common fonts
         s("svg.sw", { width: 10, height: 10, "aria-hidden": "true" }, s("path", { d: "M1,0 L9,0 L1,10 L9,10 Z", fill: "currentColor" })),
-        " wait"));
+        " wait · ",
+        s("svg.sw", { width: 12, height: 10, "aria-hidden": "true" }, s("rect.kwait", { x: 0, y: 6, width: 12, height: 3 })),
+        " asleep in the kernel"));
     }
     const want = kinds.map(([k, name]) => `${k}:${this.open.get(k)}:${this.countOf(k)}`).join(",");
     if (want === this.toggleSig) return;
