@@ -34,6 +34,8 @@ func FuzzParse(f *testing.F) {
 func FuzzSession(f *testing.F) {
 	f.Add("vmlinux f g\nlivepatch p\n object vmlinux\n  func f -> h\nend\ntask 1 a state=S stack=g>f\ninsmod p\nsleep 20\n")
 	f.Add("cpus 2 offline=1\ntask 2 k kthread cpu=0\ncond_resched 2\nfork 2\n")
+	f.Add("kernel 6.12\nvmlinux f kthread spin\nlivepatch p\n object vmlinux\n  func f -> h\nend\nmodule m x\ntask 30 kw kthread state=S stack=kthread\nkworker 30\ntask 43 bash user\nshell 43\ntask 300 s kthread cpu=1 stack=kthread>spin\ninsmod p\ncond_resched 300\nsleep 1\necho 0 > /sys/kernel/livepatch/p/enabled\ncond_resched 300\nuntil wait\ninsmod m\nsleep 2\n")
+	f.Add("vmlinux f g\nlivepatch p\n object vmlinux\n  func f -> h\nend\ntask 1 a state=S stack=g>f\ntask 2 b cpu=0\ninsmod p\ncall 2 g f split=transition\nsleep 2\ncall-finish 2\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		if len(src) > 4000 {
 			return
@@ -54,6 +56,8 @@ func FuzzSource(f *testing.F) {
 	f.Add("vmlinux f g\nlivepatch p\n object vmlinux\n  func f -> h\nend\ntask 1 a state=S stack=g>f\ninsmod p\nsleep 20\n")
 	f.Add("kernel 5.1\nvmlinux f\nmodule m x init=\"hi there\"\ninsmod m\necho \"a\\\"b\" > /dev/null\n")
 	f.Add("vmlinux f\necho x \r\n")
+	f.Add("kernel 6.12\nvmlinux f kthread spin\nlivepatch p\n object vmlinux\n  func f -> h\nend\nmodule m x\ntask 30 kw kthread state=S stack=kthread\nkworker 30\ntask 43 bash user\nshell 43\ntask 300 s kthread cpu=1 stack=kthread>spin\ninsmod p\ncond_resched 300\nsleep 1\necho 0 > /sys/kernel/livepatch/p/enabled\ncond_resched 300\nuntil wait\ninsmod m\nsleep 2\n")
+	f.Add("vmlinux f g\nlivepatch p\n object vmlinux\n  func f -> h\nend\ntask 1 a state=S stack=g>f\ntask 2 b cpu=0\ninsmod p\ncall 2 g f split=transition\nsleep 2\ncall-finish 2\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		if len(src) > 4000 {
 			return
@@ -86,7 +90,7 @@ func FuzzExec(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range []string{"cat /sys/kernel/livepatch/p/transition", "echo 0 > /sys/kernel/livepatch/p/enabled", "rmmod m", "fork 2 thread", "ls /sys/kernel/livepatch/p", "dmesg -c", "kill -STOP 1", "until switch within=5"} {
+	for _, s := range []string{"cat /sys/kernel/livepatch/p/transition", "echo 0 > /sys/kernel/livepatch/p/enabled", "rmmod m", "fork 2 thread", "ls /sys/kernel/livepatch/p", "dmesg -c", "kill -STOP 1", "until switch within=5", "call 2 f split", "call 2 g f split=transition\ncall-finish 2", "fork 2 child=9 dup-only\nfork-finish 9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
