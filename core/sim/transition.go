@@ -545,8 +545,12 @@ func (s *Sim) completeTransition() {
 	if s.prof.Callbacks() {
 		s.prDebug(ddComplete, "'"+p.Mod+"': completing "+dirName(s.target)+" transition")
 	}
+	ops := len(s.ops)
 	if p.Replace && s.target == Patched {
-		// klp_unpatch_replaced_patches, klp_discard_nops
+		// klp_unpatch_replaced_patches, klp_discard_nops: a function the
+		// replace patch drops loses its last func_stack entry (the nop)
+		// and its ftrace ops is unregistered, which waits as an unpatch's
+		// does (below)
 		for _, x := range s.list {
 			if x == pi {
 				break
@@ -558,14 +562,13 @@ func (s *Sim) completeTransition() {
 		s.discardNops(pi)
 	}
 	if s.target == Unpatched {
-		ops := len(s.ops)
 		s.unpatchObjects(pi, false)
-		if len(s.ops) < ops && !s.noGPWait {
-			// an ftrace ops was unregistered: RCU Tasks first (wait.go)
-			s.workDue = -1
-			s.startGP(pi)
-			return
-		}
+	}
+	if len(s.ops) < ops && !s.noGPWait {
+		// an ftrace ops was unregistered: RCU Tasks first (wait.go)
+		s.workDue = -1
+		s.startGP(pi)
+		return
 	}
 	s.finishComplete(pi)
 }
