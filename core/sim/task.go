@@ -808,6 +808,11 @@ func (s *Sim) kill(pid int, sig string) error {
 		return err
 	}
 	sig = strings.TrimPrefix(strings.ToUpper(sig), "SIG")
+	if s.handlerIdx(pid) >= 0 || s.inKernelWait(pid) {
+		// delivered on the way out of the kernel, which it is not on yet
+		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is inside the kernel and cannot be interrupted (klp_ftrace_handler with preemption disabled, or a D sleep): it would take SIG%s only on its way out; the simulator drops it (send it again then)", t.Comm, pid, sig)})
+		return nil
+	}
 	if t.Kind == Kthread && sig != "CONT" {
 		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is a kthread: SIG%s is ignored", t.Comm, pid, sig)})
 		return nil
