@@ -570,6 +570,9 @@ func (s *Sim) completeTransition() {
 		s.startGP(pi)
 		return
 	}
+	if len(s.ops) < ops {
+		s.gpInline(pi)
+	}
 	s.finishComplete(pi)
 }
 
