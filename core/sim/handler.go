@@ -66,7 +66,7 @@ func (s *Sim) callBegin(in CallBegin) error {
 	}
 	if !t.InKernel {
 		t.InKernel = true
-		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d enters the kernel (syscall)", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d enters the kernel (syscall)", t.Comm, t.PID)
 	}
 	st := s.ops[oi].Stack
 	h := handlerCall{PID: t.PID, Orig: orig, Off: in.Off, Top: st[0]}
@@ -79,7 +79,7 @@ func (s *Sim) callBegin(in CallBegin) error {
 		read += fmt.Sprintf(", whose transition flag is %d", b2i(h.Transition))
 	}
 	s.inHandler = append(s.inHandler, h)
-	s.event(Event{Kind: EvTask, PID: t.PID, CPU: t.CPU, Func: s.code[orig].Name, Text: fmt.Sprintf("%s:%d calls %s: klp_ftrace_handler on CPU %d (preemption disabled) read %s; it has not read the rest yet", t.Comm, t.PID, s.code[orig].Name, t.CPU, read)})
+	s.eventf(Event{Kind: EvTask, PID: t.PID, CPU: t.CPU, Func: s.code[orig].Name}, "%s:%d calls %s: klp_ftrace_handler on CPU %d (preemption disabled) read %s; it has not read the rest yet", t.Comm, t.PID, s.code[orig].Name, t.CPU, read)
 	return nil
 }
 
@@ -148,7 +148,7 @@ func (s *Sim) callFinish(pid int) error {
 		what = c.Name + " [" + c.ForPatch + "]"
 	}
 	name := s.code[h.Orig].Name
-	s.event(Event{Kind: EvCall, PID: t.PID, Func: name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler read transition %d and patch_state %d, %s and runs %s", t.Comm, t.PID, name, b2i(tr), t.PatchState, how, what)})
+	s.eventf(Event{Kind: EvCall, PID: t.PID, Func: name}, "%s:%d calls %s: the ftrace handler read transition %d and patch_state %d, %s and runs %s", t.Comm, t.PID, name, b2i(tr), t.PatchState, how, what)
 	s.checkMix(t)
 	return nil
 }
@@ -164,7 +164,7 @@ func (s *Sim) drainHandlers(why string, skip func(*Task) bool) {
 			continue
 		}
 		if t != nil {
-			s.event(Event{Kind: EvSync, PID: t.PID, CPU: t.CPU, Text: fmt.Sprintf("%s waits for CPU %d: %s:%d is inside klp_ftrace_handler with preemption disabled; the handler finishes first", why, t.CPU, t.Comm, t.PID)})
+			s.eventf(Event{Kind: EvSync, PID: t.PID, CPU: t.CPU}, "%s waits for CPU %d: %s:%d is inside klp_ftrace_handler with preemption disabled; the handler finishes first", why, t.CPU, t.Comm, t.PID)
 		}
 		_ = s.callFinish(h.PID) // removes entry k
 	}

@@ -67,7 +67,7 @@ func (s *Sim) registerKprobe(mi int) error {
 		}
 	}
 	s.kp.probes = append(s.kp.probes, kprobe{mod: m.Spec.Name, code: id, ipmodify: post})
-	s.event(Event{Kind: EvFunc, Func: spec.Func, Text: fmt.Sprintf("kprobe registered on %s (post handler: %v)", spec.Func, post)})
+	s.eventf(Event{Kind: EvFunc, Func: spec.Func}, "kprobe registered on %s (post handler: %v)", spec.Func, post)
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (s *Sim) asWorker(why string, fn func()) {
 		return
 	}
 	if t.State != Interruptible && t.State != Runnable {
-		s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d is %s: another worker of the pool runs klp_transition_work_fn", t.Comm, t.PID, t.State)})
+		s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d is %s: another worker of the pool runs klp_transition_work_fn", t.Comm, t.PID, t.State)
 		fn()
 		return
 	}
@@ -73,7 +73,7 @@ func (s *Sim) asWorker(why string, fn func()) {
 		}
 	}
 	t.Stack = st
-	s.event(Event{Kind: EvTask, PID: pid, CPU: c, Text: fmt.Sprintf("%s:%d wakes on CPU %d: %s", t.Comm, pid, c, why)})
+	s.eventf(Event{Kind: EvTask, PID: pid, CPU: c}, "%s:%d wakes on CPU %d: %s", t.Comm, pid, c, why)
 	gpBefore := s.gp.Patch
 	s.cur = pid
 	fn()
@@ -90,7 +90,7 @@ func (s *Sim) asWorker(why string, fn func()) {
 		// its klp_complete_transition waits for the grace period
 		t.State = Uninterruptible
 		s.gp.By = pid
-		s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask}, Text: fmt.Sprintf("wait begins: %s:%d sleeps (D) in synchronize_rcu_tasks with klp_mutex held", t.Comm, pid)})
+		s.eventf(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask}}, "wait begins: %s:%d sleeps (D) in synchronize_rcu_tasks with klp_mutex held", t.Comm, pid)
 	}
 	if s.transition >= 0 && s.cpus[c].Online && s.cpus[c].Curr == 0 {
 		s.updatePatchState(&s.idle[c], ReasonIdle, "idle loop after the kworker ran there")
@@ -106,7 +106,7 @@ func (s *Sim) resumeWorker(by int, fn func()) {
 		return
 	}
 	t.State = Interruptible // woken: runs on the first idle CPU
-	s.event(Event{Kind: EvWait, PID: by, Wait: &Wait{What: WaitTask, End: true}, Text: fmt.Sprintf("wait ends: %s:%d wakes", t.Comm, by)})
+	s.eventf(Event{Kind: EvWait, PID: by, Wait: &Wait{What: WaitTask, End: true}}, "wait ends: %s:%d wakes", t.Comm, by)
 	prev := s.worker
 	s.worker = by
 	s.asWorker("the grace period is over; its klp_complete_transition goes on", fn)

@@ -69,9 +69,12 @@ func (s *Sim) appendLog(l LogLine) {
 }
 
 // appendEvent stores an event, dropping the oldest beyond maxEvents.
+// keptQuiet: the events a quiet machine still records.
+func keptQuiet(k EventKind) bool { return k == EvAlarm || k == EvWarning || k == EvHazard }
+
 func (s *Sim) appendEvent(e Event) {
 	r := &s.ring
-	if s.quiet && e.Kind != EvAlarm && e.Kind != EvWarning && e.Kind != EvHazard {
+	if s.quiet && !keptQuiet(e.Kind) {
 		r.evBase++
 		return
 	}

@@ -87,7 +87,7 @@ func (s *Sim) insmod(name string) error {
 	if m.State != ModUnloaded {
 		return EEXIST
 	}
-	s.event(Event{Kind: EvModule, Text: fmt.Sprintf("load_module: %s", name)})
+	s.eventf(Event{Kind: EvModule}, "load_module: %s", name)
 	if name == "vmlinux" {
 		s.klp(LevelErr, "vmlinux.ko: invalid module name")
 		return EINVAL
@@ -329,7 +329,7 @@ func (s *Sim) rmmod(name string) error {
 	}
 	s.klpModuleGoing(mi)
 	s.unloadCode(mi)
-	s.event(Event{Kind: EvModule, Text: fmt.Sprintf("delete_module: %s unloaded", name)})
+	s.eventf(Event{Kind: EvModule}, "delete_module: %s unloaded", name)
 	return nil
 }
 
@@ -592,7 +592,7 @@ func (s *Sim) initPatch(mi int) int {
 	s.patches = append(s.patches, p)
 	pi := len(s.patches) - 1
 	m.Patch = pi
-	s.event(Event{Kind: EvModule, Patch: p.Mod, Text: fmt.Sprintf("klp_init_patch: /sys/kernel/livepatch/%s created", p.Mod)})
+	s.eventf(Event{Kind: EvModule, Patch: p.Mod}, "klp_init_patch: /sys/kernel/livepatch/%s created", p.Mod)
 	return pi
 }
 
@@ -706,7 +706,7 @@ func (s *Sim) freePatch(pi int, put bool) {
 			m.Refcnt--
 		}
 	}
-	s.event(Event{Kind: EvModule, Patch: p.Mod, Text: fmt.Sprintf("klp_free_patch: /sys/kernel/livepatch/%s removed%s", p.Mod, map[bool]string{true: "; module stays pinned (forced)", false: ""}[p.Forced && put])})
+	s.eventf(Event{Kind: EvModule, Patch: p.Mod}, "klp_free_patch: /sys/kernel/livepatch/%s removed%s", p.Mod, map[bool]string{true: "; module stays pinned (forced)", false: ""}[p.Forced && put])
 }
 
 // --- callbacks ---------------------------------------------------------------
@@ -714,7 +714,7 @@ func (s *Sim) freePatch(pi int, put bool) {
 func (s *Sim) runCallback(pi, oi int, which string, cb *Callback) Errno {
 	p := &s.patches[pi]
 	o := &p.Objs[oi]
-	s.event(Event{Kind: EvCallback, Patch: p.Mod, Func: which, Text: fmt.Sprintf("%s: %s callback for %s", p.Mod, which, o.Name)})
+	s.eventf(Event{Kind: EvCallback, Patch: p.Mod, Func: which}, "%s: %s callback for %s", p.Mod, which, o.Name)
 	if cb == nil {
 		return 0
 	}
@@ -840,7 +840,7 @@ func (s *Sim) patchFunc(r FuncRef) error {
 		oi = len(s.ops) - 1
 		s.ownOps()
 		s.opsByCode[f.OldCode] = oi
-		s.event(Event{Kind: EvFunc, Func: f.Old, Text: fmt.Sprintf("ftrace handler registered on %s", f.Old)})
+		s.eventf(Event{Kind: EvFunc, Func: f.Old}, "ftrace handler registered on %s", f.Old)
 	}
 	o := &s.ops[oi]
 	o.Stack = append([]FuncRef{r}, o.Stack...)
@@ -849,7 +849,7 @@ func (s *Sim) patchFunc(r FuncRef) error {
 	if f.Nop {
 		what = "nop"
 	}
-	s.event(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old, Text: fmt.Sprintf("func_stack of %s: pushed %s (%s)", f.Old, what, s.patches[r.P].Mod)})
+	s.eventf(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old}, "func_stack of %s: pushed %s (%s)", f.Old, what, s.patches[r.P].Mod)
 	return nil
 }
 
@@ -868,7 +868,7 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 		}
 	}
 	f.Patched = false
-	s.event(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old, Text: fmt.Sprintf("func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)})
+	s.eventf(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old}, "func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)
 	if len(o.Stack) == 0 {
 		s.ownOps()
 		delete(s.opsByCode, f.OldCode)
@@ -879,7 +879,7 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 			s.opsByCode[s.ops[oi].Orig] = oi
 		}
 		s.ops = s.ops[:last]
-		s.event(Event{Kind: EvFunc, Func: f.Old, Text: fmt.Sprintf("ftrace handler unregistered from %s", f.Old)})
+		s.eventf(Event{Kind: EvFunc, Func: f.Old}, "ftrace handler unregistered from %s", f.Old)
 	}
 }
 

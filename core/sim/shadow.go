@@ -1,7 +1,5 @@
 package sim
 
-import "fmt"
-
 // Shadow variables (kernel/livepatch/shadow.c): data attached to an object
 // by <obj, id>, allocated with an optional constructor and freed with an
 // optional destructor. Addresses are simulated: each allocation gets the
@@ -82,7 +80,7 @@ func (s *Sim) shadowGetOrAlloc(obj, id uint64, ctor ShadowCtor, warnOnExist bool
 	if i := s.shadowFind(obj, id); i >= 0 {
 		if warnOnExist {
 			s.printk(LevelWarn, "Duplicate shadow variable <%016x, %x>", obj, id)
-			s.event(Event{Kind: EvWarning, Text: fmt.Sprintf("klp_shadow_alloc: duplicate shadow variable <%#x, %#x>", obj, id)})
+			s.eventf(Event{Kind: EvWarning}, "klp_shadow_alloc: duplicate shadow variable <%#x, %#x>", obj, id)
 			return 0
 		}
 		return s.shadow.vars[i].data

@@ -395,7 +395,7 @@ func (s *Sim) call(pid int, fn string, off uint64) error {
 	}
 	if !t.InKernel {
 		t.InKernel = true
-		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d enters the kernel (syscall)", t.Comm, pid)})
+		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d enters the kernel (syscall)", t.Comm, pid)
 	}
 	s.push(t, id, off)
 	return nil
@@ -418,7 +418,7 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 			what = c.Name + " [" + c.ForPatch + "]"
 		}
 		name := s.code[orig].Name
-		s.event(Event{Kind: EvCall, PID: t.PID, Func: name, Text: fmt.Sprintf("%s:%d calls %s: the ftrace handler runs %s (patch_state %d)", t.Comm, t.PID, name, what, t.PatchState)})
+		s.eventf(Event{Kind: EvCall, PID: t.PID, Func: name}, "%s:%d calls %s: the ftrace handler runs %s (patch_state %d)", t.Comm, t.PID, name, what, t.PatchState)
 	}
 	s.checkMix(t)
 }
@@ -513,7 +513,7 @@ func (s *Sim) wake(pid int) error {
 func (s *Sim) wakeTask(t *Task) {
 	t.State = Runnable
 	t.Freezable = false
-	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d woken", t.Comm, t.PID)})
+	s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d woken", t.Comm, t.PID)
 }
 
 // runOn puts a runnable task on a CPU, preempting whatever ran there.
@@ -603,7 +603,7 @@ func (s *Sim) exitToUser(t *Task, how string) {
 		s.leaveCPU(t)
 		t.State = Stopped
 		t.InKernel = true
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d stops (SIGSTOP)", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d stops (SIGSTOP)", t.Comm, t.PID)
 		return
 	}
 	if !s.prof.SwitchBeforeSignal() {
@@ -620,18 +620,18 @@ func (s *Sim) fakeSignal(t *Task) {
 	t.SigPending = true
 	switch {
 	case t.State == Interruptible:
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal and wakes", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d gets a fake signal and wakes", t.Comm, t.PID)
 		s.interruptSleep(t, "fake signal")
 		s.restartSyscall(t)
 	case t.State == Running && !t.InKernel:
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; the IPI kicks it to the kernel exit", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d gets a fake signal; the IPI kicks it to the kernel exit", t.Comm, t.PID)
 		s.exitToUser(t, "kernel exit after the fake signal's IPI")
 	case t.State == Runnable && !t.InKernel:
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; it was preempted in user mode and switches when it next runs (or at the next stack check)", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d gets a fake signal; it was preempted in user mode and switches when it next runs (or at the next stack check)", t.Comm, t.PID)
 	case t.State == Running || t.State == Runnable:
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal; it is in the kernel and handles it at its next return to user space", t.Comm, t.PID)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d gets a fake signal; it is in the kernel and handles it at its next return to user space", t.Comm, t.PID)
 	default:
-		s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d gets a fake signal but is %s: nothing happens", t.Comm, t.PID, t.State)})
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d gets a fake signal but is %s: nothing happens", t.Comm, t.PID, t.State)
 	}
 }
 
@@ -646,7 +646,7 @@ func (s *Sim) interruptSleep(t *Task, why string) {
 	t.Stack = t.Stack[:0]
 	t.State = Runnable
 	t.Freezable = false
-	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d: sleep interrupted (%s), -ERESTARTSYS unwinds to the kernel exit", t.Comm, t.PID, why)})
+	s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d: sleep interrupted (%s), -ERESTARTSYS unwinds to the kernel exit", t.Comm, t.PID, why)
 	s.exitToUser(t, "kernel exit after "+why)
 }
 
@@ -670,7 +670,7 @@ func (s *Sim) restartSyscall(t *Task) {
 	if t.SleptIn == Uninterruptible {
 		t.State = Uninterruptible
 	}
-	s.event(Event{Kind: EvTask, PID: t.PID, Text: fmt.Sprintf("%s:%d restarts its syscall and sleeps again", t.Comm, t.PID)})
+	s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d restarts its syscall and sleeps again", t.Comm, t.PID)
 }
 
 // condResched is a cond_resched() call by a running kernel task; from v6.4
@@ -687,7 +687,7 @@ func (s *Sim) condResched(pid int) error {
 		s.step("cond_resched: %s:%d: __klp_sched_try_switch checks its own stack", t.Comm, pid)
 		s.selfSwitch(t, "cond_resched hook")
 	} else {
-		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d calls cond_resched(): no livepatch hook acts here", t.Comm, pid)})
+		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d calls cond_resched(): no livepatch hook acts here", t.Comm, pid)
 	}
 	return nil
 }
@@ -741,7 +741,7 @@ func (s *Sim) forkBegin(in ForkBegin) (int, error) {
 		f.TGID = p.TGID
 	}
 	s.forking = append(s.forking, f)
-	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))})
+	s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))
 	return cpid, nil
 }
 
@@ -782,7 +782,7 @@ func (s *Sim) forkFinish(child int) error {
 		// patch_state: the flag is still what dup_task_struct copied.
 		c.PatchPending = f.Pending
 	}
-	s.event(Event{Kind: EvTask, PID: cpid, Text: fmt.Sprintf("%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)})
+	s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)
 	if c.PatchState != Idle {
 		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
 	}
@@ -796,7 +796,7 @@ func (s *Sim) exit(pid int) error {
 		return err
 	}
 	s.leaveCPU(t)
-	s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d exits", t.Comm, pid)})
+	s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d exits", t.Comm, pid)
 	s.removeTask(s.findTask(pid))
 	return nil
 }
@@ -810,11 +810,11 @@ func (s *Sim) kill(pid int, sig string) error {
 	sig = strings.TrimPrefix(strings.ToUpper(sig), "SIG")
 	if s.handlerIdx(pid) >= 0 || s.inKernelWait(pid) {
 		// delivered on the way out of the kernel, which it is not on yet
-		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is inside the kernel and cannot be interrupted (klp_ftrace_handler with preemption disabled, or a D sleep): it would take SIG%s only on its way out; the simulator drops it (send it again then)", t.Comm, pid, sig)})
+		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is inside the kernel and cannot be interrupted (klp_ftrace_handler with preemption disabled, or a D sleep): it would take SIG%s only on its way out; the simulator drops it (send it again then)", t.Comm, pid, sig)
 		return nil
 	}
 	if t.Kind == Kthread && sig != "CONT" {
-		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is a kthread: SIG%s is ignored", t.Comm, pid, sig)})
+		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is a kthread: SIG%s is ignored", t.Comm, pid, sig)
 		return nil
 	}
 	switch sig {
@@ -829,20 +829,20 @@ func (s *Sim) kill(pid int, sig string) error {
 		case t.State == Stopped || t.State == Traced:
 		default:
 			t.StopPending = true
-			s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is %s: it stops at its next return to user space", t.Comm, pid, t.State)})
+			s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is %s: it stops at its next return to user space", t.Comm, pid, t.State)
 		}
 	case "CONT":
 		if t.State != Stopped {
 			t.StopPending = false
 			return nil
 		}
-		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d continues (SIGCONT)", t.Comm, pid)})
+		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d continues (SIGCONT)", t.Comm, pid)
 		t.State = Runnable
 		s.exitToUser(t, "kernel exit after SIGCONT")
 		s.restartSyscall(t)
 	case "KILL", "TERM", "INT":
 		if t.State == Uninterruptible {
-			s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d is in uninterruptible sleep: SIG%s waits until it wakes", t.Comm, pid, sig)})
+			s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is in uninterruptible sleep: SIG%s waits until it wakes", t.Comm, pid, sig)
 			return nil
 		}
 		return s.Exit(pid)
@@ -871,14 +871,14 @@ func (s *Sim) trace(pid int, on bool) error {
 		}
 		s.leaveCPU(t)
 		t.State = Traced
-		s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d enters a ptrace stop", t.Comm, pid)})
+		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d enters a ptrace stop", t.Comm, pid)
 		return nil
 	}
 	if t.State != Traced {
 		return fmt.Errorf("ptrace: %s:%d is not traced", t.Comm, pid)
 	}
 	t.State = Runnable
-	s.event(Event{Kind: EvSignal, PID: pid, Text: fmt.Sprintf("%s:%d leaves its ptrace stop", t.Comm, pid)})
+	s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d leaves its ptrace stop", t.Comm, pid)
 	return nil
 }
 
@@ -925,7 +925,7 @@ func (s *Sim) setCPUOnline(cpu int, on bool) error {
 		c.Kicked = false
 	}
 	c.Online = on
-	s.event(Event{Kind: EvTask, CPU: cpu, Text: fmt.Sprintf("cpu %d %s", cpu, map[bool]string{true: "online", false: "offline"}[on])})
+	s.eventf(Event{Kind: EvTask, CPU: cpu}, "cpu %d %s", cpu, map[bool]string{true: "online", false: "offline"}[on])
 	return nil
 }
 

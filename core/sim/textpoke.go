@@ -71,7 +71,7 @@ func (s *Sim) hookTextPoke(on bool) {
 		}
 	}
 	s.nohzTouched += nohz
-	s.event(Event{Kind: EvSync, Text: fmt.Sprintf("%s: text_poke_bp syncs CPUs %s %d times (on_each_cpu; need_resched on a polling idle CPU, an IPI elsewhere); nohz_full CPUs disturbed: %d", what, strings.Join(cpus, ","), pokeSyncs, nohz)})
+	s.eventf(Event{Kind: EvSync}, "%s: text_poke_bp syncs CPUs %s %d times (on_each_cpu; need_resched on a polling idle CPU, an IPI elsewhere); nohz_full CPUs disturbed: %d", what, strings.Join(cpus, ","), pokeSyncs, nohz)
 	s.lat += cost // the first sync: the idle loops and the IPIs run now
 	if on {
 		for c := range s.cpus {

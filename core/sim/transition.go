@@ -420,7 +420,7 @@ func (s *Sim) wakeUpIfIdle(c int) {
 	}
 	s.cpus[c].Kicked = true
 	s.tickWork = true
-	s.event(Event{Kind: EvTask, CPU: c, Text: fmt.Sprintf("wake_up_if_idle(%d): kick the idle loop", c)})
+	s.eventf(Event{Kind: EvTask, CPU: c}, "wake_up_if_idle(%d): kick the idle loop", c)
 }
 
 // maxListed is how many switched tasks the attempt's summary names.
@@ -743,10 +743,10 @@ func (s *Sim) sendSignals(manual bool) {
 		}
 		if t.Kind == Kthread {
 			if t.State == Interruptible {
-				s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d woken (wake_up_state TASK_INTERRUPTIBLE); a kthread gets no signal", t.Comm, t.PID)})
+				s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d woken (wake_up_state TASK_INTERRUPTIBLE); a kthread gets no signal", t.Comm, t.PID)
 				s.wakeTask(t)
 			} else {
-				s.event(Event{Kind: EvSignal, PID: t.PID, Text: fmt.Sprintf("%s:%d is a kthread in %s: not woken", t.Comm, t.PID, t.State)})
+				s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d is a kthread in %s: not woken", t.Comm, t.PID, t.State)
 			}
 			continue
 		}
@@ -787,10 +787,10 @@ func (s *Sim) synchronize(why string) {
 		}
 		s.lat += wait
 		s.nohzTouched += len(nohz)
-		s.event(Event{Kind: EvSync, Text: fmt.Sprintf("klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))})
+		s.eventf(Event{Kind: EvSync}, "klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))
 		return
 	}
-	s.event(Event{Kind: EvSync, Text: fmt.Sprintf("synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)})
+	s.eventf(Event{Kind: EvSync}, "synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)
 
 	// The hazard the RFC opens: a handler running where RCU is not
 	// watching is not waited for.
@@ -811,7 +811,7 @@ func (s *Sim) synchronize(why string) {
 		for _, fr := range t.Stack {
 			if _, ok := s.opsByCode[s.origOf(fr)]; ok || s.code[fr.Code].ForPatch != "" {
 				s.hazards++
-				s.event(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: s.code[fr.Called].Name, Text: fmt.Sprintf("RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it %s", t.Comm, t.PID, c.ID, s.code[fr.Called].Name, risk)})
+				s.eventf(Event{Kind: EvHazard, PID: t.PID, CPU: c.ID, Func: s.code[fr.Called].Name}, "RFC hazard: %s:%d on CPU %d runs the ftrace handler for %s where RCU is not watching; synchronize_rcu() does not wait for it, so it %s", t.Comm, t.PID, c.ID, s.code[fr.Called].Name, risk)
 				break
 			}
 		}

@@ -90,7 +90,7 @@ func (s *Sim) startGP(pi int) {
 	if len(names) > 0 {
 		who = "holdouts (on a CPU in the kernel): " + strings.Join(names, ", ")
 	}
-	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks}, Text: fmt.Sprintf("wait begins: unregister_ftrace_function waits for an RCU Tasks grace period (synchronize_rcu_tasks) with klp_mutex held; %s", who)})
+	s.eventf(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks}}, "wait begins: unregister_ftrace_function waits for an RCU Tasks grace period (synchronize_rcu_tasks) with klp_mutex held; %s", who)
 }
 
 // gpInline is the grace period of a cancel's unregistering, inside the

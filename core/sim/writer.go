@@ -163,7 +163,7 @@ func (s *Sim) storeOrphaned(p string) bool {
 func (s *Sim) shellSleeps(t *Task, where string, own bool) error {
 	s.leaveCPU(t)
 	t.State = Uninterruptible
-	s.event(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitTask}, Text: fmt.Sprintf("wait begins: %s:%d sleeps (D) in %s: its %s does not return yet", t.Comm, t.PID, where, s.shellWait.What)})
+	s.eventf(Event{Kind: EvWait, PID: t.PID, Wait: &Wait{What: WaitTask}}, "wait begins: %s:%d sleeps (D) in %s: its %s does not return yet", t.Comm, t.PID, where, s.shellWait.What)
 	return &ShellBlocked{What: s.shellWait.What, Comm: t.Comm, PID: t.PID, Own: own}
 }
 
@@ -180,12 +180,12 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	t.State, t.InKernel = Runnable, !w.User // asWriter returns it to user mode
 	pid, comm := t.PID, t.Comm
 	if w.Own {
-		s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask, End: true}, Text: fmt.Sprintf("wait ends: %s:%d wakes; its %s's klp_complete_transition goes on, then it returns", comm, pid, w.What)})
+		s.eventf(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask, End: true}}, "wait ends: %s:%d wakes; its %s's klp_complete_transition goes on, then it returns", comm, pid, w.What)
 		_ = s.asWriter(w.What, nil, func() error { fn(); return nil })
 		return true
 	}
 	fn()
-	s.event(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask, End: true}, Text: fmt.Sprintf("wait ends: %s:%d gets klp_mutex; its %s goes on", comm, pid, w.What)})
+	s.eventf(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask, End: true}}, "wait ends: %s:%d gets klp_mutex; its %s goes on", comm, pid, w.What)
 	var err error
 	if wf, ok := w.Cmd.(WriteFile); ok && s.storeOrphaned(wf.Path) {
 		// the file was open before its patch was freed: the store runs
@@ -199,7 +199,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 		res = err.Error()
 	}
 	if _, again := err.(*ShellBlocked); !again {
-		s.event(Event{Kind: EvTask, PID: pid, Text: fmt.Sprintf("%s:%d's %s returns: %s", comm, pid, w.What, res)})
+		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d's %s returns: %s", comm, pid, w.What, res)
 	}
 	return true
 }
