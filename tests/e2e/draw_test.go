@@ -248,25 +248,10 @@ func TestTaskStackCheckedFrame(t *testing.T) {
 // cmd/build wrote into it, with its controls inert and a note saying they
 // wait; once the wasm arrives the live session takes over.
 func TestFirstPaintBeforeWasm(t *testing.T) {
-	target, err := url.Parse(siteURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(gate) }) }
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/klp.wasm") {
-			<-gate
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	defer release() // first: Close waits for the held request
+	base, release := wasmGate(t)
 	tb := newTab(t)
 	prepareLoadTab(tb, false) // __perf.fmp: when a task's lane was first drawn
-	if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
 	}
 	tb.waitJS(`document.getElementById("pg") && document.getElementById("pg").shadowRoot && document.getElementById("pg").shadowRoot.querySelector('li.task[data-pid="42"]')`, "task 42 drawn before the wasm")
@@ -301,6 +286,52 @@ func TestFirstPaintBeforeWasm(t *testing.T) {
 	tb.waitText(consoleQ, "tick 5")
 	tb.click(timeQ, "Step")
 	tb.waitText("", "t = 1.020 s")
+}
+
+// wasmGate serves the site through a proxy that holds klp.wasm until
+// release is called (at the latest when the test ends), so a test sees
+// the page as it is while the simulator loads.
+func wasmGate(t *testing.T) (base string, release func()) {
+	target, err := url.Parse(siteURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/klp.wasm") {
+			<-gate
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(release) // runs first: Close waits for the held request
+	return srv.URL, release
+}
+
+// TestRunItWhileLoading: a lesson's "Run it" pressed before the simulator
+// is live runs the reference solution once it is (the click is not lost,
+// and nothing fails meanwhile).
+func TestRunItWhileLoading(t *testing.T) {
+	base, release := wasmGate(t)
+	tb := newTab(t)
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/lessons/01-what-is-a-livepatch.html")); err != nil {
+		t.Fatal(err)
+	}
+	w := `document.querySelector("klp-playground[data-step]")`
+	tb.waitJS(w+` && `+w+`.shadowRoot && `+w+`.shadowRoot.querySelector("details.solution button")`, "the step's first paint with its solution")
+	if eval[bool](tb, `document.body.dataset.ready === "true"`) {
+		t.Fatal("the wasm was not held back")
+	}
+	tb.do(`(() => { const r = ` + w + `.shadowRoot; r.querySelector("details.solution").open = true;
+		[...r.querySelectorAll("details.solution button")].find((b) => b.textContent === "Run it").click(); return ""; })()`)
+	release()
+	tb.waitJS(w+`.shadowRoot.querySelector(".panel.goals h2").innerText.includes("all met")`, "the goals met by the solution clicked while loading")
+	if n := eval[int](tb, w+`.shadowRoot.querySelectorAll(".transcript .k-error").length`); n != 0 {
+		t.Errorf("the early click left %d errors in the console", n)
+	}
 }
 
 // TestFakeSignalTravels: a fake signal is drawn travelling from the
