@@ -25,7 +25,8 @@ type Session struct {
 	sim      *sim.Sim
 	src      []string // statements applied so far, printed
 	lastErr  sim.Errno
-	mark     int // Seq of the first log record after the last dmesg -C
+	asleep   asleepCmd // the command the declared shell sleeps in (shellAsleep)
+	mark     int       // Seq of the first log record after the last dmesg -C
 	goals    []Stmt
 	failures int
 	budget   Budget // see budget.go
@@ -150,6 +151,11 @@ func (s *Session) drain(out []Out) []Out {
 	}
 	for _, l := range r.Log {
 		out = append(out, Out{Kind: "log", Text: l.Dmesg(), Level: l.Level.String()})
+	}
+	for _, e := range r.Events {
+		if e.Ret != nil && e.PID == s.shell && s.asleep.verb != "" {
+			out = s.returned(out, e.Ret)
+		}
 	}
 	return out
 }

@@ -117,7 +117,7 @@ func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
 	}
 	defer func() { res, _ = s.klpMutex(res, st.Verb, true) }()
 	if err := m.InsmodParams(name, params); err != nil {
-		if out, ok := shellAsleep(out, err); ok {
+		if out, ok := s.shellAsleep(out, err, st.Verb, a[0].Val); ok {
 			return out, nil
 		}
 		e := asErrno(err)
@@ -158,7 +158,7 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 		return out, nil
 	}
 	if err := m.Rmmod(name); err != nil {
-		if out, ok := shellAsleep(out, err); ok {
+		if out, ok := s.shellAsleep(out, err, "rmmod", name); ok {
 			return out, nil
 		}
 		e := asErrno(err)
@@ -286,7 +286,7 @@ func (s *Session) echo(st Stmt, out []Out) (res []Out, _ error) {
 		defer func() { res, _ = s.klpMutex(res, "echo", true) }()
 	}
 	if err := s.sim.WriteFile(target, data); err != nil {
-		if out, ok := shellAsleep(out, err); ok {
+		if out, ok := s.shellAsleep(out, err, "echo", target); ok {
 			return out, nil
 		}
 		var fe *sim.FSError
@@ -447,15 +447,47 @@ func (s *Session) shellBusy(st Stmt) error {
 	return nil
 }
 
+// asleepCmd is the shell command the declared shell sleeps in: what its
+// complaint names when it returns with an error.
+type asleepCmd struct{ verb, arg string }
+
 // shellAsleep turns a command that put the declared shell to sleep in the
 // kernel (sim.ShellBlocked) into a note: it has not returned, and the
-// scenario goes on; the sim finishes it when klp_mutex is free.
-func shellAsleep(out []Out, err error) ([]Out, bool) {
+// scenario goes on; the sim finishes it when klp_mutex is free, and drain
+// prints its complaint then (returned).
+func (s *Session) shellAsleep(out []Out, err error, verb, arg string) ([]Out, bool) {
 	var b *sim.ShellBlocked
 	if !errors.As(err, &b) {
 		return out, false
 	}
+	s.asleep = asleepCmd{verb, arg}
 	return append(out, Out{Kind: "note", Text: b.Error()}), true
+}
+
+// returned prints what the command the shell slept in prints on its way
+// out (nothing on success), as the shell's tool would have at once.
+func (s *Session) returned(out []Out, r *sim.CmdReturn) []Out {
+	c := s.asleep
+	s.asleep = asleepCmd{}
+	e, ok := sim.ParseErrno(r.Errno)
+	if !ok {
+		return out
+	}
+	s.lastErr = e
+	var text string
+	switch c.verb {
+	case "echo":
+		text = "bash: echo: write error: " + e.Error()
+	case "modprobe":
+		text = fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", modName(c.arg), modprobeStrerror(e))
+	case "insmod":
+		text = fmt.Sprintf("insmod: ERROR: could not insert module %s: %s", c.arg, kmodStrerror(e))
+	case "rmmod":
+		text = fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", c.arg, e.Error())
+	default:
+		return out
+	}
+	return append(out, Out{Kind: "stderr", Text: text})
 }
 
 // readAsShell reads a file as cat in the shell does: as the shell's task

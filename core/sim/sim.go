@@ -113,6 +113,14 @@ type Event struct {
 	Switch *Switch `json:",omitempty"`
 	// Wait types a wait event: what is waited for, and which end this is.
 	Wait *Wait `json:",omitempty"`
+	// Ret types the return of a command the shell slept in (writer.go).
+	Ret *CmdReturn `json:",omitempty"`
+}
+
+// CmdReturn is how a command the declared shell slept in returned.
+type CmdReturn struct {
+	What  string // insmod, rmmod, write
+	Errno string `json:",omitempty"` // the error's name (EINVAL); "" for success
 }
 
 // Wait is a wait event's content.

@@ -147,6 +147,19 @@ func (s *Sim) asWriter(what string, in Input, fn func() error) error {
 	return err
 }
 
+// errnoOf is the errno a command's error carries (EINVAL if none does).
+func errnoOf(err error) Errno {
+	var fe *FSError
+	if errors.As(err, &fe) {
+		return fe.Err
+	}
+	var e Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return EINVAL
+}
+
 // storeOrphaned: p was a livepatch attribute whose patch has been freed
 // meanwhile. enabled_store, force_store and signal_store all refuse a patch
 // that is not the one in transition (and cannot be re-enabled): EINVAL.
@@ -182,6 +195,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	if w.Own {
 		s.eventf(Event{Kind: EvWait, PID: pid, Wait: &Wait{What: WaitTask, End: true}}, "wait ends: %s:%d wakes; its %s's klp_complete_transition goes on, then it returns", comm, pid, w.What)
 		_ = s.asWriter(w.What, nil, func() error { fn(); return nil })
+		s.eventf(Event{Kind: EvTask, PID: pid, Ret: &CmdReturn{What: w.What}}, "%s:%d's %s returns: 0 (success)", comm, pid, w.What)
 		return true
 	}
 	fn()
@@ -194,12 +208,12 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	} else {
 		err = s.stepInput(w.Cmd) // as the shell again (asWriter)
 	}
-	res := "0 (success)"
+	res, ret := "0 (success)", &CmdReturn{What: w.What}
 	if err != nil {
-		res = err.Error()
+		res, ret.Errno = err.Error(), errnoOf(err).Name()
 	}
 	if _, again := err.(*ShellBlocked); !again {
-		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d's %s returns: %s", comm, pid, w.What, res)
+		s.eventf(Event{Kind: EvTask, PID: pid, Ret: ret}, "%s:%d's %s returns: %s", comm, pid, w.What, res)
 	}
 	return true
 }

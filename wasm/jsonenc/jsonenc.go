@@ -187,6 +187,15 @@ func Events(dst []byte, evs []sim.Event) []byte {
 				e.raw(`,"End":false}`)
 			}
 		}
+		if r := ev.Ret; r != nil {
+			e.raw(`,"Ret":{"What":`)
+			e.str(r.What)
+			if r.Errno != "" {
+				e.raw(`,"Errno":`)
+				e.str(r.Errno)
+			}
+			e.raw("}")
+		}
 		e.raw("}")
 	})
 	return []byte(*e)
