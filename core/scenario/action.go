@@ -216,7 +216,7 @@ func (s *Session) read(pid int, st Stmt, out []Out) ([]Out, error) {
 	for _, x := range st.Args[1:] {
 		data, err := s.sim.ReadAs(pid, x.Val)
 		if fe, ok := err.(*sim.FSError); ok {
-			out = s.fail(out, asErrno(fe), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(fe).Error()))
+			out = s.fail(out, sim.ErrnoOf(fe), fmt.Sprintf("cat: %s: %s", x.Val, sim.ErrnoOf(fe).Error()))
 			continue
 		}
 		if err != nil {

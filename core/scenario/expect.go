@@ -174,7 +174,7 @@ func (s *Session) check(st Stmt) (bool, string) {
 		}
 		got, err := m.ReadFile(a[1].Val)
 		if err != nil {
-			return false, fmt.Sprintf("%s: %v", a[1].Val, asErrno(err).Error())
+			return false, fmt.Sprintf("%s: %v", a[1].Val, sim.ErrnoOf(err).Error())
 		}
 		got = strings.TrimSuffix(got, "\n")
 		if got == a[2].Val {

@@ -40,15 +40,15 @@ func (s *Session) sysctl(st Stmt, out []Out) ([]Out, error) {
 		if !write {
 			data, err := s.sim.ReadFile(file)
 			if err != nil {
-				s.lastErr = asErrno(err)
-				out = append(out, Out{Kind: "stderr", Text: fmt.Sprintf("sysctl: cannot stat %s: %s", file, asErrno(err).Error())})
+				s.lastErr = sim.ErrnoOf(err)
+				out = append(out, Out{Kind: "stderr", Text: fmt.Sprintf("sysctl: cannot stat %s: %s", file, sim.ErrnoOf(err).Error())})
 				continue
 			}
 			out = append(out, Out{Kind: "stdout", Text: sysctlLine(key, strings.TrimSuffix(data, "\n"), values)})
 			continue
 		}
 		if err := s.sim.WriteFile(file, val+"\n"); err != nil {
-			e := asErrno(err)
+			e := sim.ErrnoOf(err)
 			s.lastErr = e
 			out = s.drain(out)
 			if e == sim.ENOENT {
@@ -149,7 +149,7 @@ func (s *Session) busyboxRmmod(out []Out, name string) []Out {
 	if err == nil {
 		return out
 	}
-	e := asErrno(err)
+	e := sim.ErrnoOf(err)
 	if e == sim.EBUSY && state == sim.ModLive {
 		e = sim.EAGAIN
 	}

@@ -66,18 +66,6 @@ func modprobeStrerror(e sim.Errno) string {
 	return e.Error()
 }
 
-func asErrno(err error) sim.Errno {
-	var fe *sim.FSError
-	if errors.As(err, &fe) {
-		return fe.Err
-	}
-	var e sim.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return sim.EINVAL
-}
-
 // fail records a command's errno and prints its complaint after the
 // kernel log lines the command caused, as on a terminal.
 func (s *Session) fail(out []Out, e sim.Errno, text string) []Out {
@@ -120,7 +108,7 @@ func (s *Session) insmod(st Stmt, out []Out) (res []Out, _ error) {
 		if out, ok := s.shellAsleep(out, err, st.Verb, a[0].Val); ok {
 			return out, nil
 		}
-		e := asErrno(err)
+		e := sim.ErrnoOf(err)
 		if st.Verb == "modprobe" {
 			return s.fail(out, e, fmt.Sprintf("modprobe: ERROR: could not insert '%s': %s", name, modprobeStrerror(e))), nil
 		}
@@ -161,7 +149,7 @@ func (s *Session) rmmod(st Stmt, out []Out) ([]Out, error) {
 		if out, ok := s.shellAsleep(out, err, "rmmod", name); ok {
 			return out, nil
 		}
-		e := asErrno(err)
+		e := sim.ErrnoOf(err)
 		return s.fail(out, e, fmt.Sprintf("rmmod: ERROR: could not remove module %s: %s", name, e.Error())), nil
 	}
 	return out, nil
@@ -174,7 +162,7 @@ func (s *Session) cat(st Stmt, out []Out) ([]Out, error) {
 			return out, s.errf(x.Pos, "%v", err) // the shell's task cannot read now
 		}
 		if err != nil {
-			out = s.fail(out, asErrno(err), fmt.Sprintf("cat: %s: %s", x.Val, asErrno(err).Error()))
+			out = s.fail(out, sim.ErrnoOf(err), fmt.Sprintf("cat: %s: %s", x.Val, sim.ErrnoOf(err).Error()))
 			continue
 		}
 		for _, l := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
@@ -325,7 +313,7 @@ func (s *Session) ls(st Stmt, out []Out) ([]Out, error) {
 	for _, p := range paths {
 		ents, err := s.sim.ReadDir(p)
 		if err != nil {
-			e := asErrno(err)
+			e := sim.ErrnoOf(err)
 			if e == sim.ENOTDIR {
 				if _, _, mode := s.sim.Stat(p); long {
 					out = append(out, Out{Kind: "stdout", Text: fmt.Sprintf("%s 1 root root 0 %s", mode, p)})

@@ -105,42 +105,25 @@ func (s *Sim) callFinish(pid int) error {
 	if t == nil {
 		return nil // it exited (it cannot while in the handler)
 	}
-	f := s.fn(h.Top)
-	tr := f.Transition
+	tr := s.fn(h.Top).Transition
 	if h.SawTransition {
 		tr = h.Transition
 	}
-	run := f.NewCode
-	how := "took the first entry"
-	if tr {
-		if t.PatchState == Idle {
-			s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID, t.PID, t.CPU)
-		}
-		if t.PatchState == Unpatched {
-			next, ok := h.Next, h.NextOK
-			if oi, patched := s.opsByCode[h.Orig]; patched {
-				// still listed: its successor now (list_del_rcu
-				// leaves a removed entry's next pointer as it was)
-				st := s.ops[oi].Stack
-				for k, r := range st {
-					if r == h.Top {
-						next, ok = FuncRef{}, k+1 < len(st)
-						if ok {
-							next = st[k+1]
-						}
-					}
+	next, ok := h.Next, h.NextOK
+	if oi, patched := s.opsByCode[h.Orig]; patched {
+		// still listed: its successor now (list_del_rcu leaves a removed
+		// entry's next pointer as it was)
+		st := s.ops[oi].Stack
+		for k, r := range st {
+			if r == h.Top {
+				next, ok = FuncRef{}, k+1 < len(st)
+				if ok {
+					next = st[k+1]
 				}
 			}
-			if ok {
-				f, run, how = s.fn(next), s.fn(next).NewCode, "took the next entry"
-			} else {
-				run, how = h.Orig, "found no next entry"
-			}
 		}
 	}
-	if f.Nop {
-		run = h.Orig
-	}
+	run, how := s.handlerPick(t, h.Orig, h.Top, tr, next, ok)
 	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, h.Off), Called: h.Orig})
 	s.callHooks(t, h.Orig, run)
 	what := "the original"

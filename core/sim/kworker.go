@@ -53,14 +53,8 @@ func (s *Sim) asWorker(why string, fn func()) {
 		return
 	}
 	pid := t.PID
-	c := s.callerCPU()
-	if cur := s.cpus[c].Curr; cur != 0 {
-		if o := s.task(cur); o != nil {
-			o.State, o.CPU = Runnable, -1 // preempted by the woken worker
-		}
-	}
-	t.State, t.CPU, t.InKernel = Running, c, true
-	s.cpus[c].Curr = pid
+	c := s.placeOnCaller(t)
+	t.InKernel = true
 	// the stack while it runs the work: off its sleep, into the work
 	saved := t.Stack
 	st := append([]Frame(nil), saved...)

@@ -928,21 +928,33 @@ func (s *Sim) chooseVersion(t *Task, orig CodeID) CodeID {
 		return orig
 	}
 	st := s.ops[oi].Stack
-	r := st[0]
-	f := s.fn(r)
-	if f.Transition {
+	var next FuncRef
+	if len(st) > 1 {
+		next = st[1]
+	}
+	run, _ := s.handlerPick(t, orig, st[0], s.fn(st[0]).Transition, next, len(st) > 1)
+	return run
+}
+
+// handlerPick is klp_ftrace_handler's decision, from what it read: the
+// func_stack's first entry (top), that entry's transition flag (tr) and
+// the entry after it (next, if nextOK); the task's patch_state is read
+// now. It returns the code that runs and how it was chosen.
+func (s *Sim) handlerPick(t *Task, orig CodeID, top FuncRef, tr bool, next FuncRef, nextOK bool) (CodeID, string) {
+	f, how := s.fn(top), "took the first entry"
+	if tr {
 		if t.PatchState == Idle {
 			s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", t.PID, t.PID, t.CPU)
 		}
 		if t.PatchState == Unpatched {
-			if len(st) < 2 {
-				return orig
+			if !nextOK {
+				return orig, "found no next entry"
 			}
-			f = s.fn(st[1])
+			f, how = s.fn(next), "took the next entry"
 		}
 	}
 	if f.Nop {
-		return orig
+		return orig, how
 	}
-	return f.NewCode
+	return f.NewCode, how
 }

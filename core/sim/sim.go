@@ -222,7 +222,7 @@ type Sim struct {
 	tasks    []Task    // for_each_process_thread order
 	tidx     taskIndex // finds a task by pid
 	gp       gpWait    // klp_complete_transition waiting for RCU Tasks (wait.go)
-	noGPWait bool      // while a cancel completes: the grace period takes no time
+	noGPWait bool      // while a cancel completes: its grace period passes inside the step (gpInline)
 	idle     []Task    // one per possible CPU
 	nextPID  int
 	forking  []forking // children between dup_task_struct and klp_copy_process

@@ -105,15 +105,7 @@ func (s *Sim) asWriter(what string, in Input, fn func() error) error {
 	switch t.State {
 	case Running:
 	case Runnable:
-		// the scheduler picks an idle CPU for it
-		c := s.callerCPU()
-		if cur := s.cpus[c].Curr; cur != 0 {
-			if o := s.task(cur); o != nil {
-				o.State, o.CPU = Runnable, -1 // preempted
-			}
-		}
-		t.State, t.CPU = Running, c
-		s.cpus[c].Curr = pid
+		s.placeOnCaller(t)
 		placed = true
 	default:
 		return fmt.Errorf("%s: the shell, %s:%d, is %s and runs nothing until it is woken", what, t.Comm, pid, t.State)
@@ -147,8 +139,9 @@ func (s *Sim) asWriter(what string, in Input, fn func() error) error {
 	return err
 }
 
-// errnoOf is the errno a command's error carries (EINVAL if none does).
-func errnoOf(err error) Errno {
+// ErrnoOf is the errno an error of the kernel's carries: an Errno, an
+// FSError's, or EINVAL if none does.
+func ErrnoOf(err error) Errno {
 	var fe *FSError
 	if errors.As(err, &fe) {
 		return fe.Err
@@ -158,6 +151,21 @@ func errnoOf(err error) Errno {
 		return e
 	}
 	return EINVAL
+}
+
+// placeOnCaller puts t on the CPU the kernel's work runs on now (the
+// first idle one, as the scheduler picks for a woken task) and returns
+// it; whatever ran there is preempted.
+func (s *Sim) placeOnCaller(t *Task) int {
+	c := s.callerCPU()
+	if cur := s.cpus[c].Curr; cur != 0 {
+		if o := s.task(cur); o != nil {
+			o.State, o.CPU = Runnable, -1 // preempted
+		}
+	}
+	t.State, t.CPU = Running, c
+	s.cpus[c].Curr = t.PID
+	return c
 }
 
 // storeOrphaned: p was a livepatch attribute whose patch has been freed
@@ -210,7 +218,7 @@ func (s *Sim) resumeShell(by int, fn func()) bool {
 	}
 	res, ret := "0 (success)", &CmdReturn{What: w.What}
 	if err != nil {
-		res, ret.Errno = err.Error(), errnoOf(err).Name()
+		res, ret.Errno = err.Error(), ErrnoOf(err).Name()
 	}
 	if _, again := err.(*ShellBlocked); !again {
 		s.eventf(Event{Kind: EvTask, PID: pid, Ret: ret}, "%s:%d's %s returns: %s", comm, pid, w.What, res)
