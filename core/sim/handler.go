@@ -152,3 +152,21 @@ func (s *Sim) drainHandlers(why string, skip func(*Task) bool) {
 		_ = s.callFinish(h.PID) // removes entry k
 	}
 }
+
+// preempt takes CPU cpu's current task off it, as the scheduler does for
+// a task woken or run there. A task inside klp_ftrace_handler runs with
+// preemption disabled: the preemption happens at the handler's
+// preempt_enable, so its handler finishes first.
+func (s *Sim) preempt(cpu int) {
+	cur := s.cpus[cpu].Curr
+	if cur == 0 {
+		return
+	}
+	if s.handlerIdx(cur) >= 0 {
+		s.drainHandlers(fmt.Sprintf("preempting CPU %d", cpu), func(t *Task) bool { return t.PID != cur })
+	}
+	if o := s.task(cur); o != nil && o.CPU == cpu {
+		o.State, o.CPU = Runnable, -1
+	}
+	s.cpus[cpu].Curr = 0
+}

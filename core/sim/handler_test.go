@@ -48,3 +48,51 @@ func TestHandlerSplit(t *testing.T) {
 		t.Errorf("kbusy:111 (unpatched, pending) runs %s, want the original", got)
 	}
 }
+
+// TestHandlerNotPreempted: a task inside the handler runs with preemption
+// disabled, so whatever would take its CPU (another task run there, the
+// CPU going offline, the kworker woken there) waits for its handler to
+// finish: the task is never taken off its CPU half-way, where the stack
+// check could switch it between the handler's reads (found by a long
+// property run: a CPU taken offline under a split call, then a mixed
+// call chain).
+func TestHandlerNotPreempted(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		take Input
+		why  string
+	}{
+		{"run", Run{PID: 101, CPU: 0}, "preempting CPU 0"},
+		{"offline", SetCPUOnline{CPU: 1, Online: false}, "stop_machine (takedown_cpu)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, "6.16", false)
+			s := w.s
+			cpu := 0
+			if c.name == "offline" {
+				cpu = 1
+			}
+			must(t, s.Run(111, cpu))
+			must(t, s.Insmod("lpa"))
+			must(t, s.Wake(101))
+			must(t, s.Step(CallBegin{PID: 111, Func: "cmdline_proc_show"}))
+			must(t, s.Step(c.take))
+			if s.handlerIdx(111) >= 0 {
+				t.Fatal("kbusy:111 is still inside the handler after its CPU was taken")
+			}
+			waited := false
+			for _, e := range s.Events() {
+				if e.Kind == EvSync && e.PID == 111 && strings.HasPrefix(e.Text, c.why+" waits for CPU") {
+					waited = true
+				}
+			}
+			if !waited {
+				t.Errorf("no sync event %q naming kbusy:111", c.why)
+			}
+			tk, _ := s.Task(111)
+			if got := s.code[tk.Stack[len(tk.Stack)-1].Code].Name; got != "cmdline_proc_show" {
+				t.Errorf("kbusy:111 runs %s after its handler, want cmdline_proc_show", got)
+			}
+		})
+	}
+}

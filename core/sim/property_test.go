@@ -400,7 +400,22 @@ func runOps(tb testing.TB, prof string, force bool, data []byte) string {
 		if len(tail) > 25 {
 			tail = tail[len(tail)-25:]
 		}
-		tb.Fatalf("profile %s force=%v after %d actions: %v\nlast actions:\n  %s", prof, force, len(w.trace), err, strings.Join(tail, "\n  "))
+		if path := os.Getenv("KLP_PROP_DUMP"); path != "" {
+			// the whole run, to read a failure's history
+			var b strings.Builder
+			for _, e := range w.s.Events() {
+				fmt.Fprintf(&b, "%d %d %s pid=%d cpu=%d %s %s %s\n", e.Seq, e.Time, e.Kind, e.PID, e.CPU, e.Patch, e.Func, e.Text)
+			}
+			b.WriteString(strings.Join(w.trace, "\n"))
+			os.WriteFile(path, []byte(b.String()), 0o644)
+		}
+		var evs []string
+		for _, e := range w.s.Events() {
+			if e.Kind == EvAlarm || e.Kind == EvWarning {
+				evs = append(evs, fmt.Sprintf("%s pid %d %s: %s", e.Kind, e.PID, e.Func, e.Text))
+			}
+		}
+		tb.Fatalf("profile %s force=%v after %d actions: %v\nalarms and warnings:\n  %s\nlast actions:\n  %s", prof, force, len(w.trace), err, strings.Join(evs, "\n  "), strings.Join(tail, "\n  "))
 	}
 	for i := 0; i+2 < len(data); i += 3 {
 		w.trace = append(w.trace, w.apply(data[i], data[i+1], data[i+2]))

@@ -535,12 +535,7 @@ func (s *Sim) runOn(pid, cpu int) error {
 		return nil
 	}
 	s.leaveCPU(t)
-	if cur := s.cpus[cpu].Curr; cur != 0 {
-		if o := s.task(cur); o != nil {
-			o.State = Runnable
-			o.CPU = -1
-		}
-	}
+	s.preempt(cpu)
 	s.cpus[cpu].Curr = pid
 	s.cpus[cpu].Kicked = false
 	t.State = Running
@@ -915,13 +910,11 @@ func (s *Sim) setCPUOnline(cpu int, on bool) error {
 		if cpu == 0 {
 			return EBUSY
 		}
-		if c.Curr != 0 {
-			if t := s.task(c.Curr); t != nil {
-				t.State = Runnable
-				t.CPU = -1
-			}
-			c.Curr = 0
-		}
+		// takedown_cpu runs stop_machine: every CPU must run its stopper,
+		// which a CPU inside the ftrace handler (preemption disabled)
+		// cannot do until the handler is done.
+		s.drainHandlers("stop_machine (takedown_cpu)", nil)
+		s.preempt(cpu)
 		c.Kicked = false
 	}
 	c.Online = on

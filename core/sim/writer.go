@@ -158,11 +158,7 @@ func ErrnoOf(err error) Errno {
 // it; whatever ran there is preempted.
 func (s *Sim) placeOnCaller(t *Task) int {
 	c := s.callerCPU()
-	if cur := s.cpus[c].Curr; cur != 0 {
-		if o := s.task(cur); o != nil {
-			o.State, o.CPU = Runnable, -1 // preempted
-		}
-	}
+	s.preempt(c)
 	t.State, t.CPU = Running, c
 	s.cpus[c].Curr = t.PID
 	return c
