@@ -401,16 +401,19 @@ const playProbe = `(() => {
   P.simNow = 0; P.simShown = 0; P.pending = [];
   s.exec = (line, opts) => {
     const t = performance.now();
+    // The tick counts from its start: a render may run inside exec.
+    const play = opts && opts.from === "play";
+    if (play) {
+      const m = /^tick (\d+)/.exec(line);
+      if (m) P.simNow += (Number(m[1]) * 1e3) / (s.hz || 250);
+      if (P.on) P.pending.push(t);
+    }
     try {
       const r = exec(line, opts);
       if (P.on) P.lines.push(r.output.length);
       return r;
     } finally {
-      if (opts && opts.from === "play") {
-        const m = /^tick (\d+)/.exec(line);
-        if (m) P.simNow += (Number(m[1]) * 1e3) / (s.hz || 250);
-        if (P.on) { P.ticks.push(performance.now() - t); P.pending.push(t); }
-      }
+      if (play && P.on) P.ticks.push(performance.now() - t);
     }
   };
   const emit = s.emit.bind(s);

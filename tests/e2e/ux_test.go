@@ -321,3 +321,27 @@ func TestShellWaitsThroughControls(t *testing.T) {
 	tb.waitNoText(card(43), "Sleeps in the kernel")
 	tb.waitText(patchesQ, "test_mod", "live")
 }
+
+// TestLongLogBuildsOnScroll: a retry over a thousand blocked tasks prints
+// a debug line for each; the log panel builds only its newest blocks at
+// once (the rest are sized, not built), shows the newest lines, and
+// builds an old block when the user scrolls up to it.
+func TestLongLogBuildsOnScroll(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.waitText(transQ, "livepatch_sample is patching")
+	tb.typeLine("spawn-random 1500")
+	tb.typeLine("sleep 2")
+	tb.waitText(logQ, "klp_try_switch_task: ")
+	tb.waitJS(`__t.q(".kernlog .chunk.lazy") !== null`, "old blocks of the log left unbuilt")
+	if n := eval[int](tb, `__t.q(".kernlog").lastElementChild.childElementCount`); n == 0 {
+		t.Fatal("the newest block of the log is empty")
+	}
+	shot(tb, "log-long")
+	// scroll to the oldest lines, as a reader does
+	tb.do(`(() => { const k = __t.q(".kernlog"); k.scrollTop = 0; k.dispatchEvent(new Event("scroll")); return ""; })()`)
+	tb.waitJS(`(() => { const c = __t.q(".kernlog").firstElementChild; return !c.classList.contains("lazy") && c.childElementCount === Number(c.dataset.n); })()`, "the oldest block built once scrolled to")
+	if s := eval[string](tb, `__t.q(".kernlog").firstElementChild.firstElementChild.textContent`); !strings.Contains(s, "[") {
+		t.Errorf("the oldest line reads %q, want a dmesg line", s)
+	}
+}

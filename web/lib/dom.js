@@ -105,7 +105,12 @@ export function appendCapped(el, nodes, max, follow = true) {
     r.setEndAfter(el.children[extra - 1]);
     r.deleteContents();
   }
-  if (!follow || scrollPending.has(el)) return;
+  if (follow) followEnd(el);
+}
+
+/** Scrolls el to its end at the next animation frame, once per frame. */
+function followEnd(el) {
+  if (scrollPending.has(el)) return;
   scrollPending.add(el);
   requestAnimationFrame(() => {
     scrollPending.delete(el);
@@ -114,6 +119,100 @@ export function appendCapped(el, nodes, max, follow = true) {
 }
 
 const scrollPending = new WeakSet();
+
+// A chunked log keeps its lines in blocks of LOG_CHUNK. All but the last
+// LOG_LIVE blocks get class "cv" (content-visibility: auto), so the
+// browser lays out only the blocks on screen and the newest lines; and a
+// block that is old already when it arrives is not even built until it
+// is scrolled near (an IntersectionObserver), only sized. A retry over
+// 2,000 blocked tasks prints ~1,800 lines at once: built and laid out
+// whole they took 40–180 ms of one frame. The last LOG_CHUNK ×
+// (LOG_LIVE − 1) lines or more are always built and laid out (and so in
+// innerText, which find-in-page and the tests read).
+const LOG_CHUNK = 100;
+const LOG_LIVE = 3;
+const lazyItems = new WeakMap(); // a lazy block → [items, build]
+let lazyObserver;
+
+function materialize(chunk) {
+  const lazy = lazyItems.get(chunk);
+  if (!lazy) return;
+  forget(chunk);
+  const [items, build] = lazy;
+  chunk.classList.remove("lazy");
+  chunk.style.height = "";
+  chunk.append(...items.map(build));
+}
+
+function forget(chunk) {
+  if (!lazyItems.has(chunk)) return;
+  lazyItems.delete(chunk);
+  lazyObserver.unobserve(chunk);
+}
+
+/** Empties a chunked log (see appendChunked). */
+export function clearChunked(el) {
+  for (const c of el.children) forget(c);
+  el.replaceChildren();
+}
+
+/**
+ * appendCapped for a long log of items, each made into a node by build:
+ * appends them in blocks, keeps at least the last max lines (dropping
+ * whole blocks from the front) and returns how many lines it holds.
+ */
+export function appendChunked(el, items, build, max, follow = true) {
+  if (items.length > max) items = items.slice(items.length - max);
+  let tail = el.lastElementChild;
+  let room = tail ? LOG_CHUNK - (tail.dataset.n | 0) : 0;
+  if (room > 0 && items.length) {
+    const now = items.slice(0, room);
+    tail.append(...now.map(build));
+    tail.dataset.n = (tail.dataset.n | 0) + now.length;
+  }
+  const rest = items.length - Math.max(room, 0);
+  const fresh = [];
+  if (rest > 0) {
+    const blocks = Math.ceil(rest / LOG_CHUNK);
+    for (let b = 0; b < blocks; b++) {
+      const part = items.slice(Math.max(room, 0) + b * LOG_CHUNK, Math.max(room, 0) + (b + 1) * LOG_CHUNK);
+      const c = h("div.chunk", { "data-n": String(part.length) });
+      if (b < blocks - LOG_LIVE && globalThis.IntersectionObserver) {
+        c.classList.add("lazy", "cv");
+        c.style.height = `${part.length}lh`;
+        lazyItems.set(c, [part, build]);
+        lazyObserver ||= new IntersectionObserver((es) => {
+          for (const e of es) if (e.isIntersecting) materialize(e.target);
+        }, { rootMargin: "400px 0px" });
+      } else {
+        c.append(...part.map(build));
+      }
+      fresh.push(c);
+    }
+    const frag = document.createDocumentFragment();
+    frag.append(...fresh);
+    el.appendChild(frag);
+    for (const c of fresh) if (lazyItems.has(c)) lazyObserver.observe(c);
+  }
+  const chunks = el.children;
+  let lines = 0;
+  for (const c of chunks) lines += c.dataset.n | 0;
+  let drop = 0;
+  while (drop < chunks.length - 1 && lines - (chunks[drop].dataset.n | 0) >= max) {
+    lines -= chunks[drop].dataset.n | 0;
+    drop++;
+  }
+  for (let i = 0; i < drop; i++) forget(chunks[i]);
+  if (drop > 0) {
+    const r = document.createRange();
+    r.setStartBefore(chunks[0]);
+    r.setEndAfter(chunks[drop - 1]);
+    r.deleteContents();
+  }
+  for (let i = chunks.length - LOG_LIVE - 1; i >= 0 && !chunks[i].classList.contains("cv"); i--) chunks[i].classList.add("cv");
+  if (items.length && follow) followEnd(el);
+  return lines;
+}
 
 /** Formats nanoseconds since boot as seconds with 3 decimals. */
 export function secs(ns) {

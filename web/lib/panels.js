@@ -6,7 +6,7 @@
 // Meaning is never carried by colour alone: every coloured thing (frame
 // roles, states, flags) also says what it is in text.
 
-import { appendCapped, h, replace, reconcile, secs } from "./dom.js";
+import { appendChunked, clearChunked, h, replace, reconcile, secs } from "./dom.js";
 import { ActionError } from "./notice.js";
 import { failure } from "./session.js";
 import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
@@ -511,6 +511,18 @@ export class FuncStacksPanel {
 const LEVELS = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
 const MAX_LOG = 3000;
 
+// logLine builds one log line by cloning a template: a sweep prints
+// thousands of lines at once, and h() per line took most of an update.
+let lineTemplate;
+function logLine(l) {
+  lineTemplate ||= h("div", null, h("span.lvl"), "");
+  const d = lineTemplate.cloneNode(true);
+  d.className = `line lvl-${l.Level}`;
+  d.firstChild.textContent = `<${l.Level}> `;
+  d.lastChild.data = l.Dmesg;
+  return d;
+}
+
 export class LogPanel {
   constructor(session) {
     this.session = session;
@@ -538,17 +550,17 @@ export class LogPanel {
   update(_view, rewind) {
     if (rewind) {
       this.next = 0;
-      this.out.replaceChildren();
+      clearChunked(this.out);
     }
     const lines = this.session.log(this.next, MAX_LOG);
     if (lines.length === 0) {
       if (this.next === 0) this.note.textContent = "The kernel log is empty.";
       return;
     }
-    appendCapped(this.out, lines.map((l) => h("div", { class: `line lvl-${l.Level}` }, h("span.lvl", null, `<${l.Level}> `), l.Dmesg)),
+    const shown = appendChunked(this.out, lines, logLine,
       MAX_LOG, this.atEnd || rewind);
     this.next = lines[lines.length - 1].Seq + 1;
-    this.note.textContent = `${this.next} lines` + (this.next > MAX_LOG ? ` (the last ${MAX_LOG} shown)` : "");
+    this.note.textContent = `${this.next} lines` + (this.next > shown ? ` (the last ${shown} shown)` : "");
   }
 }
 

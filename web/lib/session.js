@@ -119,10 +119,13 @@ export class Session extends EventTarget {
       if (this.changeQueued) return;
       const token = (this.changeQueued = ++changeTokens);
       const wait = this.renderAt + Math.min(MAX_RENDER_GAP_MS, this.renderMs / PLAY_RENDER_SHARE) - performance.now();
-      const fire = () => requestAnimationFrame(() => {
+      // Rendered in this task (or the timer's), not in an animation frame
+      // callback: from inside a frame callback the DOM changes wait for the
+      // next frame, a whole frame later than from a task.
+      const fire = () => {
         if (this.changeQueued !== token || !this.id) return;
         this.emit(false);
-      });
+      };
       if (wait > 1) setTimeout(fire, wait);
       else fire();
       return;
