@@ -44,6 +44,7 @@ func handlers() map[string]handler {
 		"viewDelta":     viewDelta,
 		"events":        events,
 		"log":           logLines,
+		"logRange":      logRange,
 		"tick":          tick,
 		"settle":        settle,
 		"source":        onSession((*scenario.Session).Source),
@@ -388,12 +389,38 @@ func logLines(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	m := in.Session().Sim()
-	src := tail(m.Log(), since-m.LogBase(), limit)
+	return logJSON(tail(m.Log(), since-m.LogBase(), limit)), nil
+}
+
+// logRange(id, fromSeq, count) → the log lines with Seq in [fromSeq,
+// fromSeq+count) still in the ring: what the log panel fetches for an
+// old block when it is scrolled to.
+func logRange(args []safejs.Value) (any, error) {
+	in, _, err := inst(args)
+	if err != nil {
+		return nil, err
+	}
+	from, err := integer(args, 1, "fromSeq", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	count, err := integer(args, 2, "count", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	m := in.Session().Sim()
+	l := m.Log()
+	lo := min(max(from-m.LogBase(), 0), len(l))
+	hi := min(max(from+count-m.LogBase(), lo), len(l))
+	return logJSON(l[lo:hi]), nil
+}
+
+func logJSON(src []sim.LogLine) string {
 	out := make([]jsonenc.LogLine, len(src))
 	for i, l := range src {
 		out[i] = jsonenc.LogLine{Seq: l.Seq, Time: l.Time, Level: l.Level.String(), Text: l.Text, Dmesg: l.Dmesg()}
 	}
-	return string(jsonenc.LogLines(nil, out)), nil
+	return string(jsonenc.LogLines(nil, out))
 }
 
 // tail returns l[since:], cut to its last limit elements when limit > 0.

@@ -82,7 +82,7 @@ const alive = () => {
 
 test("ready flag and functions", () => {
   assert.equal(raw.ready, true);
-  for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "tick", "settle", "source", "goals",
+  for (const f of ["create", "destroy", "exec", "view", "viewPacked", "events", "log", "logRange", "tick", "settle", "source", "goals",
     "checkpoint", "seek", "fork", "history", "names", "ls", "warmup", "startOutput",
     "complete", "nextPid", "execAll", "withProfile", "panels", "compactSource", "cost", "load", "loadRun", "loadCancel", "execStart", "execRun"]) {
     assert.equal(typeof raw[f], "function", f);
@@ -103,6 +103,10 @@ test("create, exec, view, events, log", () => {
   assert.ok(lg.some((l) => l.Text.includes("enabling patch 'livepatch_sample'")));
   assert.equal(JSON.parse(klp.log(id, 0, 2)).length, 2);
   assert.deepEqual(JSON.parse(klp.log(id, 1e9)), []);
+  // a range by sequence number, as the log panel fetches an old block
+  assert.deepEqual(JSON.parse(klp.logRange(id, 1, 2)).map((l) => l.Seq), [1, 2]);
+  assert.deepEqual(JSON.parse(klp.logRange(id, lg.length - 1, 5)).map((l) => l.Seq), [lg.length - 1]);
+  assert.deepEqual(JSON.parse(klp.logRange(id, 1e9, 5)), []);
   assert.ok(klp.source(id).includes("insmod livepatch-sample.ko") || klp.source(id).includes("insmod livepatch_sample"));
   assert.deepEqual(JSON.parse(klp.goals(id)).goals, []);
   assert.ok(Array.isArray(klp.startOutput(id)));

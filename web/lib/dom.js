@@ -123,31 +123,30 @@ const scrollPending = new WeakSet();
 // A chunked log keeps its lines in blocks of LOG_CHUNK. All but the last
 // LOG_LIVE blocks get class "cv" (content-visibility: auto), so the
 // browser lays out only the blocks on screen and the newest lines; and a
-// block that is old already when it arrives is not even built until it
-// is scrolled near (an IntersectionObserver), only sized. A retry over
-// 2,000 blocked tasks prints ~1,800 lines at once: built and laid out
-// whole they took 40–180 ms of one frame. The last LOG_CHUNK ×
-// (LOG_LIVE − 1) lines or more are always built and laid out (and so in
-// innerText, which find-in-page and the tests read).
-const LOG_CHUNK = 100;
-const LOG_LIVE = 3;
-const lazyItems = new WeakMap(); // a lazy block → [items, build]
+// block that is old already when it arrives is not even fetched or built
+// until it is scrolled near (an IntersectionObserver), only sized. A
+// retry over 2,000 blocked tasks prints ~1,800 lines at once: fetched,
+// built and laid out whole they took 40–180 ms of one frame. The last
+// LOG_CHUNK × (LOG_LIVE − 1) lines or more are always built and laid out
+// (and so in innerText, which find-in-page and the tests read).
+export const LOG_CHUNK = 100;
+export const LOG_LIVE = 3;
+const lazyItems = new WeakMap(); // a lazy block → a function building its lines
 let lazyObserver;
-
-function materialize(chunk) {
-  const lazy = lazyItems.get(chunk);
-  if (!lazy) return;
-  forget(chunk);
-  const [items, build] = lazy;
-  chunk.classList.remove("lazy");
-  chunk.style.height = "";
-  chunk.append(...items.map(build));
-}
 
 function forget(chunk) {
   if (!lazyItems.has(chunk)) return;
   lazyItems.delete(chunk);
   lazyObserver.unobserve(chunk);
+}
+
+function materialize(chunk) {
+  const lines = lazyItems.get(chunk);
+  if (!lines) return;
+  forget(chunk);
+  chunk.classList.remove("lazy");
+  chunk.style.height = "";
+  chunk.append(...lines());
 }
 
 /** Empties a chunked log (see appendChunked). */
@@ -157,35 +156,38 @@ export function clearChunked(el) {
 }
 
 /**
- * appendCapped for a long log of items, each made into a node by build:
- * appends them in blocks, keeps at least the last max lines (dropping
- * whole blocks from the front) and returns how many lines it holds.
+ * appendCapped for a long log: appends n new lines in blocks, where
+ * lines(i, k) makes the nodes of new lines i..i+k-1 (called at once for
+ * the newest blocks, when scrolled to for the older ones); keeps at
+ * least the last max lines (dropping whole blocks from the front) and
+ * returns how many lines it holds.
  */
-export function appendChunked(el, items, build, max, follow = true) {
-  if (items.length > max) items = items.slice(items.length - max);
+export function appendChunked(el, n, lines, max, follow = true) {
+  let skip = Math.max(0, n - max);
+  n -= skip;
   let tail = el.lastElementChild;
-  let room = tail ? LOG_CHUNK - (tail.dataset.n | 0) : 0;
-  if (room > 0 && items.length) {
-    const now = items.slice(0, room);
-    tail.append(...now.map(build));
-    tail.dataset.n = (tail.dataset.n | 0) + now.length;
+  const room = n > 0 && tail ? Math.min(n, LOG_CHUNK - (tail.dataset.n | 0)) : 0;
+  if (room > 0) {
+    tail.append(...lines(skip, room));
+    tail.dataset.n = (tail.dataset.n | 0) + room;
   }
-  const rest = items.length - Math.max(room, 0);
-  const fresh = [];
+  const rest = n - room;
   if (rest > 0) {
     const blocks = Math.ceil(rest / LOG_CHUNK);
+    const fresh = [];
     for (let b = 0; b < blocks; b++) {
-      const part = items.slice(Math.max(room, 0) + b * LOG_CHUNK, Math.max(room, 0) + (b + 1) * LOG_CHUNK);
-      const c = h("div.chunk", { "data-n": String(part.length) });
+      const i = skip + room + b * LOG_CHUNK;
+      const k = Math.min(LOG_CHUNK, rest - b * LOG_CHUNK);
+      const c = h("div.chunk", { "data-n": String(k) });
       if (b < blocks - LOG_LIVE && globalThis.IntersectionObserver) {
         c.classList.add("lazy", "cv");
-        c.style.height = `${part.length}lh`;
-        lazyItems.set(c, [part, build]);
+        c.style.height = `${k}lh`;
+        lazyItems.set(c, () => lines(i, k));
         lazyObserver ||= new IntersectionObserver((es) => {
           for (const e of es) if (e.isIntersecting) materialize(e.target);
         }, { rootMargin: "400px 0px" });
       } else {
-        c.append(...part.map(build));
+        c.append(...lines(i, k));
       }
       fresh.push(c);
     }
@@ -195,11 +197,11 @@ export function appendChunked(el, items, build, max, follow = true) {
     for (const c of fresh) if (lazyItems.has(c)) lazyObserver.observe(c);
   }
   const chunks = el.children;
-  let lines = 0;
-  for (const c of chunks) lines += c.dataset.n | 0;
+  let held = 0;
+  for (const c of chunks) held += c.dataset.n | 0;
   let drop = 0;
-  while (drop < chunks.length - 1 && lines - (chunks[drop].dataset.n | 0) >= max) {
-    lines -= chunks[drop].dataset.n | 0;
+  while (drop < chunks.length - 1 && held - (chunks[drop].dataset.n | 0) >= max) {
+    held -= chunks[drop].dataset.n | 0;
     drop++;
   }
   for (let i = 0; i < drop; i++) forget(chunks[i]);
@@ -210,8 +212,8 @@ export function appendChunked(el, items, build, max, follow = true) {
     r.deleteContents();
   }
   for (let i = chunks.length - LOG_LIVE - 1; i >= 0 && !chunks[i].classList.contains("cv"); i--) chunks[i].classList.add("cv");
-  if (items.length && follow) followEnd(el);
-  return lines;
+  if (n > 0 && follow) followEnd(el);
+  return held;
 }
 
 /** Formats nanoseconds since boot as seconds with 3 decimals. */

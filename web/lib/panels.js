@@ -6,7 +6,7 @@
 // Meaning is never carried by colour alone: every coloured thing (frame
 // roles, states, flags) also says what it is in text.
 
-import { appendChunked, clearChunked, h, replace, reconcile, secs } from "./dom.js";
+import { LOG_CHUNK, LOG_LIVE, appendChunked, clearChunked, h, replace, reconcile, secs } from "./dom.js";
 import { ActionError } from "./notice.js";
 import { failure } from "./session.js";
 import { checkedFrame, drawFuncStacks, drawPatchStack } from "./stacks.js";
@@ -552,14 +552,29 @@ export class LogPanel {
       this.next = 0;
       clearChunked(this.out);
     }
-    const lines = this.session.log(this.next, MAX_LOG);
-    if (lines.length === 0) {
+    // The newest lines are fetched now; older new ones (a retry prints a
+    // line per blocked task) by sequence number when their block is
+    // scrolled to (appendChunked).
+    const recent = this.session.log(this.next, LOG_CHUNK * (LOG_LIVE + 1));
+    if (recent.length === 0) {
       if (this.next === 0) this.note.textContent = "The kernel log is empty.";
       return;
     }
-    const shown = appendChunked(this.out, lines, logLine,
-      MAX_LOG, this.atEnd || rewind);
-    this.next = lines[lines.length - 1].Seq + 1;
+    const end = recent[recent.length - 1].Seq + 1;
+    const from = Math.max(this.next, end - MAX_LOG);
+    const first = recent[0].Seq;
+    const lines = (i, k) => {
+      const seq = from + i;
+      const got = seq >= first ? recent.slice(seq - first, seq - first + k) : this.session.logRange(seq, k);
+      const nodes = got.map(logLine);
+      if (got.length < k) {
+        // overwritten meanwhile: the kernel's ring buffer keeps the newest
+        nodes.unshift(h("div.line.lvl-info", null, `… ${k - got.length} older lines are no longer in the kernel's ring buffer`));
+      }
+      return nodes;
+    };
+    const shown = appendChunked(this.out, end - from, lines, MAX_LOG, this.atEnd || rewind);
+    this.next = end;
     this.note.textContent = `${this.next} lines` + (this.next > shown ? ` (the last ${shown} shown)` : "");
   }
 }

@@ -184,6 +184,11 @@ export class Session extends EventTarget {
     return JSON.parse(this.api.log(this.id, since, limit));
   }
 
+  /** The log lines with Seq in [from, from+count) still in the ring. */
+  logRange(from, count) {
+    return JSON.parse(this.api.logRange(this.id, from, count));
+  }
+
   events(since, limit) {
     return JSON.parse(this.api.events(this.id, since, limit));
   }
