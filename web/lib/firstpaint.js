@@ -65,6 +65,7 @@ export class FrozenSession extends EventTarget {
   view() { return this.data.View; }
   events(from = 0, limit = 0) { return since(this.data.Events || [], from, limit); }
   log(from = 0, limit = 0) { return since(this.data.Log || [], from, limit); }
+  logRange(from, count) { return (this.data.Log || []).filter((l) => l.Seq >= from && l.Seq < from + count); }
   goals() { return this.data.Goals || { goals: [], failures: 0 }; }
   ls(path) { return (this.data.Ls || {})[path] || []; }
   names() { return { funcs: [], pids: [], modules: [], patches: [] }; }
