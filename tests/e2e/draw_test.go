@@ -114,6 +114,14 @@ func TestTimelineDrawn(t *testing.T) {
 			tb.waitCount(lane("42")+` g.mark[data-kind="signal"]`, 1)
 			tb.waitJS(`__t.q("`+tlQ+` line.cursor").dataset.time === String(__t.pg().session.view().Time)`, "the cursor at the end")
 			tb.shot(tlQ, "timeline-"+c.name)
+			// no axis label is drawn over the cursor's (at the right edge
+			// its label moves left, over the ticks before it)
+			if over := eval[string](tb, `(() => {
+				const svg = __t.q("`+tlQ+` svg.tl"), c = svg.querySelector("text.cursor-label").getBBox();
+				return [...svg.querySelectorAll("text.tick")].filter((t) => { const b = t.getBBox(); return b.x < c.x + c.width && c.x < b.x + b.width; }).map((t) => t.textContent).join(", ");
+			})()`); over != "" {
+				t.Errorf("axis labels %s drawn over the cursor's label", over)
+			}
 			end := eval[float64](tb, `Number(__t.q("`+tlQ+` line.cursor").getAttribute("x1"))`)
 			// the slider is the cursor: back to the start, the future stays faded
 			tb.set(`.timebar input[type=range]`, "0")

@@ -21,6 +21,10 @@ import { s, title, stateDefs, stateFill, reducedMotion, prefix } from "./svg.js"
 const TRAVEL_MS = 1500;
 const ROW = 16; // lane height (px)
 const LABEL = 132; // label column width (px)
+
+// Where the cursor's "t = … s" label starts: right of the cursor, kept
+// inside the drawing at the right edge.
+const cursorLabelX = (nowX, width) => Math.min(nowX + 3, width - 66);
 const GROUPS = [["user", "user tasks"], ["kthread", "kthreads"], ["idle", "idle tasks"]];
 const OPEN_MAX = 64; // groups with more tasks start folded
 const OVERSCAN = 6; // lanes drawn beyond the visible ones
@@ -392,7 +396,7 @@ export class Timeline {
     // the faded future (after going back) and the cursor
     if (this.end > this.now) out.push(s("rect.future", { x: nowX, y: 18, width: Math.max(0, X(this.end) - nowX), height: height - 18 }, title("later steps: redo replays them; an action here drops them")));
     out.push(s("line.cursor", { x1: nowX, y1: 14, x2: nowX, y2: height, "data-time": this.now }));
-    out.push(s("text.cursor-label", { x: Math.min(nowX + 3, width - 60), y: 12 }, `t = ${fmtS(this.now)} s`));
+    out.push(s("text.cursor-label", { x: cursorLabelX(nowX, width), y: 12 }, `t = ${fmtS(this.now)} s`));
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.svg.setAttribute("width", width);
     this.svg.setAttribute("height", height);
@@ -411,8 +415,10 @@ export class Timeline {
     for (let t = Math.ceil(t0 / step) * step; t <= tEnd; t += step) {
       const x = X(t);
       g.append(s("line.tick", { x1: x, y1: 14, x2: x, y2: 20 }));
-      // the cursor's label wins over a tick label under it
-      if (x + 44 < nowX || x > nowX + 70) g.append(s("text.tick", { x: x + 2, y: 12 }, `${fmtS(t)} s`));
+      // the cursor's label (drawn at cursorLabelX, ~66 px wide) wins over
+      // a tick label (~44 px) under it
+      const cx = cursorLabelX(nowX, width);
+      if (x + 2 + 44 < cx || x + 2 > cx + 66) g.append(s("text.tick", { x: x + 2, y: 12 }, `${fmtS(t)} s`));
     }
     g.append(s("text.axis-label", { x: 4, y: 12 }, "simulated time"));
     return g;
