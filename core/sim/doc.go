@@ -50,7 +50,10 @@
 // cannot. `call … split` stops the handler after its func_stack read
 // (`split=transition`: after the flag's) and `call-finish` goes on; every
 // synchronisation finishes the handlers in flight first, with an event
-// naming the CPU it waited for. In the RFC what-if synchronize_rcu() does
+// naming the CPU it waited for. The task is not preempted half-way
+// either: running another task on its CPU, waking the kworker or the
+// shell there, or taking the CPU offline (stop_machine) finishes its
+// handler first. In the RFC what-if synchronize_rcu() does
 // not wait where RCU is not watching (Task.NoRCU): that handler finishes
 // later and reads patch_state -1, and klp_ftrace_handler's WARN_ON_ONCE
 // fires.
