@@ -96,3 +96,24 @@ func TestHandlerNotPreempted(t *testing.T) {
 		})
 	}
 }
+
+// TestRmmodWaitsForHandler: a task inside the ftrace handler of a
+// module's function is executing that function, so the module cannot go
+// (found by a long property run: rmmod between the handler's reads left
+// the task running the unloaded module's original, mixed with a patch).
+func TestRmmodWaitsForHandler(t *testing.T) {
+	w := newWorld(t, "6.16", false)
+	s := w.s
+	must(t, s.Insmod("tmod"))
+	must(t, s.Insmod("lpa"))
+	must(t, s.Run(111, 1))
+	must(t, s.Step(CallBegin{PID: 111, Func: "tmod_a"}))
+	if err := s.Rmmod("tmod"); err != EBUSY {
+		t.Fatalf("rmmod tmod with kbusy:111 inside tmod_a's handler: %v, want EBUSY", err)
+	}
+	must(t, s.Step(CallFinish{PID: 111}))
+	must(t, s.Return(111))
+	if err := s.Rmmod("tmod"); err != nil {
+		t.Fatalf("rmmod tmod once the call returned: %v", err)
+	}
+}

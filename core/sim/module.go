@@ -307,12 +307,19 @@ func (s *Sim) rmmod(name string) error {
 	// the task called the module's function (whatever version the ftrace
 	// handler chose), and the module's exit would have to wait for it as
 	// for any caller; letting it go would unpatch the function under the
-	// task and mix versions.
+	// task and mix versions. So does a task inside the ftrace handler of
+	// one of its functions (a split call): it is executing that function's
+	// entry and pushes its frame when the handler is done.
 	for i := range s.tasks {
 		for _, f := range s.tasks[i].Stack {
 			if s.code[f.Code].Obj == name || s.code[f.Called].Obj == name {
 				return EBUSY
 			}
+		}
+	}
+	for _, h := range s.inHandler {
+		if s.code[h.Orig].Obj == name {
+			return EBUSY
 		}
 	}
 	if m.Spec.Patch != nil && m.Patch >= 0 && s.prof.Registration() {
