@@ -246,12 +246,25 @@ type engine struct {
 	// the next clone reuses: fewer allocations, less for the GC to do.
 	spare   *scenario.Session
 	sparePC []int16
+	spareSt *state
 	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
 	cbuf    []Choice
 }
 
 func (e *engine) recycle(st *state) {
-	e.spare, e.sparePC = st.s, st.pc
+	e.spare, e.sparePC, e.spareSt = st.s, st.pc, st
+}
+
+// newState makes a frontier entry, reusing the last one found visited.
+func (e *engine) newState(pc []int16, last int) *state {
+	ns := e.spareSt
+	if ns == nil {
+		ns = new(state)
+	}
+	e.spareSt = nil
+	*ns = state{pc: append(e.sparePC[:0], pc...), last: last}
+	e.sparePC = nil
+	return ns
 }
 
 func (e *engine) run() *Result {
@@ -294,8 +307,7 @@ func (e *engine) run() *Result {
 					e.res.Bound = or(e.res.Bound, "seconds")
 					continue
 				}
-				ns := &state{pc: append(e.sparePC[:0], st.pc...), last: c.node}
-				e.sparePC = nil
+				ns := e.newState(st.pc, c.node)
 				if ci == len(cs)-1 {
 					ns.s = st.s // the last choice takes the state itself: no copy
 				} else {
@@ -309,8 +321,11 @@ func (e *engine) run() *Result {
 					continue // not possible in this state: the choice is disabled
 				}
 				e.res.Transitions++
-				ns.path = st.path.push(c.Text)
-				e.autoChecks(ns)
+				if !e.forget {
+					// the region's expect and goal statements read the path
+					ns.path = st.path.push(c.Text)
+					e.autoChecks(ns)
+				}
 				k := e.key(ns)
 				if e.seen.has(k) {
 					e.recycle(ns)
@@ -323,6 +338,10 @@ func (e *engine) run() *Result {
 				}
 				e.seen.add(k)
 				e.res.States++
+				if e.forget {
+					// no checks in the region: the path only for states kept
+					ns.path = st.path.push(c.Text)
+				}
 				e.check(pa, pw, ph, ns)
 				if e.forget {
 					ns.s.Sim().ForgetHistory()

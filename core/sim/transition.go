@@ -443,6 +443,10 @@ func (a *attempt) idleSwitched(name string) {
 // reportAttempt emits the attempt's summary step event.
 func (s *Sim) reportAttempt(a *attempt) {
 	s.compactTasks() // walks the tasks
+	if s.quiet {
+		s.event(Event{Kind: EvStep}) // dropped: skip the text (explore's hot path)
+		return
+	}
 	total := len(s.tasks) + len(s.idle)
 	txt := fmt.Sprintf("klp_try_complete_transition: %d of %d tasks in %s", total-a.left, total, s.prof.StateName(s.target))
 	if a.switched > 0 {
@@ -483,6 +487,10 @@ func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
 		return
 	}
 	a.switched += n
+	if s.quiet {
+		s.event(Event{Kind: EvSwitch}) // dropped: skip the lists and text
+		return
+	}
 	// Both lists ascend: merge them into task order.
 	pids := make([]int, 0, n)
 	for len(fast) > 0 || len(slowSw) > 0 {
