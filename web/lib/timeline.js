@@ -351,6 +351,7 @@ export class Timeline {
     const t0 = this.t0 ?? 0;
     const tEnd = Math.max(this.end, this.now, t0 + 1e9);
     const plot = width - LABEL - 10;
+    this.width = width;
     const X = (t) => LABEL + ((Math.max(t0, Math.min(t, tEnd)) - t0) / (tEnd - t0)) * plot;
     this.X = X;
     this.xInv = (x) => t0 + ((x - LABEL) / plot) * (tEnd - t0);
@@ -576,7 +577,14 @@ export class Timeline {
     const label = m.reason ? `${m.kind} (${m.reason}): ${m.text}` : `${m.kind}: ${m.text}`;
     return s("g.mark", { class: `mk-${m.kind}`, "data-kind": m.kind, "data-reason": m.reason || null, "data-time": m.t },
       shape, title(`${fmtS(m.t)} s — ${label}`),
-      m.reason ? s("text.reason", { x: x + 5, y: y + ROW - 5 }, m.reason) : null);
+      m.reason ? this.reasonLabel(m.reason, x, y) : null);
+  }
+
+  /** A switch's reason beside its mark: right of it, or left at the edge. */
+  reasonLabel(reason, x, y) {
+    // 8px monospace: about 5px a character
+    if (x + 5 + reason.length * 5 <= this.width) return s("text.reason", { x: x + 5, y: y + ROW - 5 }, reason);
+    return s("text.reason", { x: x - 5, y: y + ROW - 5, "text-anchor": "end" }, reason);
   }
 
   drawToggles() {
