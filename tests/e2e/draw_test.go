@@ -122,12 +122,13 @@ func TestTimelineDrawn(t *testing.T) {
 			})()`); over != "" {
 				t.Errorf("axis labels %s drawn over the cursor's label", over)
 			}
-			// a switch's reason near the right edge is drawn left of its mark
+			// a switch's reason near the right edge is drawn left of its
+			// mark, and no axis label is cut there
 			if cut := eval[string](tb, `(() => {
 				const svg = __t.q("`+tlQ+` svg.tl"), w = Number(svg.getAttribute("width"));
-				return [...svg.querySelectorAll("text.reason")].filter((t) => { const b = t.getBBox(); return b.x + b.width > w + 0.5; }).map((t) => t.textContent).join(", ");
+				return [...svg.querySelectorAll("text.reason, text.tick")].filter((t) => { const b = t.getBBox(); return b.x + b.width > w + 0.5; }).map((t) => t.textContent).join(", ");
 			})()`); cut != "" {
-				t.Errorf("reason labels %s run past the timeline's right edge", cut)
+				t.Errorf("labels %s run past the timeline's right edge", cut)
 			}
 			end := eval[float64](tb, `Number(__t.q("`+tlQ+` line.cursor").getAttribute("x1"))`)
 			// the slider is the cursor: back to the start, the future stays faded

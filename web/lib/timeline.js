@@ -417,9 +417,9 @@ export class Timeline {
       const x = X(t);
       g.append(s("line.tick", { x1: x, y1: 14, x2: x, y2: 20 }));
       // the cursor's label (drawn at cursorLabelX, ~66 px wide) wins over
-      // a tick label (~44 px) under it
+      // a tick label (~44 px) under it; none is cut at the right edge
       const cx = cursorLabelX(nowX, width);
-      if (x + 2 + 44 < cx || x + 2 > cx + 66) g.append(s("text.tick", { x: x + 2, y: 12 }, `${fmtS(t)} s`));
+      if ((x + 2 + 44 < cx || x + 2 > cx + 66) && x + 2 + 44 <= width) g.append(s("text.tick", { x: x + 2, y: 12 }, `${fmtS(t)} s`));
     }
     g.append(s("text.axis-label", { x: 4, y: 12 }, "simulated time"));
     return g;
