@@ -225,14 +225,17 @@ func parseJSON(b []byte) (any, error) {
 // checkpoint is stored when something was applied. A panic in the core
 // comes back as an exception (the timeline restored its last checkpoint),
 // a scenario error as data.
-func run(in *scenario.Timeline, text string, checkpoint bool) (any, error) {
-	return result(in.Exec(text, checkpoint))
+func run(in *scenario.Timeline, text string, checkpoint bool, maxLog int) (any, error) {
+	out, err := in.Exec(text, checkpoint)
+	return result(scenario.CapLog(out, maxLog), err)
 }
 
-// exec(id, line[, checkpoint]) → {output: [{kind, text, level}], error:
-// string|null}. A scenario error is data, not an exception: the console
-// shows it and the session goes on. With checkpoint true, a checkpoint
-// labelled with the line is stored when something was applied.
+// exec(id, line[, checkpoint[, maxLog]]) → {output: [{kind, text, level}],
+// error: string|null}. A scenario error is data, not an exception: the
+// console shows it and the session goes on. With checkpoint true, a
+// checkpoint labelled with the line is stored when something was applied.
+// With maxLog, only the first maxLog kernel log lines are sent, and a note
+// counts the rest (scenario.CapLog): what the console shows while playing.
 func exec(args []safejs.Value) (any, error) {
 	in, _, err := inst(args)
 	if err != nil {
@@ -246,7 +249,11 @@ func exec(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run(in, line, keep)
+	maxLog, err := integer(args, 3, "maxLog", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	return run(in, line, keep, maxLog)
 }
 
 // maxLines bounds execAll's list of inputs.
@@ -298,7 +305,7 @@ func tick(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run(in, fmt.Sprintf("tick %d", n), false)
+	return run(in, fmt.Sprintf("tick %d", n), false, 0)
 }
 
 func settle(args []safejs.Value) (any, error) {
@@ -311,9 +318,9 @@ func settle(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	if sec < 0 {
-		return run(in, "settle", false)
+		return run(in, "settle", false, 0)
 	}
-	return run(in, fmt.Sprintf("settle %g", sec), false)
+	return run(in, fmt.Sprintf("settle %g", sec), false, 0)
 }
 
 // onSession makes a handler of f(id) → f of that instance's current

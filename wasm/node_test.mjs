@@ -107,6 +107,12 @@ test("create, exec, view, events, log", () => {
   assert.deepEqual(JSON.parse(klp.logRange(id, 1, 2)).map((l) => l.Seq), [1, 2]);
   assert.deepEqual(JSON.parse(klp.logRange(id, lg.length - 1, 5)).map((l) => l.Seq), [lg.length - 1]);
   assert.deepEqual(JSON.parse(klp.logRange(id, 1e9, 5)), []);
+  // capped kernel log lines, the rest counted in a note
+  assert.equal(klp.exec(id, "rmmod livepatch_sample").error, null);
+  const capped = klp.exec(id, "insmod livepatch-sample.ko", false, 1);
+  assert.equal(capped.output.filter((o) => o.kind === "log").length, 1, JSON.stringify(capped));
+  assert.match(capped.output[capped.output.length - 1].text, /^… and \d+ more kernel log lines/);
+  assert.throws(() => klp.exec(id, "tick", false, -1), /maxLog must be a non-negative integer/);
   assert.ok(klp.source(id).includes("insmod livepatch-sample.ko") || klp.source(id).includes("insmod livepatch_sample"));
   assert.deepEqual(JSON.parse(klp.goals(id)).goals, []);
   assert.ok(Array.isArray(klp.startOutput(id)));

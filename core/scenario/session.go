@@ -16,6 +16,36 @@ type Out struct {
 	Level string `json:",omitempty"` // for "log": the printk level name
 }
 
+// CapLog keeps the first max kernel log lines of out (all when max is 0)
+// and says how many more there were in a note: a retry over thousands of
+// blocked tasks prints a line for each, which a console that shows a few
+// need not be sent.
+func CapLog(out []Out, max int) []Out {
+	if max <= 0 {
+		return out
+	}
+	logs := 0
+	for _, o := range out {
+		if o.Kind == "log" {
+			logs++
+		}
+	}
+	if logs <= max {
+		return out
+	}
+	kept := make([]Out, 0, len(out)-logs+max+1)
+	n := 0
+	for _, o := range out {
+		if o.Kind == "log" {
+			if n++; n > max {
+				continue
+			}
+		}
+		kept = append(kept, o)
+	}
+	return append(kept, Out{Kind: "note", Text: fmt.Sprintf("… and %d more kernel log lines (dmesg shows them all)", logs-max)})
+}
+
 // Session is a machine being driven by scenario statements.
 type Session struct {
 	file     string

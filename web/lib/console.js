@@ -7,9 +7,6 @@
 import { appendCapped, h } from "./dom.js";
 
 const MAX_ENTRIES = 2000; // transcript lines kept in the DOM
-// Kernel log lines shown per play tick. A sweep over thousands of tasks
-// logs a line for each blocked one; the Kernel log panel has them all.
-const MAX_PLAY_LOG = 50;
 
 export class Console {
   /**
@@ -122,14 +119,10 @@ export class Console {
         el.dataset.from = "play";
         this.lastTick = { el, total: n, count: 1 };
       }
-      let logged = 0;
+      // a play tick brings at most the session's PLAY_LOG_LINES kernel log
+      // lines, and a note counting the rest
       for (const o of output) {
-        if (o.kind === "cmd") continue;
-        if (o.kind === "log" && ++logged > MAX_PLAY_LOG) continue;
-        out(o.kind, o.text, o.level);
-      }
-      if (logged > MAX_PLAY_LOG) {
-        out("log", `… and ${logged - MAX_PLAY_LOG} more kernel log lines in this tick (the Kernel log panel has them)`, "info");
+        if (o.kind !== "cmd") out(o.kind, o.text, o.level);
       }
       if (error) out("error", error);
       this.add(lines);

@@ -13,6 +13,10 @@ import { applyDelta } from "./viewdelta.js";
 
 export const SPEEDS = [0.25, 1, 4, 16];
 const PLAY_INTERVAL_MS = 100;
+// The kernel log lines a play tick sends the console; a note counts the
+// rest (a retry over thousands of blocked tasks prints a line for each;
+// the log panel has them all).
+export const PLAY_LOG_LINES = 50;
 // While time plays, re-renders are coalesced to at most one per animation
 // frame, and spaced so that they take at most this share of the time: a
 // machine with thousands of tasks takes tens of milliseconds to build,
@@ -230,7 +234,7 @@ export class Session extends EventTarget {
     if (from !== "play") this.pause();
     // The core checkpoints when something was applied (a failed statement
     // is not recorded, but earlier statements of a block may have run).
-    const res = this.api.exec(this.id, line, opts.checkpoint !== false);
+    const res = this.api.exec(this.id, line, opts.checkpoint !== false, opts.maxLog || 0);
     this._view = null;
     this.dispatchEvent(new CustomEvent("exec", { detail: { line, output: res.output, error: res.error, from } }));
     this.changed(false, from === "play");
@@ -412,7 +416,7 @@ export class Session extends EventTarget {
       const hz = this.hz || this.view().HZ || 250;
       const n = Math.max(1, Math.round((hz * this.speed * PLAY_INTERVAL_MS) / 1000));
       try {
-        this.exec(`tick ${n}`, { from: "play", checkpoint: false });
+        this.exec(`tick ${n}`, { from: "play", checkpoint: false, maxLog: PLAY_LOG_LINES });
       } catch (e) {
         this.pause();
         throw e;
