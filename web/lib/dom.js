@@ -130,7 +130,7 @@ const scrollPending = new WeakSet();
 // LOG_CHUNK × (LOG_LIVE − 1) lines or more are always built and laid out
 // (and so in innerText, which find-in-page and the tests read).
 export const LOG_CHUNK = 100;
-export const LOG_LIVE = 3;
+export const LOG_LIVE = 2;
 const lazyItems = new WeakMap(); // a lazy block → a function building its lines
 let lazyObserver;
 
