@@ -163,7 +163,7 @@ export function clearChunked(el) {
  * returns how many lines it holds.
  */
 export function appendChunked(el, n, lines, max, follow = true) {
-  let skip = Math.max(0, n - max);
+  const skip = Math.max(0, n - max);
   n -= skip;
   let tail = el.lastElementChild;
   const room = n > 0 && tail ? Math.min(n, LOG_CHUNK - (tail.dataset.n | 0)) : 0;

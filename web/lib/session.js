@@ -17,8 +17,8 @@ const PLAY_INTERVAL_MS = 100;
 // rest (a retry over thousands of blocked tasks prints a line for each;
 // the log panel has them all).
 export const PLAY_LOG_LINES = 50;
-// While time plays, re-renders are coalesced to at most one per animation
-// frame, and spaced so that they take at most this share of the time: a
+// While time plays, re-renders are coalesced (at most one per play tick)
+// and spaced so that they take at most this share of the time: a
 // machine with thousands of tasks takes tens of milliseconds to build,
 // send and show, and rendering it on every tick would leave the page no
 // time to draw frames or answer input.
@@ -114,9 +114,10 @@ export class Session extends EventTarget {
   }
 
   /**
-   * Tells listeners the state changed. While playing (coalesce), ticks only
-   * schedule one change for a later animation frame; any other change
-   * goes out at once and supersedes a scheduled one.
+   * Tells listeners the state changed. While playing (coalesce), a tick's
+   * change goes out at once if the last render was long enough ago, else
+   * one change is scheduled for then; any other change goes out at once
+   * and supersedes a scheduled one.
    */
   changed(rewind, coalesce = false) {
     if (coalesce) {
