@@ -268,8 +268,12 @@ func (s *Session) unknownKey(a Arg, known ...string) error {
 	return s.errf(a.Pos, "%s", msg)
 }
 
+// parseNum reads a number argument as the language does everywhere: a
+// 0x prefix is hexadecimal, a leading 0 octal (strconv base 0).
+func parseNum(val string) (uint64, error) { return strconv.ParseUint(val, 0, 64) }
+
 func (s *Session) num(a Arg) (uint64, error) {
-	v, err := strconv.ParseUint(a.Val, 0, 64)
+	v, err := parseNum(a.Val)
 	if err != nil {
 		return 0, s.errf(a.Pos, "expected a number, got %q", a.Val)
 	}

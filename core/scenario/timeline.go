@@ -238,7 +238,7 @@ func tickCount(st string) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	n, err := parseNum(v) // as the tick itself read it (tick 010 is 8)
 	return n, err == nil
 }
 
