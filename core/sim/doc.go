@@ -64,6 +64,14 @@
 // is safe (the synchronisation after the clear covers it); v6.4 reordered
 // it with the scheduler hook, whose stack check reads klp_target_state
 // more than once, so that no switch point can act on a target that
-// changes under it. That race needs reads reordered by a weakly ordered
-// CPU, which this sequentially consistent model does not show.
+// changes under it. (The race was found in review of the series' first
+// version, Feb 2023: the reversal "modifies klp_target_state when
+// __klp_sched_try_switch might be in the middle of klp_check_stack()";
+// v2 moved the clear and the synchronisation first, v3 added the
+// barriers.) In program order the hook's final store re-reads the target
+// after the flip, and the task was already in the new target's state, so
+// a half-old, half-new check changes nothing; a wrong state needs the
+// store to use a target read before the flip while the check reads it
+// after, i.e. reads reordered by a weakly ordered CPU or the compiler,
+// which this sequentially consistent model does not show.
 package sim
