@@ -51,8 +51,8 @@ func TestHandlerSplit(t *testing.T) {
 
 // TestHandlerNotPreempted: a task inside the handler runs with preemption
 // disabled, so whatever would take its CPU (another task run there, the
-// CPU going offline, the kworker woken there) waits for its handler to
-// finish: the task is never taken off its CPU half-way, where the stack
+// CPU going offline; the kworker or shell woken there goes through the
+// same preempt) waits for its handler to finish: the task is never taken off its CPU half-way, where the stack
 // check could switch it between the handler's reads (found by a long
 // property run: a CPU taken offline under a split call, then a mixed
 // call chain).

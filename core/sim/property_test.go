@@ -407,7 +407,9 @@ func runOps(tb testing.TB, prof string, force bool, data []byte) string {
 				fmt.Fprintf(&b, "%d %d %s pid=%d cpu=%d %s %s %s\n", e.Seq, e.Time, e.Kind, e.PID, e.CPU, e.Patch, e.Func, e.Text)
 			}
 			b.WriteString(strings.Join(w.trace, "\n"))
-			os.WriteFile(path, []byte(b.String()), 0o644)
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				tb.Log(err)
+			}
 		}
 		var evs []string
 		for _, e := range w.s.Events() {
