@@ -95,7 +95,9 @@ func TestCompactSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "cpus 1\ntick 4\ntick 0x10\ntick 899999\ntick 2\ncat /proc/1/comm\ntick 4\n" // 900,001 jiffies would pass the 3,600 s a statement may take at HZ=250
+	// 0x10 is read as the tick reads it (16); 900,001 jiffies would pass
+	// the 3,600 s a statement may take at HZ=250
+	want := "cpus 1\ntick 20\ntick 899999\ntick 2\ncat /proc/1/comm\ntick 4\n"
 	if got := s.CompactSource(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
