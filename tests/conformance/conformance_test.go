@@ -89,23 +89,42 @@ var expectedCases = map[string]int{
 	"test-ftrace-v5.10":      1,
 	"test-shadow-vars-v5.10": 1,
 	"test-state-v5.10":       4,
+	"test-livepatch-v5.5":    3,
+	"test-callbacks-v5.5":    9,
+	"test-state-v5.5":        4,
 }
 
 // era is how one version of the harness (functions.sh) builds what
 // check_result compares.
 type era struct {
 	// callerSed: check_result also strips printk's caller id
-	// ("sed 's/^\[[ ]*[CT][0-9]*\] //'"); the v5.10 copy does not.
+	// ("sed 's/^\[[ ]*[CT][0-9]*\] //'"); older copies do not.
 	callerSed bool
+	// taint drops the taint notices: "grep -v '\(tainting\|taints\) kernel'"
+	// since v5.9, "grep -v 'tainting'" before.
+	taint *regexp.Regexp
 }
+
+var (
+	reTaint    = regexp.MustCompile(`(tainting|taints) kernel`)
+	reTainting = regexp.MustCompile(`tainting`)
+	reVersion  = regexp.MustCompile(`-v([0-9]+)\.([0-9]+)$`)
+)
 
 // eraOf returns the harness era of a script directory: the current one
 // unless the directory names an older copy (test-livepatch-v5.10).
 func eraOf(dir string) era {
-	if strings.Contains(dir, "-v") {
-		return era{callerSed: false}
+	m := reVersion.FindStringSubmatch(dir)
+	if m == nil {
+		return era{callerSed: true, taint: reTaint}
 	}
-	return era{callerSed: true}
+	var major, minor int
+	fmt.Sscan(m[1], &major)
+	fmt.Sscan(m[2], &minor)
+	if major < 5 || major == 5 && minor < 9 {
+		return era{taint: reTainting}
+	}
+	return era{taint: reTaint}
 }
 
 func TestSelftests(t *testing.T) {
@@ -344,6 +363,16 @@ func (h *harness) step(st scenario.Stmt, outs []scenario.Out, note string) (prob
 	case st.Verb == "echo" && errText != "":
 		// disable_lp / set_pre_patch_ret: the wait for the write's effect times out.
 		return append(problems, "harness would die (its wait for the write's effect times out): "+errText)
+	case st.Verb == "sysctl" && note == "result=$(sysctl … 2>&1 | paste)":
+		// set_ftrace_enabled before v5.9: whatever sysctl prints, errors
+		// first, joined by paste into one line that is logged as is.
+		h.lastStderr = strings.Join(append(stderr, stdout...), " ")
+		return problems
+	case st.Verb == "echo" && note == `log "livepatch: $result"`:
+		if len(st.Args) == 0 || st.Args[0].Val != "livepatch: "+h.lastStderr {
+			problems = append(problems, fmt.Sprintf("the logged sysctl output is not what sysctl printed: %q", h.lastStderr))
+		}
+		return problems
 	case st.Verb == "sysctl" && strings.Contains(cmd, "="):
 		// set_ftrace_enabled [--fail] V: err=$(sysctl -q …=V 2>&1)
 		h.lastStderr = errText
@@ -453,7 +482,6 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 var (
 	reTime   = regexp.MustCompile(`^\[[ 0-9.]*\] `)
 	reCaller = regexp.MustCompile(`^\[[ ]*[CT][0-9]*\] `)
-	reTaint  = regexp.MustCompile(`(tainting|taints) kernel`)
 )
 
 // checkResultFilter is check_result's pipeline:
@@ -461,14 +489,15 @@ var (
 //	grep -e 'livepatch:' -e 'test_klp' | grep -v '\(tainting\|taints\) kernel' |
 //	sed 's/^\[[ 0-9.]*\] //' | sed 's/^\[[ ]*[CT][0-9]*\] //'
 //
-// (the last sed only in eras that have it).
+// (the last sed only in eras that have it; before v5.9 the taint filter
+// is grep -v 'tainting').
 func checkResultFilter(in []string, e era) []string {
 	var out []string
 	for _, l := range in {
 		if !strings.Contains(l, "livepatch:") && !strings.Contains(l, "test_klp") {
 			continue
 		}
-		if reTaint.MatchString(l) {
+		if e.taint.MatchString(l) {
 			continue
 		}
 		l = reTime.ReplaceAllString(l, "")
