@@ -9,13 +9,28 @@ import "slices"
 // work, so both lines come before the init returns; with Y a kworker stays
 // in busymod_work_func, blocking any transition that patches it, until the
 // module's exit clears the flag and flushes the work.
+//
+// Before v5.9 the module took sleep_secs instead: the work printed
+// "busymod_work_func, sleeping N seconds ...", slept N seconds in msleep,
+// then printed "exit"; the exit's cancel_delayed_work_sync waited for it.
+// A module declaring param.sleep_secs gets that program. The N-second
+// timer itself is not modelled: the kworker sleeps until the module's exit
+// (the selftest unloads the module within the 10 s it asks for).
 
 // busyFrames is where the kworker sleeps while the work blocks.
 var busyFrames = []string{"worker_thread", "process_one_work", "busymod_work_func", "msleep", "schedule_timeout", "schedule"}
 
 func busyProgram(s *Sim, mod string) Errno {
-	s.printk(LevelInfo, "%s: busymod_work_func enter", mod)
-	if v, _ := s.param(mod, "block_transition"); v != "Y" {
+	block, why := false, "block_transition=Y"
+	if secs, old := s.param(mod, "sleep_secs"); old {
+		s.printk(LevelInfo, "%s: busymod_work_func, sleeping %s seconds ...", mod, secs)
+		block, why = secs != "0", "sleep_secs="+secs
+	} else {
+		s.printk(LevelInfo, "%s: busymod_work_func enter", mod)
+		v, _ := s.param(mod, "block_transition")
+		block = v == "Y"
+	}
+	if !block {
 		s.printk(LevelInfo, "%s: busymod_work_func exit", mod)
 		return 0
 	}
@@ -32,7 +47,7 @@ func busyProgram(s *Sim, mod string) Errno {
 	if _, err := s.Spawn(TaskSpec{Comm: "kworker/0:1", Kind: Kthread, State: Uninterruptible, Stack: stack}); err != nil {
 		return ENOMEM
 	}
-	s.event(Event{Kind: EvTask, Text: mod + ": busymod_work_func blocks on the system workqueue (block_transition=Y)"})
+	s.event(Event{Kind: EvTask, Text: mod + ": busymod_work_func blocks on the system workqueue (" + why + ")"})
 	return 0
 }
 

@@ -90,7 +90,7 @@ var expectedCases = map[string]int{
 	"test-shadow-vars-v5.10": 1,
 	"test-state-v5.10":       4,
 	"test-livepatch-v5.5":    3,
-	"test-callbacks-v5.5":    9,
+	"test-callbacks-v5.5":    11,
 	"test-state-v5.5":        4,
 }
 
