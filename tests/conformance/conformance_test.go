@@ -93,6 +93,7 @@ var expectedCases = map[string]int{
 	"test-callbacks-v5.5":    11,
 	"test-state-v5.5":        4,
 	"test-ftrace-v5.5":       1,
+	"test-shadow-vars-v5.5":  1,
 }
 
 // era is how one version of the harness (functions.sh) builds what
