@@ -94,6 +94,9 @@ var expectedCases = map[string]int{
 	"test-state-v5.5":        4,
 	"test-ftrace-v5.5":       1,
 	"test-shadow-vars-v5.5":  1,
+	"test-livepatch-v5.4":    3,
+	"test-callbacks-v5.4":    11,
+	"test-shadow-vars-v5.4":  1,
 }
 
 // era is how one version of the harness (functions.sh) builds what
