@@ -97,6 +97,7 @@ var expectedCases = map[string]int{
 	"test-livepatch-v5.4":    3,
 	"test-callbacks-v5.4":    11,
 	"test-shadow-vars-v5.4":  1,
+	"test-sysfs-v6.1":        2,
 }
 
 // era is how one version of the harness (functions.sh) builds what
