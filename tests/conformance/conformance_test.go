@@ -98,6 +98,12 @@ var expectedCases = map[string]int{
 	"test-callbacks-v5.4":    11,
 	"test-shadow-vars-v5.4":  1,
 	"test-sysfs-v6.1":        2,
+	"test-livepatch-v6.8":    3,
+	"test-callbacks-v6.8":    11,
+	"test-state-v6.8":        4,
+	"test-ftrace-v6.8":       1,
+	"test-shadow-vars-v6.8":  1,
+	"test-sysfs-v6.8":        2,
 }
 
 // era is how one version of the harness (functions.sh) builds what
