@@ -31,6 +31,13 @@
 //	set_ftrace_enabled V   sysctl -q kernel.ftrace_enabled=V, then its log line to /dev/kmsg
 //	                       (--fail: annotated # set_ftrace_enabled --fail, then
 //	                       echo "livepatch: <sysctl's error>" > /dev/kmsg  # log "livepatch: $err")
+//	                       (before v5.9: sysctl kernel.ftrace_enabled=V annotated
+//	                       # result=$(sysctl … 2>&1 | paste), then
+//	                       echo "livepatch: <what it printed>" > /dev/kmsg  # log "livepatch: $result")
+//
+// Before v5.9 there is no start_test: each test runs dmesg -C itself, and
+// before v5.5 set_dynamic_debug writes both queries at once (one echo
+// with "; ") and nothing sets ftrace_enabled.
 //
 // The runner checks that what a scenario logs for the harness is what the
 // simulator's tools printed (the loader's and sysctl's errors), and that
