@@ -49,19 +49,24 @@
 //	cat PATH        # check_sysfs_value "VALUE"    (sysctl -n KEY too)
 //	cat PATH        # loop_until "VALUE"          (same check; the sim does not need the wait)
 //	ls -l DIR       # check_sysfs_rights NAME "MODE"   (the mode of the entry DIR/NAME)
-//	read PID FILE   # cat /proc/FILE == "TEXT"    (or !=)
-//	read PID FILE   # grep 'live patched' /proc/FILE > /dev/kmsg
+//	cat FILE        # cat /proc/FILE == "TEXT"    (or !=)
+//	cat FILE        # grep 'live patched' /proc/FILE > /dev/kmsg
 //	cat …/trace     # grep -Fwq "FUNC"            (check_traced_functions)
 //	ls DIR          # nmods N                     (mods=($SYSFS_KLP_DIR/*); nmods=${#mods[@]})
 //	ls DIR          # loop_until ! -e NAME        (DIR/NAME is gone)
 //
-// The files the harness reads (/proc/cmdline, /proc/meminfo,
-// /proc/test_klp_mod_target) are declared with `file`: `read 500 FILE` is
-// the harness's cat or grep (a user task) calling the file's function
-// through the ftrace handler; the test modules' replacements declare
-// prints="{mod}: this has been live patched" as they print it with
-// THIS_MODULE->name. The grep form writes the text to /dev/kmsg when it
-// contains "live patched", as the harness does.
+// Every scenario declares the script's bash as the shell (`task 43 bash
+// user`, `shell 43`): the harness's writes, insmod/modprobe and rmmod are
+// its system calls, and a write that completes an unpatching leaves it
+// asleep until the grace period ends, which the `settle` standing for the
+// harness's next wait brings about. The files the harness reads
+// (/proc/cmdline, /proc/meminfo, /proc/test_klp_mod_target) are declared
+// with `file`: `cat FILE` is the harness's cat or grep, which bash forks
+// and which starts in bash's patch state, calling the file's function
+// through the ftrace handler as the shell's task; the test modules'
+// replacements declare prints="{mod}: this has been live patched" as they
+// print it with THIS_MODULE->name. The grep form writes the text to
+// /dev/kmsg when it contains "live patched", as the harness does.
 //
 // Cases listed in KNOWN.md are run too; a failure is then reported as a
 // skip with the listed reason, and a pass as an error (the entry is stale).
@@ -468,13 +473,13 @@ func (h *harness) check(st scenario.Stmt, note string, stdout []string) (problem
 		if got := fmt.Sprint(len(stdout)); got != m[1] {
 			problems = append(problems, fmt.Sprintf("Expecting %s modules listed, found %s", m[1], got))
 		}
-	case st.Verb == "read" && reProc.MatchString(note):
+	case (st.Verb == "cat" || st.Verb == "read") && reProc.MatchString(note):
 		m := reProc.FindStringSubmatch(note)
 		got := strings.Join(stdout, "\n")
 		if (got == m[3]) != (m[2] == "==") {
 			problems = append(problems, fmt.Sprintf("FAIL: cat %s gives %q, want %s %q", m[1], got, m[2], m[3]))
 		}
-	case st.Verb == "read" && reGrep.MatchString(note):
+	case (st.Verb == "cat" || st.Verb == "read") && reGrep.MatchString(note):
 		got := strings.Join(stdout, "\n")
 		if strings.Contains(got, "live patched") {
 			if err := sess.Sim().WriteFile("/dev/kmsg", got+"\n"); err != nil {
