@@ -241,7 +241,7 @@ func splitLines(s string) []string {
 
 var declVerbs = map[string]bool{
 	"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true,
-	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true, "file": true,
+	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true, "file": true, "shell": true,
 }
 
 // harnessResult runs the scenario and returns what check_result would
