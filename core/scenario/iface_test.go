@@ -85,7 +85,8 @@ func TestExpectFileMode(t *testing.T) {
 	}
 }
 
-// The same failures in kmod's words and in busybox's.
+// The same failures in kmod's words and in busybox's, and sysctl's in
+// procps-ng's before and after 3.3.16.
 func TestUserlandFlavour(t *testing.T) {
 	// A patch whose transition is forced: its module stays referenced.
 	base := "vmlinux kthread f schedule\ntask 9 w kthread state=D stack=kthread>f>schedule\nlivepatch p\n object vmlinux\n  func f -> g\nend\ninsmod p.ko\necho 1 > /sys/kernel/livepatch/p/force\nwake 9\nret 9 2\nsleep 1\n"
@@ -100,6 +101,11 @@ func TestUserlandFlavour(t *testing.T) {
 		{"busybox", "rmmod nosuch", "rmmod: can't unload module 'nosuch': No such file or directory"},
 		{"kmod", "rmmod p", "rmmod: ERROR: Module p is in use"},
 		{"busybox", "rmmod p", "rmmod: can't unload module 'p': Resource temporarily unavailable"},
+		{"procps", "sysctl kernel.ftrace_enabled=0", `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`},
+		{"procps-3.3.15", "sysctl kernel.ftrace_enabled=0", `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy` + "\nkernel.ftrace_enabled = 0"},
+		{"procps-3.3.15", "sysctl -q kernel.ftrace_enabled=0", `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy`},
+		{"busybox procps-3.3.15", "rmmod p", "rmmod: can't unload module 'p': Resource temporarily unavailable"},
+		{"busybox procps-3.3.15", "sysctl -n kernel.ftrace_enabled=0", `sysctl: setting key "kernel.ftrace_enabled": Device or resource busy` + "\n0"},
 	} {
 		s, _, err := NewSession("f", "userland "+c.userland+"\n"+base)
 		if err != nil {
@@ -109,11 +115,20 @@ func TestUserlandFlavour(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.line, err)
 		}
-		if got := out[len(out)-1]; got.Kind != "stderr" || got.Text != c.want {
-			t.Errorf("%s, %s: %q, want %q", c.userland, c.line, got.Text, c.want)
+		// What the tool printed, from its first complaint on.
+		var got []string
+		for _, o := range out {
+			if o.Kind == "stderr" || (len(got) > 0 && o.Kind == "stdout") {
+				got = append(got, o.Text)
+			}
+		}
+		if g := strings.Join(got, "\n"); g != c.want {
+			t.Errorf("%s, %s: %q, want %q", c.userland, c.line, g, c.want)
 		}
 	}
-	if _, _, err := NewSession("f", "userland toybox\n"); err == nil || !strings.Contains(err.Error(), "kmod or busybox") {
-		t.Errorf("an unknown userland must be refused, got %v", err)
+	for _, bad := range []string{"userland toybox\n", "userland kmod procps-4\n", "userland kmod=1\n"} {
+		if _, _, err := NewSession("f", bad); err == nil || !strings.Contains(err.Error(), "kmod, busybox, procps or procps-3.3.15") {
+			t.Errorf("%q must be refused naming the choices, got %v", bad, err)
+		}
 	}
 }

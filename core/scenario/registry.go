@@ -79,3 +79,11 @@ func Verbs() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Declares reports whether a verb describes the machine (configuration or
+// declaration) rather than acting on it, so a harness can tell a
+// scenario's set-up from what it does.
+func Declares(verb string) bool {
+	v, ok := lookupVerb(verb)
+	return ok && (v.group == groupConfig || v.group == groupDeclare)
+}

@@ -48,22 +48,23 @@ func CapLog(out []Out, max int) []Out {
 
 // Session is a machine being driven by scenario statements.
 type Session struct {
-	file     string
-	cfg      sim.Config
-	profSet  bool
-	builtAt  Pos
-	sim      *sim.Sim
-	src      []string // statements applied so far, printed
-	lastErr  sim.Errno
-	asleep   asleepCmd // the command the declared shell sleeps in (shellAsleep)
-	mark     int       // Seq of the first log record after the last dmesg -C
-	goals    []Stmt
-	failures int
-	budget   Budget // see budget.go
-	used     Usage
-	busybox  bool // userland busybox: its insmod/rmmod messages (iface.go)
-	shell    int  // the task the shell's commands run as (`shell PID`), 0: none
-	quiet    bool // no output lines (SetQuiet)
+	file      string
+	cfg       sim.Config
+	profSet   bool
+	builtAt   Pos
+	sim       *sim.Sim
+	src       []string // statements applied so far, printed
+	lastErr   sim.Errno
+	asleep    asleepCmd // the command the declared shell sleeps in (shellAsleep)
+	mark      int       // Seq of the first log record after the last dmesg -C
+	goals     []Stmt
+	failures  int
+	budget    Budget // see budget.go
+	used      Usage
+	busybox   bool // userland busybox: its insmod/rmmod messages (iface.go)
+	oldProcps bool // userland procps-3.3.15: sysctl's messages (iface.go)
+	shell     int  // the task the shell's commands run as (`shell PID`), 0: none
+	quiet     bool // no output lines (SetQuiet)
 }
 
 // NewSession parses and runs a whole scenario. On any error nothing is

@@ -239,11 +239,6 @@ func splitLines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-var declVerbs = map[string]bool{
-	"kernel": true, "cpus": true, "hz": true, "seed": true, "arch": true,
-	"vmlinux": true, "module": true, "livepatch": true, "task": true, "idle": true, "file": true, "shell": true,
-}
-
 // harnessResult runs the scenario and returns what check_result would
 // compare: the kernel log as dmesg shows it at the end (the scenario's
 // start_test clears it after the canary), through the harness's filter.
@@ -259,7 +254,7 @@ func harnessResult(path, src string) (result, problems []string, built bool) {
 	// actions are applied one statement at a time.
 	first := len(sc.Stmts)
 	for i, st := range sc.Stmts {
-		if !declVerbs[st.Verb] {
+		if !scenario.Declares(st.Verb) {
 			first = i
 			break
 		}
