@@ -198,8 +198,9 @@ func (r *region) commute(a, b int) bool {
 
 // pendingChoices lists the kernel's own work that may come next, from
 // sim.Pending(), as the scenario statements that step it: the second half
-// of a fork (fork-finish) or of a split call (call-finish), the tick that switches user-mode tasks (tick 1),
-// the delayed transition work's timer (tick up to its jiffy), the end of
+// of a fork (fork-finish), of a split call (call-finish) or of a split
+// cond_resched hook (cond_resched-finish), the tick that switches
+// user-mode tasks (tick 1), the delayed transition work's timer (tick up to its jiffy), the end of
 // an RCU Tasks grace period an unpatch waits for (the same); and, with
 // tick=N, N jiffies passing. A kicked idle loop (sim.IdleLoop) has no
 // statement of its own yet: it runs with the next tick.
@@ -223,6 +224,8 @@ func pendingChoices(m *sim.Sim, tick uint64, out []Choice) []Choice {
 			add(Choice{Text: "fork-finish " + strconv.Itoa(in.Child), node: -1})
 		case sim.CallFinish:
 			add(Choice{Text: "call-finish " + strconv.Itoa(in.PID), node: -1})
+		case sim.CondReschedFinish:
+			add(Choice{Text: "cond_resched-finish " + strconv.Itoa(in.PID), node: -1})
 		case sim.Tick, sim.TransitionWork, sim.RCUTasksGP:
 			if n.At > m.Jiffies() {
 				k := n.At - m.Jiffies()

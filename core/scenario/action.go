@@ -40,8 +40,12 @@ var actionVerbs = []Verb{
 		Doc: "a `fork … dup-only` goes on: klp_copy_process, and the child joins the task list"},
 	{Name: "exit", Min: 1, Usage: "exit PID", Run: onTask(simCall((*sim.Sim).Exit)), Complete: args(nil, cPIDs),
 		Doc: "the task exits"},
-	{Name: "cond_resched", Min: 1, Usage: "cond_resched PID", Run: onTask(simCall((*sim.Sim).CondResched)), Complete: args(nil, cPIDs),
-		Doc: "a running kernel task calls cond_resched()"},
+	{Name: "cond_resched", Min: 1, Usage: "cond_resched PID [split]", Run: onTask((*Session).condResched), Complete: args(nil, cPIDs, words("split")),
+		Doc: "a running kernel task calls cond_resched(); from v6.4 to v6.15 its livepatch hook may switch the task. `split` stops the hook after it loaded klp_target_state for its compare and final store, before its stack check (nothing orders those loads: a weakly ordered CPU or the compiler may load the store's value first), so other commands can run before `cond_resched-finish`"},
+	{Name: "cond_resched-finish", Min: 1, Usage: "cond_resched-finish PID", Run: onTask(func(s *Session, pid int, st Stmt, out []Out) ([]Out, error) {
+		return s.simErr(st, out, s.sim.Step(sim.CondReschedFinish{PID: pid}))
+	}), Complete: args(nil, cPIDs),
+		Doc: "a `cond_resched … split` goes on: the stack check against klp_target_state as it is now, then the store of the value loaded before"},
 	{Name: "ptrace", Min: 2, Usage: "ptrace PID attach|detach", Run: onTask((*Session).ptrace), Complete: args(nil, cPIDs, words("attach", "detach")),
 		Doc: "ptrace stop"},
 	{Name: "unreliable", Min: 2, Usage: "unreliable PID on|off", Run: onTask(onOff((*sim.Sim).SetUnreliable)), Complete: args(nil, cPIDs, words("on", "off")),
@@ -436,4 +440,24 @@ func (s *Session) eventKind(a Arg) (sim.EventKind, error) {
 		msg = fmt.Sprintf("unknown event kind %q (did you mean %q?)", a.Val, n)
 	}
 	return "", s.errf(a.Pos, "%s", msg)
+}
+
+// condResched is `cond_resched PID [split]`.
+func (s *Session) condResched(pid int, st Stmt, out []Out) ([]Out, error) {
+	split := false
+	for _, x := range st.Args[1:] {
+		if x.Key != "" || x.Val != "split" || split {
+			return nil, s.errf(x.Pos, "cond_resched PID [split]: unexpected %q", argText(x))
+		}
+		split = true
+	}
+	return s.simErr(st, out, s.sim.Step(sim.CondResched{PID: pid, Split: split}))
+}
+
+// argText is an argument as written.
+func argText(a Arg) string {
+	if a.Key != "" {
+		return a.Key + "=" + a.Val
+	}
+	return a.Val
 }

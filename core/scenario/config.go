@@ -8,7 +8,7 @@ import (
 // that builds it.
 var configVerbs = []Verb{
 	{Name: "kernel", Min: 1, Usage: "kernel 6.16", Run: (*Session).kernel, Complete: args(nil, cProfiles),
-		Doc: "kernel profile: a version (4.12 … 6.16) or `rfc-sync-rcu`. Must come before anything else that builds the machine. Default 6.16."},
+		Doc: "kernel profile: a version (4.12 … 6.16) or a what-if, `rfc-sync-rcu` or `cond-resched-v1`. Must come before anything else that builds the machine. Default 6.16."},
 	{Name: "cpus", Min: 1, Usage: "cpus 4 [nohz_full=2,3] [offline=3]", Run: (*Session).cpus, Complete: args(words("nohz_full=", "offline="), cNone),
 		Doc: "possible CPUs; default 4"},
 	{Name: "hz", Min: 1, Usage: "hz 250", Run: (*Session).hz, Complete: args(nil, words("100", "250", "300", "1000")),

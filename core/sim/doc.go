@@ -58,20 +58,28 @@
 // later and reads patch_state -1, and klp_ftrace_handler's WARN_ON_ONCE
 // fires.
 //
-// Not a step: before v6.4 klp_reverse_transition flipped klp_target_state
-// before clearing the pending flags (Profile.ReverseClearsFirst models the
-// order). With only klp_update_patch_state acting on the flag that order
-// is safe (the synchronisation after the clear covers it); v6.4 reordered
-// it with the scheduler hook, whose stack check reads klp_target_state
-// more than once, so that no switch point can act on a target that
-// changes under it. (The race was found in review of the series' first
-// version, Feb 2023: the reversal "modifies klp_target_state when
-// __klp_sched_try_switch might be in the middle of klp_check_stack()";
-// v2 moved the clear and the synchronisation first, v3 added the
-// barriers.) In program order the hook's final store re-reads the target
-// after the flip, and the task was already in the new target's state, so
-// a half-old, half-new check changes nothing; a wrong state needs the
-// store to use a target read before the flip while the check reads it
-// after, i.e. reads reordered by a weakly ordered CPU or the compiler,
-// which this sequentially consistent model does not show.
+// The cond_resched hook's loads are steps too (handler.go): `cond_resched
+// PID split` stops __klp_sched_try_switch with klp_target_state loaded for
+// its compare and final store, and `cond_resched-finish` checks the stack
+// (loading the target again) and stores the value loaded first. Nothing
+// orders the two loads (plain loads of one variable), so a weakly ordered
+// CPU or the compiler may make them in that order; the split offers that
+// one reordering, not a memory model. Before v6.4 klp_reverse_transition
+// flipped klp_target_state before clearing the pending flags
+// (Profile.ReverseClearsFirst models the order). With only
+// klp_update_patch_state acting on the flag that order is safe (the
+// synchronisation after the clear covers it), and in program order it is
+// safe with the hook too: the store re-reads the target after the flip,
+// and the task was already in the new target's state. With the store's
+// load made early it is not: the hook checks the stack for the new target
+// and stores the old one, so a task with old code on its stack counts as
+// patched — the race review found in the series' first version (Feb 2023:
+// the reversal "modifies klp_target_state when __klp_sched_try_switch
+// might be in the middle of klp_check_stack()"), the what-if profile
+// cond-resched-v1. v2 moved the clear and the synchronisation first: the
+// synchronisation finishes the hook before the flip, so both loads see one
+// target (v6.4, "Make sure all existing invocations of
+// klp_update_patch_state() and __klp_sched_try_switch() see the cleared
+// TIF_PATCH_PENDING before starting the reverse transition"); v3 added
+// the barriers.
 package sim

@@ -142,6 +142,8 @@ func (s *Sim) Fingerprint() uint64 {
 		h.add(uint64(c.Top.P)<<40 | uint64(c.Top.O)<<20 | uint64(c.Top.F))
 		b(c.SawTransition)
 		b(c.Transition)
+		b(c.Hook)
+		h.add(uint64(c.HookTarget))
 	}
 	for _, l := range s.list {
 		h.add(uint64(l))

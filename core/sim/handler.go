@@ -21,7 +21,26 @@ import "fmt"
 // (Task.NoRCU): that handler finishes later, on what the writes after the
 // synchronisation left — the hazard made concrete.
 
-// handlerCall is a task between the handler's reads.
+// The cond_resched hook's loads as steps, in the same list.
+//
+// __klp_sched_try_switch (v6.4 to v6.15) runs with preemption disabled:
+// it sees TIF_PATCH_PENDING, and klp_try_switch_task compares the task's
+// patch_state with klp_target_state, checks the stack (each function's
+// check reads klp_target_state again) and stores klp_target_state into
+// patch_state. Nothing orders the load for that store after the check's
+// loads (plain loads of one variable; a weakly ordered CPU or the
+// compiler may satisfy it first), so `cond_resched PID split` stops the
+// hook with the target loaded for the compare and the store, and
+// CondReschedFinish checks the stack against the target as it is then
+// and stores the value loaded. Every synchronisation finishes it first,
+// as a handler. From v6.4 the reversal clears the pending flags and
+// synchronises before it flips the target, so the two loads cannot
+// differ; the series' first version (profile cond-resched-v1) flipped
+// first, and a hook that loaded the old target stores it after a check
+// made for the new one: the race review found.
+
+// handlerCall is a task between the handler's reads, or (Hook) between
+// the cond_resched hook's loads and its stack check.
 type handlerCall struct {
 	PID    int
 	Orig   CodeID // the function called
@@ -32,6 +51,88 @@ type handlerCall struct {
 	// SawTransition is set once the transition flag was read
 	// (AfterTransition); Transition is what it read.
 	SawTransition, Transition bool
+	// Hook: the cond_resched hook, which loaded HookTarget.
+	Hook       bool
+	HookTarget int
+}
+
+// fn names the kernel function the task is stopped in.
+func (h handlerCall) fn() string {
+	if h.Hook {
+		return "__klp_sched_try_switch"
+	}
+	return "klp_ftrace_handler"
+}
+
+// kind is what the log calls it.
+func (h handlerCall) kind() string {
+	if h.Hook {
+		return "hook"
+	}
+	return "handler"
+}
+
+// finishVerb is the scenario verb that lets it go on.
+func (h handlerCall) finishVerb() string {
+	if h.Hook {
+		return "cond_resched-finish"
+	}
+	return "call-finish"
+}
+
+// hookBegin is cond_resched's hook up to its loads of klp_target_state.
+func (s *Sim) hookBegin(t *Task) error {
+	s.inHandler = append(s.inHandler, handlerCall{PID: t.PID, Hook: true, HookTarget: s.target})
+	s.eventf(Event{Kind: EvTask, PID: t.PID, CPU: t.CPU}, "%s:%d calls cond_resched(): __klp_sched_try_switch on CPU %d (preemption disabled) saw TIF_PATCH_PENDING and loaded klp_target_state (%s) for its compare and its final store, ahead of the stack check; it has not checked its stack yet", t.Comm, t.PID, t.CPU, s.prof.StateName(s.target))
+	return nil
+}
+
+// hookFinish is the rest of a split cond_resched hook: the stack check
+// against klp_target_state as it is now, and the store of the value
+// loaded before.
+func (s *Sim) hookFinish(pid int) error {
+	i := s.handlerIdx(pid)
+	if i < 0 || !s.inHandler[i].Hook {
+		return fmt.Errorf("cond_resched-finish: pid %d is not inside __klp_sched_try_switch (no cond_resched … split)", pid)
+	}
+	h := s.inHandler[i]
+	s.inHandler = append(s.inHandler[:i:i], s.inHandler[i+1:]...)
+	t := s.task(pid)
+	if t == nil {
+		return nil
+	}
+	if t.PatchState == h.HookTarget {
+		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d: __klp_sched_try_switch: patch_state is already %s, the target it loaded: nothing to do", t.Comm, pid, s.prof.StateName(h.HookTarget))
+		return nil
+	}
+	if s.transition < 0 {
+		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d: __klp_sched_try_switch: no transition any more: nothing to do", t.Comm, pid)
+		return nil
+	}
+	// the stack check reads klp_target_state afresh: buildCheckTable
+	// picks the functions for the current target
+	s.step("cond_resched: %s:%d: __klp_sched_try_switch checks its own stack against %s", t.Comm, pid, s.prof.StateName(s.target))
+	names := s.buildCheckTable()
+	ret, old := s.checkStack(t, names)
+	if ret != 0 {
+		why := "is sleeping on function " + old
+		if ret == EINVAL {
+			why = "has an unreliable stack"
+		}
+		t.Blocked = why
+		s.prDebug(ddSleeping, "klp_try_switch_task: "+t.Comm+":"+fmt.Sprint(t.PID)+" "+why)
+		return nil
+	}
+	was := t.PatchState
+	t.PatchPending = false
+	t.PatchState = h.HookTarget
+	t.Blocked = ""
+	text := fmt.Sprintf("%s:%d switched to %s (cond_resched hook)", t.Comm, t.PID, s.prof.StateName(t.PatchState))
+	if h.HookTarget != s.target {
+		text = fmt.Sprintf("%s:%d switched to %s (cond_resched hook): it stored the target it loaded before the reversal, after a stack check made for %s", t.Comm, t.PID, s.prof.StateName(t.PatchState), s.prof.StateName(s.target))
+	}
+	s.event(Event{Kind: EvSwitch, PID: t.PID, Text: text, Switch: &Switch{From: was, To: t.PatchState, Reason: ReasonStackCheck}})
+	return nil
 }
 
 func (s *Sim) handlerIdx(pid int) int {
@@ -96,6 +197,9 @@ func (s *Sim) funcLabel(r FuncRef) string {
 // pushes its frame.
 func (s *Sim) callFinish(pid int) error {
 	i := s.handlerIdx(pid)
+	if i >= 0 && s.inHandler[i].Hook {
+		return fmt.Errorf("call-finish: pid %d is inside __klp_sched_try_switch, not klp_ftrace_handler; cond_resched-finish %d", pid, pid)
+	}
 	if i < 0 {
 		return fmt.Errorf("call-finish: pid %d is not inside klp_ftrace_handler (no call … split)", pid)
 	}
@@ -147,7 +251,11 @@ func (s *Sim) drainHandlers(why string, skip func(*Task) bool) {
 			continue
 		}
 		if t != nil {
-			s.eventf(Event{Kind: EvSync, PID: t.PID, CPU: t.CPU}, "%s waits for CPU %d: %s:%d is inside klp_ftrace_handler with preemption disabled; the handler finishes first", why, t.CPU, t.Comm, t.PID)
+			s.eventf(Event{Kind: EvSync, PID: t.PID, CPU: t.CPU}, "%s waits for CPU %d: %s:%d is inside %s with preemption disabled; the %s finishes first", why, t.CPU, t.Comm, t.PID, h.fn(), h.kind())
+		}
+		if h.Hook {
+			_ = s.hookFinish(h.PID) // removes entry k
+			continue
 		}
 		_ = s.callFinish(h.PID) // removes entry k
 	}

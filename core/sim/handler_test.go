@@ -117,3 +117,69 @@ func TestRmmodWaitsForHandler(t *testing.T) {
 		t.Fatalf("rmmod tmod once the call returned: %v", err)
 	}
 }
+
+// TestHookSplit: what a split cond_resched accepts and refuses, that the
+// kernel work lists its second half and that a synchronisation finishes
+// it; a split hook that acts on nothing is refused with the reason.
+func TestHookSplit(t *testing.T) {
+	for _, c := range []struct {
+		profile string
+		want    string // the refusal of `cond_resched 111 split`, "" = accepted
+	}{
+		{"6.16", "has no cond_resched hook"},
+		{"6.1", "has no cond_resched hook"},
+		{"6.4", ""},
+		{"cond-resched-v1", ""},
+	} {
+		w := newWorld(t, c.profile, false)
+		s := w.s
+		must(t, s.Run(111, 0))
+		if err := s.Step(CondResched{PID: 111, Split: true}); c.want != "" {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s, before any transition: got %v, want %q", c.profile, err, c.want)
+			}
+			continue
+		} else if err == nil || !strings.Contains(err.Error(), "no transition has enabled it") {
+			t.Errorf("%s, before any transition: got %v, want the hook disabled", c.profile, err)
+		}
+		must(t, s.Insmod("lpa"))
+		must(t, s.Step(CondResched{PID: 111, Split: true}))
+		for _, bad := range []struct {
+			in   Input
+			want string
+		}{
+			{CallFinish{PID: 111}, "cond_resched-finish 111"},
+			{Call{PID: 111, Func: "seq_read"}, "inside __klp_sched_try_switch, between its reads; cond_resched-finish 111 first"},
+			{Run{PID: 111, CPU: 1}, "with preemption disabled; cond_resched-finish 111 first"},
+			{CondReschedFinish{PID: 101}, "not inside __klp_sched_try_switch"},
+		} {
+			if err := s.Step(bad.in); err == nil || !strings.Contains(err.Error(), bad.want) {
+				t.Errorf("%s: %#v: got %v, want %q", c.profile, bad.in, err, bad.want)
+			}
+		}
+		found := false
+		for _, n := range s.Pending() {
+			found = found || n.Input == (CondReschedFinish{PID: 111})
+		}
+		if !found {
+			t.Errorf("%s: Pending does not list the hook's second half: %v", c.profile, s.Pending())
+		}
+		if v := s.View(); v.Tasks[viewTaskIdx(v, 111)].InHook == "" {
+			t.Errorf("%s: the view does not show kbusy:111 inside the hook", c.profile)
+		}
+		// the reversal's synchronisation finishes the hook in flight
+		must(t, s.WriteFile("/sys/kernel/livepatch/lpa/enabled", "0\n"))
+		if s.handlerIdx(111) >= 0 {
+			t.Errorf("%s: the reversal left the hook in flight", c.profile)
+		}
+	}
+}
+
+func viewTaskIdx(v View, pid int) int {
+	for i, t := range v.Tasks {
+		if t.PID == pid {
+			return i
+		}
+	}
+	return -1
+}

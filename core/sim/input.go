@@ -53,8 +53,14 @@ type (
 	// exit is a switch point).
 	SyscallEnter struct{ PID int }
 	SyscallExit  struct{ PID int }
-	// CondResched: a running kernel task calls cond_resched().
-	CondResched struct{ PID int }
+	// CondResched: a running kernel task calls cond_resched(). With
+	// Split, the scheduler hook stops after its loads of klp_target_state
+	// and before its stack check; CondReschedFinish goes on (handler.go).
+	CondResched struct {
+		PID   int
+		Split bool
+	}
+	CondReschedFinish struct{ PID int }
 	// ForkBegin is fork up to dup_task_struct (the child's thread flags
 	// copied); ForkFinish is klp_copy_process and the child joining the
 	// task list. Other inputs may come in between (the pre-6.1 race).
@@ -124,34 +130,35 @@ type (
 	RCUTasksGP struct{}
 )
 
-func (Insmod) input()         {}
-func (Rmmod) input()          {}
-func (Shell) input()          {}
-func (WriteFile) input()      {}
-func (Call) input()           {}
-func (Return) input()         {}
-func (Sleep) input()          {}
-func (Wake) input()           {}
-func (Run) input()            {}
-func (SyscallEnter) input()   {}
-func (SyscallExit) input()    {}
-func (CondResched) input()    {}
-func (Exit) input()           {}
-func (ForkBegin) input()      {}
-func (ForkFinish) input()     {}
-func (CallBegin) input()      {}
-func (Kworker) input()        {}
-func (CallFinish) input()     {}
-func (Kill) input()           {}
-func (Trace) input()          {}
-func (SetUnreliable) input()  {}
-func (SetNoRCU) input()       {}
-func (SetCPUOnline) input()   {}
-func (Advance) input()        {}
-func (TransitionWork) input() {}
-func (Tick) input()           {}
-func (IdleLoop) input()       {}
-func (RCUTasksGP) input()     {}
+func (Insmod) input()            {}
+func (Rmmod) input()             {}
+func (Shell) input()             {}
+func (WriteFile) input()         {}
+func (Call) input()              {}
+func (Return) input()            {}
+func (Sleep) input()             {}
+func (Wake) input()              {}
+func (Run) input()               {}
+func (SyscallEnter) input()      {}
+func (SyscallExit) input()       {}
+func (CondResched) input()       {}
+func (CondReschedFinish) input() {}
+func (Exit) input()              {}
+func (ForkBegin) input()         {}
+func (ForkFinish) input()        {}
+func (CallBegin) input()         {}
+func (Kworker) input()           {}
+func (CallFinish) input()        {}
+func (Kill) input()              {}
+func (Trace) input()             {}
+func (SetUnreliable) input()     {}
+func (SetNoRCU) input()          {}
+func (SetCPUOnline) input()      {}
+func (Advance) input()           {}
+func (TransitionWork) input()    {}
+func (Tick) input()              {}
+func (IdleLoop) input()          {}
+func (RCUTasksGP) input()        {}
 
 // Step applies one input. What it printed and what happened come out of
 // Ready. The error is the kernel's (an Errno, or an *FSError for a file)
@@ -195,7 +202,9 @@ func (s *Sim) stepInput(in Input) error {
 	case SyscallExit:
 		return s.syscallExit(in.PID)
 	case CondResched:
-		return s.condResched(in.PID)
+		return s.condResched(in.PID, in.Split)
+	case CondReschedFinish:
+		return s.hookFinish(in.PID)
 	case Exit:
 		return s.exit(in.PID)
 	case ForkBegin:
@@ -270,6 +279,10 @@ func (s *Sim) Pending() []Next {
 		out = append(out, Next{s.jiffies, ForkFinish{Child: f.Child}, fmt.Sprintf("copy_process of %d goes on: klp_copy_process, then the task list", f.Child)})
 	}
 	for _, h := range s.inHandler {
+		if h.Hook {
+			out = append(out, Next{s.jiffies, CondReschedFinish{PID: h.PID}, fmt.Sprintf("__klp_sched_try_switch in %d goes on: its stack check and store", h.PID)})
+			continue
+		}
 		out = append(out, Next{s.jiffies, CallFinish{PID: h.PID}, fmt.Sprintf("klp_ftrace_handler in %d goes on: its remaining reads", h.PID)})
 	}
 	if s.tickWork {

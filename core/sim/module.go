@@ -318,7 +318,7 @@ func (s *Sim) rmmod(name string) error {
 		}
 	}
 	for _, h := range s.inHandler {
-		if s.code[h.Orig].Obj == name {
+		if !h.Hook && s.code[h.Orig].Obj == name {
 			return EBUSY
 		}
 	}

@@ -15,20 +15,31 @@ type Profile struct {
 	// klp_synchronize_transition()": synchronize_rcu() instead of running
 	// an empty work item on every CPU. A what-if, never a default.
 	RFCSyncRCU bool
+	// CondReschedV1 is the cond_resched series as first posted (Feb 2023,
+	// "livepatch,sched: Add livepatch task switching to cond_resched()"
+	// v1) on 6.3: the scheduler hook, with klp_reverse_transition still
+	// flipping the target before it clears the pending flags. Review
+	// found the race that order leaves with the hook; v2 reordered the
+	// reversal. A what-if, never a default.
+	CondReschedV1 bool
 }
 
 // Presets are the named profiles the UI offers, oldest first.
 func Presets() []string {
-	return []string{"4.12", "4.15", "4.16", "5.1", "6.4", "6.10", "6.16", "rfc-sync-rcu"}
+	return []string{"4.12", "4.15", "4.16", "5.1", "6.4", "6.10", "6.16", "rfc-sync-rcu", "cond-resched-v1"}
 }
 
 // DefaultProfile is the newest behaviour the reference describes.
 const DefaultProfile = "6.16"
 
-// ParseProfile accepts "6.16", "v5.1", "4.15.0" or "rfc-sync-rcu".
+// ParseProfile accepts "6.16", "v5.1", "4.15.0", "rfc-sync-rcu" or
+// "cond-resched-v1".
 func ParseProfile(s string) (Profile, error) {
 	if s == "rfc-sync-rcu" || s == "rfc" {
 		return Profile{Major: 6, Minor: 16, RFCSyncRCU: true}, nil
+	}
+	if s == "cond-resched-v1" {
+		return Profile{Major: 6, Minor: 3, CondReschedV1: true}, nil
 	}
 	t := strings.TrimPrefix(s, "v")
 	parts := strings.Split(t, ".")
@@ -54,6 +65,9 @@ func ParseProfile(s string) (Profile, error) {
 func (p Profile) String() string {
 	if p.RFCSyncRCU {
 		return "rfc-sync-rcu"
+	}
+	if p.CondReschedV1 {
+		return "cond-resched-v1"
 	}
 	return fmt.Sprintf("%d.%d", p.Major, p.Minor)
 }
@@ -134,8 +148,11 @@ func (p Profile) CopyProcessSyncsFlag() bool { return p.at(6, 1) }
 // PatchedAttr: <object>/patched (v6.1).
 func (p Profile) PatchedAttr() bool { return p.at(6, 1) }
 
-// CondReschedHook: cond_resched() tries to switch the caller (v6.4 to v6.15).
-func (p Profile) CondReschedHook() bool { return p.at(6, 4) && !p.at(6, 16) }
+// CondReschedHook: cond_resched() tries to switch the caller (v6.4 to
+// v6.15, and the series' first version).
+func (p Profile) CondReschedHook() bool {
+	return (p.at(6, 4) && !p.at(6, 16)) || p.CondReschedV1
+}
 
 // ScheduleHook: __schedule() tries to switch a task entering a freezable
 // sleep (v6.16).
@@ -206,11 +223,14 @@ func (p Profile) Differences() []string {
 	if !p.CondReschedHook() && !p.ScheduleHook() {
 		d = append(d, "no scheduler hook: CPU-bound kthreads block a transition (v6.4)")
 	}
-	if p.CondReschedHook() {
+	if p.CondReschedHook() && !p.CondReschedV1 {
 		d = append(d, "cond_resched() tries to switch the caller (v6.4 to v6.15)")
 	}
+	if p.CondReschedV1 {
+		d = append(d, "what-if: cond_resched() tries to switch the caller, as the series' first version did on 6.3 (Feb 2023, never merged in this form)")
+	}
 	if !p.ReverseClearsFirst() {
-		d = append(d, "reversal flips the target before it clears the pending flags (changed in v6.4)")
+		d = append(d, "reversal flips the target before it clears the pending flags (changed in v6.4, with the scheduler hook)")
 	}
 	if !p.TransitionNames() {
 		d = append(d, "state names KLP_UNDEFINED/KLP_UNPATCHED/KLP_PATCHED (renamed in v6.10)")

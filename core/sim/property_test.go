@@ -32,7 +32,7 @@ func envInt(name string, def int) int {
 // actions (the same decoder serves FuzzEvents); after every action the
 // invariants of the consistency model are checked.
 
-var propProfiles = []string{"4.12", "4.15", "4.16", "5.1", "5.16", "6.4", "6.16", "rfc-sync-rcu"}
+var propProfiles = []string{"4.12", "4.15", "4.16", "5.1", "5.16", "6.4", "6.16", "rfc-sync-rcu", "cond-resched-v1"}
 
 // world is a small machine: 3 CPUs, a target module, three livepatches
 // and a handful of user tasks and kthreads.
@@ -242,6 +242,11 @@ func (w *world) apply(op, a, b byte) string {
 		if !ok {
 			return "cond_resched: no task"
 		}
+		if b%4 == 0 {
+			// the hook's loads now, its stack check later (or at the next
+			// synchronisation)
+			return res(fmt.Sprintf("cond_resched %d split", pid), s.Step(CondResched{PID: pid, Split: true}))
+		}
 		return res(fmt.Sprintf("cond_resched %d", pid), s.CondResched(pid))
 	case 20:
 		if len(s.PIDs()) >= maxTasks {
@@ -284,6 +289,21 @@ func (w *world) apply(op, a, b byte) string {
 	}
 }
 
+// knownRace reports whether the machine went through a race the kernel
+// had before a fix, which may mix code: in the cond_resched series' first
+// version, a hook that stored a target loaded before a reversal.
+func knownRace(s *Sim) bool {
+	if !s.prof.CondReschedV1 {
+		return false
+	}
+	for _, e := range s.Events() {
+		if e.Kind == EvSwitch && strings.Contains(e.Text, "loaded before the reversal") {
+			return true
+		}
+	}
+	return false
+}
+
 // check verifies the invariants that hold after every action.
 func (w *world) check() error {
 	s := w.s
@@ -294,7 +314,7 @@ func (w *world) check() error {
 			}
 		}
 	}
-	if s.Alarms() != 0 && !s.UsedForce() {
+	if s.Alarms() != 0 && !s.UsedForce() && !knownRace(s) {
 		return fmt.Errorf("consistency alarm without force")
 	}
 	v := s.View()
@@ -331,7 +351,8 @@ func (w *world) check() error {
 func (w *world) drain() error {
 	s := w.s
 	for _, n := range s.Pending() {
-		if in, ok := n.Input.(CallFinish); ok {
+		switch in := n.Input.(type) {
+		case CallFinish, CondReschedFinish:
 			if err := s.Step(in); err != nil {
 				return fmt.Errorf("drain: %v", err)
 			}

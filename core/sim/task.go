@@ -353,8 +353,8 @@ func (s *Sim) self(pid int, what string) (*Task, error) {
 			return nil, fmt.Errorf("%s: %s:%d is inside copy_process (forking %d); fork-finish %d first", what, t.Comm, pid, f.Child, f.Child)
 		}
 	}
-	if s.handlerIdx(pid) >= 0 {
-		return nil, fmt.Errorf("%s: %s:%d is inside klp_ftrace_handler, between its reads; call-finish %d first", what, t.Comm, pid, pid)
+	if i := s.handlerIdx(pid); i >= 0 {
+		return nil, fmt.Errorf("%s: %s:%d is inside %s, between its reads; %s %d first", what, t.Comm, pid, s.inHandler[i].fn(), s.inHandler[i].finishVerb(), pid)
 	}
 	if s.inKernelWait(pid) {
 		return nil, fmt.Errorf("%s: %s:%d sleeps (D) in the kernel until the grace period klp_complete_transition waits for ends", what, t.Comm, pid)
@@ -522,8 +522,8 @@ func (s *Sim) runOn(pid, cpu int) error {
 	if err != nil {
 		return err
 	}
-	if s.handlerIdx(pid) >= 0 {
-		return fmt.Errorf("run: %s:%d is inside klp_ftrace_handler with preemption disabled; call-finish %d first", t.Comm, pid, pid)
+	if i := s.handlerIdx(pid); i >= 0 {
+		return fmt.Errorf("run: %s:%d is inside %s with preemption disabled; %s %d first", t.Comm, pid, s.inHandler[i].fn(), s.inHandler[i].finishVerb(), pid)
 	}
 	if t.State != Runnable && t.State != Running {
 		return fmt.Errorf("run: %s:%d is %s, not runnable", t.Comm, pid, t.State)
@@ -669,8 +669,9 @@ func (s *Sim) restartSyscall(t *Task) {
 }
 
 // condResched is a cond_resched() call by a running kernel task; from v6.4
-// to v6.15 it tries to switch the caller.
-func (s *Sim) condResched(pid int) error {
+// to v6.15 it tries to switch the caller. split stops the hook after its
+// loads of klp_target_state (handler.go).
+func (s *Sim) condResched(pid int, split bool) error {
 	t, err := s.self(pid, "cond_resched")
 	if err != nil {
 		return err
@@ -678,13 +679,32 @@ func (s *Sim) condResched(pid int) error {
 	if t.State != Running || !t.InKernel {
 		return fmt.Errorf("cond_resched: %s:%d must be running in the kernel", t.Comm, pid)
 	}
-	if s.prof.CondReschedHook() && s.schedHook && t.PatchPending {
+	acts := s.prof.CondReschedHook() && s.schedHook && t.PatchPending
+	if split {
+		if !acts {
+			return fmt.Errorf("cond_resched %d split: the livepatch hook does not act here (%s); call cond_resched without split", pid, s.hookIdleWhy(t))
+		}
+		return s.hookBegin(t)
+	}
+	if acts {
 		s.step("cond_resched: %s:%d: __klp_sched_try_switch checks its own stack", t.Comm, pid)
 		s.selfSwitch(t, "cond_resched hook")
 	} else {
 		s.eventf(Event{Kind: EvTask, PID: pid}, "%s:%d calls cond_resched(): no livepatch hook acts here", t.Comm, pid)
 	}
 	return nil
+}
+
+// hookIdleWhy says why cond_resched's livepatch hook does nothing for t.
+func (s *Sim) hookIdleWhy(t *Task) string {
+	switch {
+	case !s.prof.CondReschedHook():
+		return "profile " + s.prof.String() + " has no cond_resched hook"
+	case !s.schedHook:
+		return "no transition has enabled it"
+	default:
+		return fmt.Sprintf("%s:%d has no TIF_PATCH_PENDING", t.Comm, t.PID)
+	}
 }
 
 // Fork creates a child of pid (a thread if thread is set) with

@@ -56,7 +56,11 @@ type TaskView struct {
 	// between its reads (a split call); Forking: the child of a fork
 	// stopped after dup_task_struct. Either waits for its second half.
 	InHandler string `json:",omitempty"`
-	Forking   int    `json:",omitempty"`
+	// InHook: the task is inside cond_resched's __klp_sched_try_switch
+	// between its loads of klp_target_state and its stack check
+	// (cond_resched … split); the value is the target it loaded.
+	InHook  string `json:",omitempty"`
+	Forking int    `json:",omitempty"`
 	// Waits: what the shell or the kworker sleeps in, in the kernel,
 	// until a grace period ends (writer.go, kworker.go).
 	Waits string      `json:",omitempty"`
@@ -283,7 +287,11 @@ func (s *Sim) taskHead(t *Task) TaskView {
 		tv.CPU = t.CPU
 	}
 	if i := s.handlerIdx(t.PID); i >= 0 {
-		tv.InHandler = s.code[s.inHandler[i].Orig].Name
+		if h := s.inHandler[i]; h.Hook {
+			tv.InHook = s.prof.StateName(h.HookTarget)
+		} else {
+			tv.InHandler = s.code[h.Orig].Name
+		}
 	}
 	for _, f := range s.forking {
 		if f.Parent == t.PID {

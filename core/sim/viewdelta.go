@@ -127,5 +127,5 @@ func sameHead(a, b *TaskView) bool {
 	return a.PID == b.PID && a.TGID == b.TGID && a.Comm == b.Comm && a.Kind == b.Kind && a.State == b.State &&
 		a.Letter == b.Letter && a.CPU == b.CPU && a.InKernel == b.InKernel && a.Freezable == b.Freezable &&
 		a.PatchState == b.PatchState && a.Pending == b.Pending && a.Signal == b.Signal && a.Unreliable == b.Unreliable &&
-		a.NoRCU == b.NoRCU && a.Blocked == b.Blocked && a.InHandler == b.InHandler && a.Forking == b.Forking && a.Waits == b.Waits
+		a.NoRCU == b.NoRCU && a.Blocked == b.Blocked && a.InHandler == b.InHandler && a.InHook == b.InHook && a.Forking == b.Forking && a.Waits == b.Waits
 }

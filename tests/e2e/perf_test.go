@@ -288,6 +288,24 @@ func prepareLoadTab(tb *tab, cold bool) {
 	}
 }
 
+// freshBrowser starts a browser with a new profile; done stops it and
+// removes the profile.
+func freshBrowser(b *testing.B) (context.Context, func()) {
+	b.Helper()
+	udd, err := os.MkdirTemp("", "klp-perf-chromium-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), browserOptions(udd)...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	done := func() { bcancel(); acancel(); os.RemoveAll(udd) }
+	if err := chromedp.Do(bctx); err != nil {
+		done()
+		b.Fatalf("starting a browser: %v", err)
+	}
+	return bctx, done
+}
+
 // BenchmarkPageLoad measures navigation → interactive. Each run starts a
 // fresh browser (new profile) and reports its first load separately
 // (first-ready-ms); then every iteration is one load in a new tab:
@@ -301,18 +319,8 @@ func BenchmarkPageLoad(b *testing.B) {
 			name = "warm-cache"
 		}
 		b.Run(name, func(b *testing.B) {
-			udd, err := os.MkdirTemp("", "klp-perf-chromium-")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer os.RemoveAll(udd)
-			actx, acancel := chromedp.NewExecAllocator(context.Background(), browserOptions(udd)...)
-			defer acancel()
-			bctx, bcancel := chromedp.NewContext(actx)
-			defer bcancel()
-			if err := chromedp.Do(bctx); err != nil {
-				b.Fatalf("starting a browser: %v", err)
-			}
+			bctx, done := freshBrowser(b)
+			defer done()
 			first := newTabIn(b, bctx, 5*time.Minute)
 			prepareLoadTab(first, cold)
 			f := loadOnce(first, site+"/")

@@ -345,3 +345,52 @@ func TestLongLogBuildsOnScroll(t *testing.T) {
 		t.Errorf("the oldest line reads %q, want a dmesg line", s)
 	}
 }
+
+// TestHookSplitThroughControls plays lesson 10's step 3 as a person does:
+// the task card stops kworker's cond_resched hook after its loads, the
+// transition panel reverses the transition, and the call form calls
+// helper_fn: on the series' first version (cond-resched-v1) the task was
+// marked patched over the old worker_fn, and the alarm is drawn.
+func TestHookSplitThroughControls(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	link := tb.shareLink(`kernel cond-resched-v1
+cpus 2
+vmlinux kthread/0x80 worker_fn/0x80 helper_fn/0x60 schedule/0x40
+livepatch p
+  object vmlinux
+    func worker_fn -> worker_fn_v2/0x80
+    func helper_fn -> helper_fn_v2/0x60
+end
+task 100 kworker kthread state=running cpu=1 stack=kthread>worker_fn
+insmod p
+`)
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`document.body.dataset.ready === "true"`, "the page to load the link")
+	tb.install()
+	tb.waitText(card(100), "TIF_PATCH_PENDING")
+	tb.click(card(100), "Act on 100")
+	tb.click(card(100), "cond_resched split")
+	tb.waitText(consoleQ, "cond_resched 100 split")
+	tb.waitText(card(100), "inside the cond_resched hook (loaded KLP_PATCHED)")
+	// the task does nothing else meanwhile: a refused control says why
+	tb.click(card(100), "ret")
+	tb.waitText(card(100)+" span.action-error", "cond_resched-finish 100 first")
+	tb.click(transQ, "reverse (disable)")
+	tb.waitText(consoleQ, "echo 0 > /sys/kernel/livepatch/p/enabled")
+	// the reversal's synchronisation finished the hook: it stored the
+	// target it loaded before the flip
+	tb.waitNoText(card(100), "inside the cond_resched hook")
+	tb.waitText(card(100), "KLP_PATCHED", "TIF_PATCH_PENDING")
+	if ev := eval[bool](tb, `JSON.parse(__t.view()).Tasks.some((t) => t.PID === 100 && t.PatchState === 1 && t.Pending)`); !ev {
+		t.Error("kworker:100 is not patched and pending again after the reversal")
+	}
+	tb.set(card(100)+` form.call input`, "helper_fn")
+	tb.click(card(100), "call")
+	tb.waitText(consoleQ, "call 100 helper_fn")
+	tb.waitText(alarmsQ, "1 alarm")
+	tb.waitCount(lane("100")+` g.mark[data-kind="alarm"]`, 1)
+	tb.shot(card(100), "hook-split-card")
+}

@@ -350,6 +350,10 @@ func (e *encoder) task(t *sim.TaskView, p *packer) {
 		e.raw(`,"InHandler":`)
 		e.str(t.InHandler)
 	}
+	if t.InHook != "" {
+		e.raw(`,"InHook":`)
+		e.str(t.InHook)
+	}
 	if t.Forking != 0 {
 		e.raw(`,"Forking":`)
 		e.int(int64(t.Forking))

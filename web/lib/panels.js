@@ -314,6 +314,7 @@ export class TasksPanel {
     if (t.Unreliable) flags.push(badge("unreliable stack", "bad"));
     if (t.NoRCU) flags.push(badge("RCU not watching", "warn"));
     if (t.InHandler) flags.push(badge(`inside klp_ftrace_handler (${t.InHandler})`, "warn", "between the handler's reads: preemption disabled; call-finish makes the rest"));
+    if (t.InHook) flags.push(badge(`inside the cond_resched hook (loaded ${t.InHook})`, "warn", "__klp_sched_try_switch loaded klp_target_state for its store; cond_resched-finish checks the stack and stores it"));
     if (t.Forking) flags.push(badge(`forking ${t.Forking}`, "warn", "stopped after dup_task_struct; fork-finish runs klp_copy_process"));
     const ps = t.PatchState;
     const title = t.Kind === "idle" ? `${t.Comm} (idle, CPU ${t.CPU})` : `${t.PID} ${t.Comm}`;
@@ -373,8 +374,11 @@ export class TasksPanel {
         act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
         act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
         act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
+        t.Kind !== "idle" && t.Pending && t.InKernel && t.Letter === "R" && t.CPU >= 0 && !t.InHook && !t.InHandler
+          ? act(s, "cond_resched split", `cond_resched ${p} split`, { key: `crs:${key}` }) : null,
         act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" }),
         t.InHandler ? act(s, "call-finish", `call-finish ${p}`, { key: `cfin:${key}` }) : null,
+        t.InHook ? act(s, "cond_resched-finish", `cond_resched-finish ${p}`, { key: `crfin:${key}` }) : null,
         t.Forking ? act(s, "fork-finish", `fork-finish ${t.Forking}`, { key: `ffin:${key}` }) : null),
       this.forkForm(t, key, err),
       h("form.call", {
