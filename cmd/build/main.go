@@ -134,7 +134,7 @@ func build(o options) error {
 	if err := prerenderPages(o); err != nil {
 		return err
 	}
-	if err := preloadPages(o); err != nil {
+	if err := bundlePages(o, m); err != nil {
 		return err
 	}
 	if err := compressAll(out, o.brotli); err != nil {

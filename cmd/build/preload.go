@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 )
 
 var (
@@ -60,55 +58,6 @@ func pagePreloads(web, pageRel, page string) ([]string, error) {
 }
 
 // noPreload lists pages whose markup is meant to be copied to other sites:
-// the embed example shows the one script tag an embedder needs, and
-// site-relative links would 404 in a copy.
+// the embed example shows the one script tag an embedder needs (widget.js,
+// not a bundle), and site-relative links would 404 in a copy.
 var noPreload = map[string]bool{"docs/embed-example.html": true}
-
-// preloadPages gives every built page with module scripts and no
-// modulepreload links (the lesson pages, the docs) one link per module
-// its scripts import: a module found only by parsing its importer costs a
-// round trip per level before the first paint. web/index.html lists its
-// own (checked by TestModulePreloadsCoverImports).
-func preloadPages(o options) error {
-	web := filepath.Join(o.root, "web")
-	n := 0
-	err := filepath.WalkDir(o.out, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
-			return err
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		page := string(src)
-		loc := moduleScript.FindStringIndex(page)
-		if loc == nil || modPreload.MatchString(page) {
-			return nil
-		}
-		rel, err := filepath.Rel(o.out, p)
-		if err != nil {
-			return err
-		}
-		if noPreload[filepath.ToSlash(rel)] {
-			return nil
-		}
-		mods, err := pagePreloads(web, filepath.ToSlash(rel), page)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		var b strings.Builder
-		for _, m := range mods {
-			href, err := filepath.Rel(filepath.Dir(rel), filepath.FromSlash(m))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&b, "<link rel=\"modulepreload\" href=\"%s\">\n", filepath.ToSlash(href))
-		}
-		n++
-		return os.WriteFile(p, []byte(page[:loc[0]]+b.String()+page[loc[0]:]), 0o644)
-	})
-	if err == nil {
-		fmt.Fprintf(o.log, "modulepreload: links added to %d pages\n", n)
-	}
-	return err
-}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -48,49 +46,5 @@ func TestModulePreloadsCoverImports(t *testing.T) {
 				t.Errorf("%s: %s is imported but has no <link rel=\"modulepreload\">", filepath.Base(p), m)
 			}
 		}
-	}
-}
-
-// preloadPages gives a built page without links (a lesson) one per module
-// its script imports, relative to the page, and leaves a page that lists
-// its own (index.html) alone.
-func TestPreloadPages(t *testing.T) {
-	out := t.TempDir()
-	lesson := filepath.Join(out, "lessons", "01.html")
-	own := filepath.Join(out, "index.html")
-	embed := filepath.Join(out, "docs", "embed-example.html")
-	for _, d := range []string{lesson, embed} {
-		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	page := "<!doctype html><head><script type=\"module\" src=\"../widget.js\"></script></head>"
-	ownPage := "<head><link rel=\"modulepreload\" href=\"lib/dom.js\"><script type=\"module\" src=\"widget.js\"></script></head>"
-	for p, s := range map[string]string{lesson: page, own: ownPage, embed: page} {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := preloadPages(options{root: "../..", out: out, log: io.Discard}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(lesson)
-	want, err := pagePreloads(webDir, "index.html", "<script type=\"module\" src=\"widget.js\"></script>")
-	if err != nil || len(want) < 5 {
-		t.Fatalf("widget.js imports %v (%v)", want, err)
-	}
-	for _, m := range want {
-		if !strings.Contains(string(got), `<link rel="modulepreload" href="../`+m+`">`) {
-			t.Errorf("the lesson page has no link to ../%s:\n%s", m, got)
-		}
-	}
-	if !strings.HasSuffix(string(got), page[strings.Index(page, "<script"):]) {
-		t.Errorf("the links are not before the script:\n%s", got)
-	}
-	if b, _ := os.ReadFile(own); string(b) != ownPage {
-		t.Errorf("a page with its own links was changed:\n%s", b)
-	}
-	if b, _ := os.ReadFile(embed); string(b) != page {
-		t.Errorf("the embed example (markup to copy) was changed:\n%s", b)
 	}
 }

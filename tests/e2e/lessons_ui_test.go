@@ -52,6 +52,7 @@ const lessonUIJS = `window.__u = {
     if ((m = /^(wake|syscall|sysret|cond_resched|block) (\d+)$/.exec(line))) {
       return click(() => __u.card(k, m[2]), taskVerbs[m[1]]);
     }
+    if ((m = /^cond_resched (\d+) split$/.exec(line))) return click(() => __u.card(k, m[1]), "cond_resched split");
     if ((m = /^ret (\d+)(?: (\d+))?$/.exec(line))) return click(() => __u.card(k, m[1]), "ret", Number(m[2] || 1));
     if ((m = /^kill -(STOP|CONT) (\d+)$/.exec(line))) return click(() => __u.card(k, m[2]), "SIG" + m[1]);
     if ((m = /^call (\d+) (\S+)(?: (split(?:=transition)?))?$/.exec(line))) {
@@ -63,6 +64,7 @@ const lessonUIJS = `window.__u = {
       sel.value = m[3] || "";
       return click(c.querySelector("form.call"), "call");
     }
+    if ((m = /^cond_resched-finish (\d+)$/.exec(line))) return click(() => __u.card(k, m[1]), "cond_resched-finish");
     if ((m = /^(call|fork)-finish (\d+)$/.exec(line))) {
       let pid = m[2];
       if (m[1] === "fork") {
