@@ -1,26 +1,44 @@
 // The explore mode's Web Worker: its own Go runtime and klp.wasm, so the
 // search (core/explore, through klp.explore) runs off the page's thread.
-// One search per worker; the page cancels by terminating the worker.
-// Messages out: {type: "progress", ...stats, ms}, {type: "done", result,
-// ms}, {type: "error", message}.
+// The page keeps one worker between searches (web/lib/explore.js): the
+// WebAssembly instance is made once, at the first message, and later
+// searches start at once and run in code V8 has already optimised. A
+// search cannot be interrupted: the page cancels by terminating the
+// worker. Messages in: {type: "init"} (load now, answer "ready"), or a
+// search {src, steps, states, noReduce}. Messages out: {type: "ready"},
+// {type: "progress", ...stats, ms}, {type: "done", result, ms},
+// {type: "error", message}.
 /* global Go */
 importScripts("wasm_exec.js");
 
-self.onmessage = async (e) => {
-  const { src, steps = 0, states = 0, noReduce = false } = e.data || {};
-  try {
+let loaded = null;
+
+function load() {
+  loaded ??= (async () => {
     const go = new Go();
     const ready = new Promise((resolve) => self.addEventListener("klp-ready", resolve, { once: true }));
     const resp = await fetch("klp.wasm");
     if (!resp.ok) throw new Error(`klp.wasm: HTTP ${resp.status}`);
     // Streaming compilation lets the browser cache the optimised code, so
-    // a later search does not start in baseline code (V8's tier-up took
-    // about 0.3 s of the first search on bench.klp).
+    // a later worker does not start in baseline code either.
     const { instance } = WebAssembly.instantiateStreaming
       ? await WebAssembly.instantiateStreaming(resp, go.importObject)
       : await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
     go.run(instance);
     await ready;
+  })();
+  return loaded;
+}
+
+self.onmessage = async (e) => {
+  const m = e.data || {};
+  try {
+    await load();
+    if (m.type === "init") {
+      self.postMessage({ type: "ready" });
+      return;
+    }
+    const { src, steps = 0, states = 0, noReduce = false } = m;
     const t0 = performance.now();
     const progress = (p) => {
       self.postMessage({ type: "progress", ...p, ms: performance.now() - t0 });

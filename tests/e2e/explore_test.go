@@ -54,3 +54,46 @@ func TestExploreButton(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestExploreKeepsItsWorker: a second search runs in the worker the first
+// one loaded (hovering the button loaded it), and a cancelled search's
+// worker is gone: the next one loads a new worker and still finds the
+// counterexample.
+func TestExploreKeepsItsWorker(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	src, err := os.ReadFile("../../web/examples/explore-force.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(string(src))))
+	tb.waitText(transQ, "livepatch_frob is patching")
+	// count the workers the page makes
+	tb.do(`(() => { const W = window.Worker; window.__workers = 0; window.Worker = class extends W { constructor(...a) { super(...a); window.__workers++; } }; return ""; })()`)
+	search := func(what string) {
+		t.Helper()
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
+			t.Fatal(err)
+		}
+		tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, what)
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore-close"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	search("the first search's counterexample")
+	search("the second search's counterexample")
+	if n := eval[int](tb, `window.__workers`); n != 1 {
+		t.Errorf("two searches made %d workers, want the one kept between them", n)
+	}
+	// cancelled: its worker is terminated, not kept (both clicks in one
+	// task, so that the search cannot finish first)
+	tb.do(`(() => { document.getElementById("explore").click(); document.getElementById("explore-cancel").click(); return ""; })()`)
+	tb.waitJS(`document.querySelector("#explore-dialog .explore-status").textContent.endsWith("Cancelled.")`, "the search to be cancelled")
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore-close"))); err != nil {
+		t.Fatal(err)
+	}
+	search("a search after a cancel")
+	if n := eval[int](tb, `window.__workers`); n != 2 {
+		t.Errorf("after a cancel the page has made %d workers, want a second one", n)
+	}
+}

@@ -8,28 +8,69 @@ import { linkFor } from "./share.js";
 
 const workerURL = new URL("../explore-worker.js", import.meta.url);
 
+// One worker is kept between searches, loaded and idle: a second search
+// starts at once, in code V8 has optimised during the first; hovering or
+// focusing the Explore button loads one ahead of the click (prewarm). An
+// idle worker holds the memory its last search grew (WebAssembly memory
+// never shrinks), so it is let go after IDLE_MS without a search.
+const IDLE_MS = 120000;
+let spare = null; // {w, timer}
+
+function takeWorker() {
+  if (spare) {
+    const { w, timer } = spare;
+    clearTimeout(timer);
+    spare = null;
+    return w;
+  }
+  return new Worker(workerURL);
+}
+
+function keepWorker(w) {
+  if (spare) {
+    w.terminate(); // one spare is enough
+    return;
+  }
+  w.onmessage = w.onerror = null;
+  spare = { w, timer: setTimeout(() => { if (spare?.w === w) { spare = null; w.terminate(); } }, IDLE_MS) };
+}
+
+/** prewarm loads a worker and its klp.wasm ahead of a search. */
+export function prewarm() {
+  if (spare) return;
+  const w = new Worker(workerURL);
+  keepWorker(w);
+  w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; } w.terminate(); };
+  w.postMessage({ type: "init" });
+}
+
 /**
  * explore starts a search of src. It returns {done, cancel}: done is a
  * promise of the result (rejected with the scenario's error), cancel ends
  * the worker at once.
  */
 export function explore(src, { onProgress, steps = 0, states = 0, noReduce = false } = {}) {
-  const w = new Worker(workerURL);
+  const w = takeWorker();
   let settle;
+  let over = false;
   const done = new Promise((resolve, reject) => {
     settle = { resolve, reject };
     w.onmessage = (e) => {
       const m = e.data;
+      if (over) return;
       if (m.type === "progress") onProgress?.(m);
       else if (m.type === "done") {
-        w.terminate();
+        over = true;
+        keepWorker(w);
         resolve({ ...m.result, ms: m.ms });
       } else if (m.type === "error") {
-        w.terminate();
+        over = true;
+        keepWorker(w); // the scenario's error: the worker is fine
         reject(new Error(m.message));
       }
     };
     w.onerror = (e) => {
+      over = true;
       w.terminate();
       reject(new Error(e.message || "the explore worker failed"));
     };
@@ -38,7 +79,9 @@ export function explore(src, { onProgress, steps = 0, states = 0, noReduce = fal
   return {
     done,
     cancel() {
-      w.terminate();
+      if (over) return;
+      over = true;
+      w.terminate(); // a search cannot be interrupted
       settle.resolve(null);
     },
   };
@@ -62,6 +105,9 @@ const rate = (n, ms) => Math.round((n * 1000) / Math.max(ms, 1)).toLocaleString(
  * text; say reports to the page's status line.
  */
 export function mountExplore(button, getSource, say) {
+  // the pointer on its way to the button, or the keyboard on it: load now
+  button.addEventListener("pointerenter", prewarm);
+  button.addEventListener("focus", prewarm);
   const status = el("p", { class: "explore-status", role: "status", "aria-live": "polite" });
   const results = el("ol", { class: "explore-results" });
   const cancel = el("button", { type: "button", id: "explore-cancel" }, "Cancel");
