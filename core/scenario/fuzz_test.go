@@ -90,7 +90,7 @@ func FuzzExec(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range []string{"cat /sys/kernel/livepatch/p/transition", "echo 0 > /sys/kernel/livepatch/p/enabled", "rmmod m", "fork 2 thread", "ls /sys/kernel/livepatch/p", "dmesg -c", "kill -STOP 1", "until switch within=5", "call 2 f split", "call 2 g f split=transition\ncall-finish 2", "fork 2 child=9 dup-only\nfork-finish 9"} {
+	for _, s := range []string{"cat /sys/kernel/livepatch/p/transition", "echo 0 > /sys/kernel/livepatch/p/enabled", "rmmod m", "fork 2 thread", "ls /sys/kernel/livepatch/p", "dmesg -c", "kill -STOP 1", "until switch within=5", "call 2 f split", "call 2 g f split=transition\ncall-finish 2", "fork 2 child=9 dup-only\nfork-finish 9", "cond_resched 2 split\necho 0 > /sys/kernel/livepatch/p/enabled\ncall 2 f", "cond_resched 2 split\ncond_resched-finish 2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

@@ -17,6 +17,7 @@ func FuzzEvents(f *testing.F) {
 	f.Add(append([]byte{6, 1}, randomOps(1, 60)...))
 	f.Add(append([]byte{0, 0}, randomOps(2, 60)...))
 	f.Add(append([]byte{2, 1}, randomOps(3, 60)...))
+	f.Add(append([]byte{8, 0}, randomOps(4, 80)...)) // cond-resched-v1
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 2 {
 			return
