@@ -47,8 +47,10 @@ type bundleModule struct {
 }
 
 // bundleEntry returns one script running the module graph of entry (a
-// web-relative path) as the browser would.
-func bundleEntry(web, entry string) (string, error) {
+// web-relative path) as the browser would, for a bundle that will live in
+// directory dir (web-relative): a module elsewhere that reads
+// import.meta.url would resolve its paths against the wrong URL.
+func bundleEntry(web, entry, dir string) (string, error) {
 	mods := map[string]*bundleModule{}
 	var order []*bundleModule
 	visiting := map[string]bool{}
@@ -68,6 +70,9 @@ func bundleEntry(web, entry string) (string, error) {
 		m, err := parseModule(rel, string(src))
 		if err != nil {
 			return err
+		}
+		if strings.Contains(m.body, "import.meta") && path.Dir(rel) != dir {
+			return fmt.Errorf("%s reads import.meta, but the bundle lives in %s/: its URL would not be the module's", rel, dir)
 		}
 		for _, dep := range m.imports {
 			if err := visit(dep, rel); err != nil {
@@ -207,7 +212,7 @@ var bundledEntries = map[string]string{
 func bundlePages(o options, m *minify.M) error {
 	web := filepath.Join(o.root, "web")
 	for entry, bundle := range bundledEntries {
-		js, err := bundleEntry(web, entry)
+		js, err := bundleEntry(web, entry, path.Dir(bundle))
 		if err != nil {
 			return fmt.Errorf("bundling %s: %w", entry, err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ log.push("app " + twice(2) + " " + new B(3).v + " " + NAME);
 		"lib/math.js": "import { NAME } from \"./name.js\";\nlog.push(\"math\");\nexport function twice(x) { return 2 * x; }\nexport class Box { constructor(v) { this.v = v; } }\nexport const UNUSED = NAME;\n",
 		"lib/name.js": "log.push(\"name\");\nexport const NAME = \"klp\";\n// export in a comment is not at a line start\n",
 	})
-	js, err := bundleEntry(web, "app.js")
+	js, err := bundleEntry(web, "app.js", "lib")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +81,10 @@ func TestBundleRefuses(t *testing.T) {
 		{"missing export", map[string]string{"app.js": "import { nope } from \"./m.js\";\n", "m.js": "export const yes = 1;\n"}, "app.js imports nope from m.js, which does not export it"},
 		{"cycle", map[string]string{"app.js": "import \"./a.js\";\n", "a.js": "import \"./b.js\";\n", "b.js": "import \"./a.js\";\n"}, "import cycle through a.js"},
 		{"missing file", map[string]string{"app.js": "import \"./gone.js\";\n"}, "gone.js"},
+		{"import.meta elsewhere", map[string]string{"app.js": "const u = new URL(\"x\", import.meta.url);\n"}, "app.js reads import.meta, but the bundle lives in lib/"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := bundleEntry(writeWeb(t, c.files), "app.js")
+			_, err := bundleEntry(writeWeb(t, c.files), "app.js", "lib")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got %v, want %q", err, c.want)
 			}
@@ -109,7 +111,7 @@ func TestBundlePage(t *testing.T) {
 // reads).
 func TestSiteBundles(t *testing.T) {
 	for entry := range bundledEntries {
-		if _, err := bundleEntry(webDir, entry); err != nil {
+		if _, err := bundleEntry(webDir, entry, path.Dir(bundledEntries[entry])); err != nil {
 			t.Errorf("%s: %v", entry, err)
 		}
 	}

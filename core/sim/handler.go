@@ -115,12 +115,12 @@ func (s *Sim) hookFinish(pid int) error {
 	names := s.buildCheckTable()
 	ret, old := s.checkStack(t, names)
 	if ret != 0 {
-		why := "is sleeping on function " + old
+		why, site := "is sleeping on function "+old, ddSleeping
 		if ret == EINVAL {
-			why = "has an unreliable stack"
+			why, site = "has an unreliable stack", ddUnreliable
 		}
 		t.Blocked = why
-		s.prDebug(ddSleeping, "klp_try_switch_task: "+t.Comm+":"+fmt.Sprint(t.PID)+" "+why)
+		s.prDebug(site, "klp_try_switch_task: "+t.Comm+":"+fmt.Sprint(t.PID)+" "+why)
 		return nil
 	}
 	was := t.PatchState
