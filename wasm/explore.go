@@ -56,8 +56,9 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	// The search allocates a state per choice and drops most at once;
 	// under WebAssembly the GC runs in the search's own thread, and with
 	// the default GOGC it took about a third of a warm search (Node,
-	// bench.klp). The worker runs one search and ends, so collect only
-	// when the heap nears searchHeap.
+	// bench.klp). So during a search collect only when the heap nears
+	// searchHeap; the settings come back after it (the page's worker is
+	// kept for the next search).
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(searchHeap))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	r, err := explore.Explore("scenario", src, o)

@@ -96,4 +96,16 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	if n := eval[int](tb, `window.__workers`); n != 2 {
 		t.Errorf("after a cancel the page has made %d workers, want a second one", n)
 	}
+	// Close and Explore at once: the dialog's close event comes a task
+	// later, and must not cancel the search the second click started
+	// (it did, when a loaded machine let the next click in first)
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "a search's counterexample")
+	tb.do(`(() => { document.getElementById("explore-close").click(); document.getElementById("explore").click(); return ""; })()`)
+	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the counterexample of the search started at once after Close")
+	if st := eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`); contains(st, "Cancelled") {
+		t.Errorf("the search started right after Close was cancelled: %q", st)
+	}
 }

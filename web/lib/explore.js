@@ -130,7 +130,11 @@ export function mountExplore(button, getSource, say) {
     stop();
     dialog.close();
   });
-  dialog.addEventListener("close", stop);
+  // The close event comes in a later task: by then Explore may have
+  // opened the dialog again for a new search, which it must not cancel.
+  dialog.addEventListener("close", () => {
+    if (!dialog.open) stop();
+  });
 
   button.addEventListener("click", async () => {
     const src = getSource();
