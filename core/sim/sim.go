@@ -568,16 +568,20 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 		}
 	}
 	fa, ia := newArena(&bufs.frames, frames), newArena(&bufs.ids, n)
-	tasks := grow(&bufs.tasks, len(s.tasks)+len(s.idle))
-	for i, ts := range [2][]Task{s.tasks, s.idle} {
+	// The idle tasks first, then the tasks with room for a fork or two:
+	// a search forks in a clone, and appending past a cut capacity copied
+	// every task again.
+	ni, nt := len(s.idle), len(s.tasks)
+	tasks := grow(&bufs.tasks, ni+nt+taskSlack)
+	for i, ts := range [2][]Task{s.idle, s.tasks} {
 		for j := range ts {
 			t := ts[j]
 			t.Stack, t.Interrupted = fa.copy(t.Stack), ia.copy(t.Interrupted)
-			tasks[i*len(s.tasks)+j] = t
+			tasks[i*ni+j] = t
 		}
 	}
-	c.tasks = tasks[:len(s.tasks):len(s.tasks)]
-	c.idle = tasks[len(s.tasks):]
+	c.idle = tasks[:ni:ni]
+	c.tasks = tasks[ni : ni+nt]
 	s.tidx.shared = true // shared until either side changes it (taskIndex.own)
 	c.tidx = s.tidx
 	c.forking = append([]forking(nil), s.forking...)
@@ -656,6 +660,9 @@ type cloneBufs struct {
 }
 
 // grow returns (*buf)[:n], reallocated when too small.
+// taskSlack is the room a clone's task list has to grow in place.
+const taskSlack = 2
+
 func grow[T any](buf *[]T, n int) []T {
 	if cap(*buf) < n {
 		*buf = make([]T, n)
