@@ -54,8 +54,11 @@ func docs(t *testing.T) string {
 	return out
 }
 
+// row is a table row; a | in a cell (`block PID [S|D]`) is escaped, or
+// the table would split the cell there.
 func row(a, b string) string {
-	return strings.TrimRight("| "+a+" | "+b, " ") + " |\n"
+	esc := strings.NewReplacer("|", `\|`)
+	return strings.TrimRight("| "+esc.Replace(a)+" | "+esc.Replace(b), " ") + " |\n"
 }
 
 func TestDocsGenerated(t *testing.T) {
