@@ -25,6 +25,9 @@ type View struct {
 	Syncs       int
 	NohzTouched int // nohz_full CPU disturbances by synchronisation so far
 	Reliable    bool
+	// CondReschedHook: cond_resched() tries to switch a pending caller now
+	// (a v6.4–v6.15 profile, and a transition has enabled the hook).
+	CondReschedHook bool
 }
 
 // CPUView is one CPU.
@@ -172,7 +175,7 @@ func (s *Sim) viewBase() View {
 		Differences: s.prof.Differences(),
 		HZ:          s.hz, Jiffies: s.jiffies, Time: s.Now(), Seed: s.seed,
 		Warnings: s.Warnings(), Alarms: s.alarms, Hazards: s.hazards, Syncs: s.syncs, NohzTouched: s.nohzTouched,
-		Reliable: s.reliable,
+		Reliable: s.reliable, CondReschedHook: s.schedHook && s.prof.CondReschedHook(),
 	}
 	for _, c := range s.cpus {
 		cv := CPUView{ID: c.ID, Online: c.Online, NohzFull: c.NohzFull, Curr: c.Curr, CurrComm: s.idle[c.ID].Comm}

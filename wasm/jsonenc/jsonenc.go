@@ -127,6 +127,8 @@ func view(dst []byte, v *sim.View, p *packer) []byte {
 	e.int(int64(v.NohzTouched))
 	e.raw(`,"Reliable":`)
 	e.bool(v.Reliable)
+	e.raw(`,"CondReschedHook":`)
+	e.bool(v.CondReschedHook)
 	e.raw("}")
 	return []byte(*e)
 }

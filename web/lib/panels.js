@@ -259,7 +259,7 @@ export class TasksPanel {
     const next = new Map();
     const nodes = shown.slice(win.from, win.to).map((t) => {
       const key = t.Kind === "idle" ? `idle${t.CPU}` : String(t.PID);
-      const extra = names + (this.open.has(key) ? "+" : "-") + (view.Transition ? view.Transition.Target : "");
+      const extra = names + (this.open.has(key) ? "+" : "-") + (view.Transition ? view.Transition.Target : "") + (view.CondReschedHook ? "h" : "");
       let c = this.cards.get(key);
       // an unchanged task keeps its object across views (viewdelta.js)
       if (!c || c.t !== t || c.extra !== extra) {
@@ -341,7 +341,7 @@ export class TasksPanel {
           this.update(this.session.view());
         },
       }, `Act on ${t.PID}`),
-      open ? this.actions(t, key) : null);
+      open ? this.actions(view, t, key) : null);
   }
 
   stack(view, t) {
@@ -354,7 +354,7 @@ export class TasksPanel {
       f.Called && f.Called !== f.Func ? h("span.by", null, ` (called as ${f.Called})`) : null)));
   }
 
-  actions(t, key) {
+  actions(view, t, key) {
     const s = this.session;
     const p = t.PID;
     const call = h("input", { type: "text", size: "14", placeholder: "function", "aria-label": `Function for task ${p} to call`, "data-focus": `call:${key}` });
@@ -374,7 +374,7 @@ export class TasksPanel {
         act(s, "sysret", `sysret ${p}`, { key: `sysret:${key}` }),
         act(s, "ret", `ret ${p}`, { key: `ret:${key}` }),
         act(s, "cond_resched", `cond_resched ${p}`, { key: `cr:${key}` }),
-        t.Kind !== "idle" && t.Pending && t.InKernel && t.Letter === "R" && t.CPU >= 0 && !t.InHook && !t.InHandler
+        view.CondReschedHook && t.Kind !== "idle" && t.Pending && t.InKernel && t.Letter === "R" && t.CPU >= 0 && !t.InHook && !t.InHandler
           ? act(s, "cond_resched split", `cond_resched ${p} split`, { key: `crs:${key}` }) : null,
         act(s, "exit", `exit ${p}`, { key: `exit:${key}`, cls: "danger" }),
         t.InHandler ? act(s, "call-finish", `call-finish ${p}`, { key: `cfin:${key}` }) : null,
