@@ -26,7 +26,10 @@ function load() {
       : await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
     go.run(instance);
     await ready;
-  })();
+  })().catch((err) => {
+    loaded = null; // a later message tries again (the network may be back)
+    throw err;
+  });
   return loaded;
 }
 
