@@ -40,10 +40,17 @@ var (
 
 type bundleModule struct {
 	rel     string   // web-relative path
+	id      int      // its place in evaluation order: __m<id>
 	body    string   // source with imports removed and export keywords dropped
 	imports []string // web-relative paths, in source order
-	binds   []string // "const { a, b: c } = __m3;" lines, one per import with names
+	binds   []bundleBind
 	exports []string
+}
+
+// bundleBind is one `import { name as local, … } from "dep"`.
+type bundleBind struct {
+	dep   string
+	names [][2]string // {name, local}
 }
 
 // bundleEntry returns one script running the module graph of entry (a
@@ -79,6 +86,7 @@ func bundleEntry(web, entry, dir string) (string, error) {
 				return err
 			}
 		}
+		m.id = len(order)
 		mods[rel] = m
 		order = append(order, m)
 		return nil
@@ -86,26 +94,24 @@ func bundleEntry(web, entry, dir string) (string, error) {
 	if err := visit(entry, entry); err != nil {
 		return "", err
 	}
-	ids := map[string]int{}
-	for i, m := range order {
-		ids[m.rel] = i
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "// %s and the modules it imports, bundled by cmd/build (bundle.go)\n", entry)
-	for i, m := range order {
-		fmt.Fprintf(&b, "const __m%d = (() => { // %s\n", i, m.rel)
+	for _, m := range order {
+		fmt.Fprintf(&b, "const __m%d = (() => { // %s\n", m.id, m.rel)
 		for _, bind := range m.binds {
-			// resolve the placeholder for the dependency's object, and check
-			// that it exports every name asked for
-			dep, names, _ := strings.Cut(bind, "\x00")
-			d := mods[dep]
-			for _, n := range strings.Split(names, ",") {
-				n, _, _ = strings.Cut(n, "=")
-				if n != "" && !slices.Contains(d.exports, n) {
-					return "", fmt.Errorf("%s imports %s from %s, which does not export it", m.rel, n, dep)
+			d := mods[bind.dep]
+			var list []string
+			for _, n := range bind.names {
+				if !slices.Contains(d.exports, n[0]) {
+					return "", fmt.Errorf("%s imports %s from %s, which does not export it", m.rel, n[0], bind.dep)
+				}
+				if n[0] == n[1] {
+					list = append(list, n[0])
+				} else {
+					list = append(list, n[0]+": "+n[1])
 				}
 			}
-			fmt.Fprintf(&b, "const { %s } = __m%d;\n", bindList(names), ids[dep])
+			fmt.Fprintf(&b, "const { %s } = __m%d;\n", strings.Join(list, ", "), d.id)
 		}
 		b.WriteString(m.body)
 		if !strings.HasSuffix(m.body, "\n") {
@@ -114,22 +120,6 @@ func bundleEntry(web, entry, dir string) (string, error) {
 		fmt.Fprintf(&b, "return { %s };\n})();\n", strings.Join(m.exports, ", "))
 	}
 	return b.String(), nil
-}
-
-// bindList turns "a,b=c" into "a, b: c".
-func bindList(names string) string {
-	var out []string
-	for _, n := range strings.Split(names, ",") {
-		if n == "" {
-			continue
-		}
-		if from, to, ok := strings.Cut(n, "="); ok {
-			out = append(out, from+": "+to)
-			continue
-		}
-		out = append(out, n)
-	}
-	return strings.Join(out, ", ")
 }
 
 // parseModule takes a module apart into what the bundle needs.
@@ -164,7 +154,7 @@ func parseModule(rel, src string) (*bundleModule, error) {
 		dep := path.Join(path.Dir(rel), src[x[4]:x[5]])
 		m.imports = append(m.imports, dep)
 		if x[2] >= 0 {
-			var names []string
+			bind := bundleBind{dep: dep}
 			for _, a := range strings.Split(src[x[2]:x[3]], ",") {
 				a = strings.TrimSpace(a)
 				if a == "" {
@@ -174,13 +164,13 @@ func parseModule(rel, src string) (*bundleModule, error) {
 				if am == nil {
 					return nil, fmt.Errorf("%s:%d: the bundler does not read the import %q", rel, lineOf(x[0]), a)
 				}
-				if am[2] != "" && am[2] != am[1] {
-					names = append(names, am[1]+"="+am[2])
-				} else {
-					names = append(names, am[1])
+				local := am[1]
+				if am[2] != "" {
+					local = am[2]
 				}
+				bind.names = append(bind.names, [2]string{am[1], local})
 			}
-			m.binds = append(m.binds, dep+"\x00"+strings.Join(names, ","))
+			m.binds = append(m.binds, bind)
 		}
 		cuts = append(cuts, cut{x[0], x[1]})
 	}

@@ -17,7 +17,7 @@ var configVerbs = []Verb{
 		Doc: "seed for anything random (`spawn-random`)"},
 	{Name: "arch", Min: 1, Usage: "arch unreliable-stacks", Run: (*Session).arch, Complete: args(nil, words("unreliable-stacks", "reliable-stacks")),
 		Doc: "an architecture without reliable stack traces"},
-	{Name: "userland", Min: 1, Usage: "userland [kmod|busybox] [procps|procps-3.3.15]", Run: (*Session).userland, Complete: args(words("kmod", "busybox", "procps", "procps-3.3.15")),
+	{Name: "userland", Min: 1, Usage: "userland [kmod|busybox] [procps|procps-3.3.15]", Run: (*Session).userland, Complete: args(words(userlandWords...)),
 		Doc: "whose tools print the errors, one word for each tool. `insmod` and `rmmod`: kmod's (default: `insmod: ERROR: could not insert module …`, `rmmod: ERROR: Module … is in use`) or busybox's (`insmod: can't insert '…': …`, `rmmod: can't unload module '…': …`; busybox's rmmod does not read the reference count first, so a module in use fails in `delete_module()` with `EAGAIN`); `modprobe` speaks kmod either way. `sysctl`: procps-ng 3.3.16 or later (default: a failed write prints its error alone) or `procps-3.3.15`, which then printed the `key = value` it had failed to set, as the selftests of v5.1–v5.8 expect"},
 }
 

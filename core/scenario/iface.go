@@ -114,24 +114,19 @@ func octalMode(s string) uint32 {
 	return v
 }
 
-// userland picks the tools whose messages the shell prints: a module
-// loader (kmod or busybox) and a procps, each word setting one of them.
+// userlandWords are what `userland` takes, each setting one tool's
+// messages: a module loader (kmod or busybox) and a procps.
+var userlandWords = []string{"kmod", "busybox", "procps", "procps-3.3.15"}
+
 func (s *Session) userland(st Stmt, out []Out) ([]Out, error) {
 	for _, a := range st.Args {
-		if a.Key != "" {
-			return nil, s.errf(a.Pos, "userland takes kmod, busybox, procps or procps-3.3.15, not %s=%s", a.Key, a.Val)
-		}
-		switch a.Val {
-		case "kmod":
-			s.busybox = false
-		case "busybox":
-			s.busybox = true
-		case "procps":
-			s.oldProcps = false
-		case "procps-3.3.15":
-			s.oldProcps = true
+		switch w := argText(a); w {
+		case "kmod", "busybox":
+			s.busybox = w == "busybox"
+		case "procps", "procps-3.3.15":
+			s.oldProcps = w == "procps-3.3.15"
 		default:
-			return nil, s.errf(a.Pos, "userland takes kmod, busybox, procps or procps-3.3.15, not %q", a.Val)
+			return nil, s.errf(a.Pos, "userland takes %s or %s, not %q", strings.Join(userlandWords[:len(userlandWords)-1], ", "), userlandWords[len(userlandWords)-1], w)
 		}
 	}
 	return nil, nil

@@ -115,12 +115,7 @@ func (s *Sim) hookFinish(pid int) error {
 	names := s.buildCheckTable()
 	ret, old := s.checkStack(t, names)
 	if ret != 0 {
-		why, site := "is sleeping on function "+old, ddSleeping
-		if ret == EINVAL {
-			why, site = "has an unreliable stack", ddUnreliable
-		}
-		t.Blocked = why
-		s.prDebug(site, "klp_try_switch_task: "+t.Comm+":"+fmt.Sprint(t.PID)+" "+why)
+		s.reportBlocked(t, ret, old)
 		return nil
 	}
 	was := t.PatchState
@@ -131,7 +126,7 @@ func (s *Sim) hookFinish(pid int) error {
 	if h.HookTarget != s.target {
 		text = fmt.Sprintf("%s:%d switched to %s (cond_resched hook): it stored the target it loaded before the reversal, after a stack check made for %s", t.Comm, t.PID, s.prof.StateName(t.PatchState), s.prof.StateName(s.target))
 	}
-	s.event(Event{Kind: EvSwitch, PID: t.PID, Text: text, Switch: &Switch{From: was, To: t.PatchState, Reason: ReasonStackCheck}})
+	s.event(Event{Kind: EvSwitch, PID: t.PID, Text: text, Switch: &Switch{From: was, To: t.PatchState, Reason: ReasonStackCheck, Stale: h.HookTarget != s.target}})
 	return nil
 }
 

@@ -297,7 +297,7 @@ func knownRace(s *Sim) bool {
 		return false
 	}
 	for _, e := range s.Events() {
-		if e.Kind == EvSwitch && strings.Contains(e.Text, "loaded before the reversal") {
+		if e.Kind == EvSwitch && e.Switch != nil && e.Switch.Stale {
 			return true
 		}
 	}

@@ -159,6 +159,9 @@ type Switch struct {
 	From, To int
 	Reason   SwitchReason
 	PIDs     []int `json:",omitempty"`
+	// Stale: To is a target loaded before a reversal changed it (the
+	// cond_resched hook of profile cond-resched-v1, handler.go).
+	Stale bool `json:",omitempty"`
 }
 
 // Matches reports whether the event concerns text: its text contains it,

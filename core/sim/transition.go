@@ -278,6 +278,14 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 		t.Blocked = ""
 		return true
 	}
+	s.reportBlocked(t, ret, old)
+	return false
+}
+
+// reportBlocked records why a task's switch failed (ret from the stack
+// check or EBUSY) and prints klp_try_switch_task's (or before v5.16
+// klp_check_stack's) debug line for it.
+func (s *Sim) reportBlocked(t *Task, ret Errno, old string) {
 	// Before v5.16 klp_check_stack formatted its own lines.
 	stackFn := "klp_check_stack"
 	if s.prof.TaskCallFunc() {
@@ -300,7 +308,6 @@ func (s *Sim) trySwitchTask(t *Task, names []string, callerCPU int, current bool
 		site = ddOldSwitch // pr_debug("%s", err_buf)
 	}
 	s.prDebug(site, stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
-	return false
 }
 
 // callerCPU picks the CPU that runs a syscall or the transition work: the

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 )
 
 // BenchmarkExploreBrowser: the page's Explore button (a Web Worker with its
@@ -51,21 +50,15 @@ func BenchmarkExploreBrowser(b *testing.B) {
 		tb.open(site + "/")
 		tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(string(src))))
 		clicked := time.Now()
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
-			b.Fatal(err)
-		}
+		tb.clickID("explore")
 		poll(tb, `/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "")`, "the search to finish", 4*time.Minute)
 		// what the user waits, the wasm's load and warm-up included
 		firstWall = append(firstWall, float64(time.Since(clicked).Milliseconds()))
 		st, secs := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
 		page = append(page, st/secs)
 		// again, as a user re-running it: the page kept the worker
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore-close"))); err != nil {
-			b.Fatal(err)
-		}
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
-			b.Fatal(err)
-		}
+		tb.clickID("explore-close")
+		tb.clickID("explore")
 		poll(tb, `/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "")`, "the second search to finish", 4*time.Minute)
 		st1, secs1 := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
 		if st1 != st {

@@ -17,17 +17,8 @@ import (
 // with its shortest counterexample, and the counterexample's link opens
 // it in the playground, where replaying it raises the alarm.
 func TestExploreButton(t *testing.T) {
-	tb := newTab(t)
-	tb.open(siteURL + "/")
-	src, err := os.ReadFile("../../web/examples/explore-force.klp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(string(src))))
-	tb.waitText(transQ, "livepatch_frob is patching")
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
-		t.Fatal(err)
-	}
+	tb := exploreForce(t)
+	tb.clickID("explore")
 	tb.waitJS(`document.querySelector("#explore-dialog").open`, "the explore dialog to open")
 	// the page's own thread is free while the worker searches
 	tb.waitText(transQ, "livepatch_frob is patching")
@@ -55,11 +46,10 @@ func TestExploreButton(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// TestExploreKeepsItsWorker: a second search runs in the worker the first
-// one loaded (hovering the button loaded it), and a cancelled search's
-// worker is gone: the next one loads a new worker and still finds the
-// counterexample.
-func TestExploreKeepsItsWorker(t *testing.T) {
+// exploreForce opens the playground on the explore-force example (a force
+// against a worker's steps, in an explore region).
+func exploreForce(t *testing.T) *tab {
+	t.Helper()
 	tb := newTab(t)
 	tb.open(siteURL + "/")
 	src, err := os.ReadFile("../../web/examples/explore-force.klp")
@@ -68,17 +58,22 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	}
 	tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(string(src))))
 	tb.waitText(transQ, "livepatch_frob is patching")
+	return tb
+}
+
+// TestExploreKeepsItsWorker: a second search runs in the worker the first
+// one loaded (hovering the button loaded it), and a cancelled search's
+// worker is gone: the next one loads a new worker and still finds the
+// counterexample.
+func TestExploreKeepsItsWorker(t *testing.T) {
+	tb := exploreForce(t)
 	// count the workers the page makes
 	tb.do(`(() => { const W = window.Worker; window.__workers = 0; window.Worker = class extends W { constructor(...a) { super(...a); window.__workers++; } }; return ""; })()`)
 	search := func(what string) {
 		t.Helper()
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
-			t.Fatal(err)
-		}
+		tb.clickID("explore")
 		tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, what)
-		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore-close"))); err != nil {
-			t.Fatal(err)
-		}
+		tb.clickID("explore-close")
 	}
 	search("the first search's counterexample")
 	search("the second search's counterexample")
@@ -89,9 +84,7 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	// task, so that the search cannot finish first)
 	tb.do(`(() => { document.getElementById("explore").click(); document.getElementById("explore-cancel").click(); return ""; })()`)
 	tb.waitJS(`document.querySelector("#explore-dialog .explore-status").textContent.endsWith("Cancelled.")`, "the search to be cancelled")
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore-close"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.clickID("explore-close")
 	search("a search after a cancel")
 	if n := eval[int](tb, `window.__workers`); n != 2 {
 		t.Errorf("after a cancel the page has made %d workers, want a second one", n)
@@ -99,9 +92,7 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	// Close and Explore at once: the dialog's close event comes a task
 	// later, and must not cancel the search the second click started
 	// (it did, when a loaded machine let the next click in first)
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("explore"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.clickID("explore")
 	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "a search's counterexample")
 	tb.do(`(() => { document.getElementById("explore-close").click(); document.getElementById("explore").click(); return ""; })()`)
 	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the counterexample of the search started at once after Close")

@@ -403,6 +403,15 @@ func (tb *tab) click(scope, label string) {
 	tb.do(fmt.Sprintf("__t.click(%s, %s)", jsString(scope), jsString(label)))
 }
 
+// clickID clicks the page's element with that id as a pointer does
+// (moving to it first, so hover handlers run).
+func (tb *tab) clickID(id string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID(id))); err != nil {
+		tb.t.Fatalf("clicking #%s: %v", id, err)
+	}
+}
+
 func (tb *tab) set(sel, value string) {
 	tb.t.Helper()
 	tb.do(fmt.Sprintf("__t.set(%s, %s)", jsString(sel), jsString(value)))

@@ -296,9 +296,7 @@ func TestShareLinkRoundTrip(t *testing.T) {
 	tb.waitText("", "t = 1.000 s")
 	tb.waitText(card(100), "100 bash")
 	want := eval[string](tb, `__t.view()`)
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("share"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.clickID("share")
 	tb.waitJS(`document.getElementById("share-out").value.includes("#s=v1.")`, "the share link")
 	link := eval[string](tb, `document.getElementById("share-out").value`)
 	if !strings.HasPrefix(link, siteURL+"/#s=v1.") {
@@ -470,9 +468,7 @@ func TestPlayPause(t *testing.T) {
 	tb.waitJS(`/step 1 of 1: play/.test(__t.text(".timebar"))`, "one checkpoint for the whole play")
 	// the compacted share link of a played session rebuilds the same view
 	want := eval[string](tb, `__t.view()`)
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("share"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.clickID("share")
 	tb.waitJS(`document.getElementById("share-out").value.includes("#s=v1.")`, "the share link")
 	other := newTab(t)
 	other.open(eval[string](tb, `document.getElementById("share-out").value`))

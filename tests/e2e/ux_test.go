@@ -164,9 +164,7 @@ func TestExampleSwitchIsUndoable(t *testing.T) {
 	if s := eval[string](tb, `document.getElementById("page-status").innerText`); !strings.Contains(s, "Your previous session is one step Back") {
 		t.Errorf("status: %q", s)
 	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("undo-load"))); err != nil {
-		t.Fatal(err)
-	}
+	tb.clickID("undo-load")
 	tb.waitText(card(77), "77 mine")
 	// without work of the user's, switching offers nothing to undo
 	tb.do(`(() => { const s = document.getElementById("examples"); s.value = "force.klp"; s.dispatchEvent(new Event("change")); return ""; })()`)

@@ -178,6 +178,9 @@ func Events(dst []byte, evs []sim.Event) []byte {
 				}
 				e.raw("]")
 			}
+			if sw.Stale {
+				e.raw(`,"Stale":true`)
+			}
 			e.raw("}")
 		}
 		if w := ev.Wait; w != nil {
