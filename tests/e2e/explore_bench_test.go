@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // BenchmarkExploreBrowser: the page's Explore button (a Web Worker with its
