@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // taskIndex finds a task by pid in s.tasks, which stays in
 // for_each_process_thread order (a thread goes after the last thread of
@@ -15,6 +18,12 @@ import "sort"
 // something walks the tasks anyway (compactTasks, called by each walk: a
 // sweep, a view, a fingerprint), or when they are half the table. So
 // exits cost O(1) each, amortized.
+//
+// Below indexMin tasks there is no index at all (ordOf is nil): a scan of
+// a few tasks is faster than a map, and a clone then shares nothing it
+// must copy when it forks (explore clones at every step; copying the maps
+// was a tenth of its allocations). The index is built when the table
+// first reaches indexMin and kept from then on.
 type taskIndex struct {
 	ords    []uint64       // parallel to s.tasks, increasing
 	ordOf   map[int]uint64 // pid → order key
@@ -42,11 +51,32 @@ const (
 	ordStep = 1 << 16
 )
 
-func newTaskIndex() taskIndex {
-	return taskIndex{ordOf: map[int]uint64{}, tgLast: map[int]int{}, tgCount: map[int]int{}}
+// indexMin is the table size at which the index is built.
+const indexMin = 48
+
+func newTaskIndex() taskIndex { return taskIndex{} }
+
+// indexed reports whether the maps are in use.
+func (x *taskIndex) indexed() bool { return x.ordOf != nil }
+
+// buildIndex makes the index of s.tasks (as it stands, holes closed).
+func (s *Sim) buildIndex() {
+	s.compactTasks()
+	x := &s.tidx
+	*x = taskIndex{ords: make([]uint64, len(s.tasks)), ordOf: make(map[int]uint64, len(s.tasks)), tgLast: map[int]int{}, tgCount: map[int]int{}}
+	for i := range s.tasks {
+		t := &s.tasks[i]
+		x.ords[i] = uint64(i+1) * ordGap
+		x.ordOf[t.PID] = x.ords[i]
+		x.tgLast[t.TGID] = t.PID
+		x.tgCount[t.TGID]++
+	}
 }
 
 func (x *taskIndex) clone() taskIndex {
+	if !x.indexed() {
+		return taskIndex{holes: x.holes}
+	}
 	c := taskIndex{
 		holes:   x.holes,
 		ords:    append([]uint64(nil), x.ords...),
@@ -69,6 +99,17 @@ func (x *taskIndex) clone() taskIndex {
 // find returns the index of pid in s.tasks, or -1.
 func (s *Sim) findTask(pid int) int {
 	x := &s.tidx
+	if !x.indexed() {
+		if pid == 0 {
+			return -1 // a hole's PID
+		}
+		for i := range s.tasks {
+			if s.tasks[i].PID == pid {
+				return i
+			}
+		}
+		return -1
+	}
 	o, ok := x.ordOf[pid]
 	if !ok {
 		return -1
@@ -86,6 +127,13 @@ func (s *Sim) findTask(pid int) int {
 // next threads of the group take no move at all.
 func (s *Sim) insertTask(t Task) {
 	x := &s.tidx
+	if !x.indexed() {
+		if len(s.tasks)-x.holes+1 < indexMin {
+			s.insertSmall(t)
+			return
+		}
+		s.buildIndex()
+	}
 	x.own()
 	at := len(s.tasks) // where t goes
 	if t.TGID != t.PID {
@@ -132,6 +180,29 @@ func (s *Sim) insertTask(t Task) {
 	x.tgCount[t.TGID]++
 }
 
+// insertSmall is insertTask without an index: a thread goes after the
+// last task of its group (the one latest in the order, as tgLast says).
+func (s *Sim) insertSmall(t Task) {
+	at := len(s.tasks)
+	if t.TGID != t.PID {
+		for i := len(s.tasks) - 1; i >= 0; i-- {
+			if s.tasks[i].TGID == t.TGID && s.tasks[i].PID != 0 {
+				at = i + 1
+				break
+			}
+		}
+	}
+	switch {
+	case at == len(s.tasks):
+		s.tasks = append(s.tasks, t)
+	case s.tasks[at].PID == 0:
+		s.tasks[at] = t
+		s.tidx.holes--
+	default:
+		s.tasks = slices.Insert(s.tasks, at, t)
+	}
+}
+
 // gapShare: a gap opened for a thread has room for 1/gapShare of the
 // tasks, so n threads forked into one group move the table O(gapShare)
 // times in all.
@@ -140,6 +211,13 @@ const gapShare = 32
 // removeTask takes the task at index i out of s.tasks.
 func (s *Sim) removeTask(i int) {
 	x := &s.tidx
+	if !x.indexed() {
+		s.tasks[i] = Task{}
+		if x.holes++; x.holes*2 > len(s.tasks) {
+			s.compactTasks()
+		}
+		return
+	}
 	x.own()
 	t := &s.tasks[i]
 	pid, tg := t.PID, t.TGID
@@ -171,6 +249,11 @@ func (s *Sim) compactTasks() {
 	if x.holes == 0 {
 		return
 	}
+	if !x.indexed() {
+		s.tasks = slices.DeleteFunc(s.tasks, func(t Task) bool { return t.PID == 0 })
+		x.holes = 0
+		return
+	}
 	x.own()
 	j := 0
 	for i := range s.tasks {
@@ -188,6 +271,9 @@ func (s *Sim) compactTasks() {
 func (s *Sim) renumberTasks() {
 	x := &s.tidx
 	s.compactTasks()
+	if !x.indexed() {
+		return
+	}
 	x.own()
 	for i := range s.tasks {
 		o := uint64(i+1) * ordGap

@@ -9,8 +9,21 @@ import (
 // TestTaskOrderWithHoles: forks (threads go after their group's last
 // member), exits (which leave holes) and walks (which close them) in
 // random order keep s.tasks in for_each_process_thread order, as a plain
-// list that moves its elements on every change would have it.
+// list that moves its elements on every change would have it: with a few
+// tasks (no index, a scan) and with many (the index, built on the way).
 func TestTaskOrderWithHoles(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		start int
+		max   int // forks stop at this many tasks
+		forks int // at least this many forks and exits
+		large bool
+	}{{"small", 4, indexMin - 8, 50, false}, {"large", 40, 1 << 20, 50, true}} {
+		t.Run(c.name, func(t *testing.T) { testTaskOrder(t, c.start, c.max, c.forks, c.large) })
+	}
+}
+
+func testTaskOrder(t *testing.T, start, max, minOps int, large bool) {
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		s, err := New(Config{Vmlinux: testVmlinux, CPUs: 1})
@@ -19,7 +32,7 @@ func TestTaskOrderWithHoles(t *testing.T) {
 		}
 		type ent struct{ pid, tgid int }
 		var model []ent
-		for range 40 {
+		for range start {
 			pid, err := s.Spawn(TaskSpec{Comm: "t", State: Runnable, Stack: []FrameSpec{{Func: "do_syscall_64"}}})
 			if err != nil {
 				t.Fatal(err)
@@ -31,7 +44,7 @@ func TestTaskOrderWithHoles(t *testing.T) {
 			e := model[r.IntN(len(model))]
 			switch k := r.IntN(10); {
 			case k < 5: // fork, a thread most times
-				if s.Run(e.pid, 0) != nil {
+				if len(model) >= max || s.Run(e.pid, 0) != nil {
 					continue
 				}
 				thread := k < 4
@@ -52,7 +65,7 @@ func TestTaskOrderWithHoles(t *testing.T) {
 				}
 				model = slices.Insert(model, at, ent{child, e.tgid})
 			case k < 9:
-				if len(model) < 5 || s.Exit(e.pid) != nil {
+				if len(model) < 3 || s.Exit(e.pid) != nil {
 					continue
 				}
 				exits++
@@ -75,7 +88,10 @@ func TestTaskOrderWithHoles(t *testing.T) {
 				}
 			}
 		}
-		if forks < 50 || exits < 50 {
+		if s.tidx.indexed() != large {
+			t.Fatalf("seed %d: indexed %v with %d tasks", seed, s.tidx.indexed(), len(model))
+		}
+		if forks < minOps || exits < minOps {
 			t.Fatalf("seed %d: only %d forks and %d exits ran", seed, forks, exits)
 		}
 	}
