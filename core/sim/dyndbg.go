@@ -83,6 +83,10 @@ func (s *Sim) ddSites() []int {
 
 // prDebug prints a pr_debug line of call site i if the site is enabled,
 // with the prefix its flags ask for. text has no "livepatch: " prefix.
+// debugOn reports whether pr_debug site i prints: the callers whose text
+// costs a concatenation test it first.
+func (s *Sim) debugOn(i int) bool { return !s.quiet && s.dd.flags(i)&ddPrint != 0 }
+
 func (s *Sim) prDebug(i int, text string) {
 	f := s.dd.flags(i)
 	if f&ddPrint == 0 || s.quiet {

@@ -875,7 +875,9 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 		}
 	}
 	f.Patched = false
-	s.eventf(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old}, "func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)
+	if !s.mute(EvFunc) {
+		s.eventf(Event{Kind: EvFunc, Patch: s.patches[r.P].Mod, Func: f.Old}, "func_stack of %s: popped %s's entry", f.Old, s.patches[r.P].Mod)
+	}
 	if len(o.Stack) == 0 {
 		s.ownOps()
 		delete(s.opsByCode, f.OldCode)
@@ -886,7 +888,9 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 			s.opsByCode[s.ops[oi].Orig] = oi
 		}
 		s.ops = s.ops[:last]
-		s.eventf(Event{Kind: EvFunc, Func: f.Old}, "ftrace handler unregistered from %s", f.Old)
+		if !s.mute(EvFunc) {
+			s.eventf(Event{Kind: EvFunc, Func: f.Old}, "ftrace handler unregistered from %s", f.Old)
+		}
 	}
 }
 

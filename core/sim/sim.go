@@ -420,7 +420,32 @@ func (s *Sim) printText(l Level, text string) {
 
 // klp prints with the livepatch pr_fmt prefix.
 func (s *Sim) klp(l Level, format string, args ...any) {
+	if s.quiet {
+		s.printText(l, "") // dropped: no prefix to join
+		return
+	}
 	s.printk(l, "livepatch: "+format, args...)
+}
+
+// mute reports whether a quiet machine drops an event of kind k, and if
+// so counts it as appendEvent does. The hot call sites test it before
+// building an event's arguments: boxing them for eventf allocates even
+// when nothing is formatted (explore's search steps quietly).
+func (s *Sim) mute(k EventKind) bool {
+	if s.quiet && !keptQuiet(k) {
+		s.ring.evBase++
+		return true
+	}
+	return false
+}
+
+// muteLog is mute for a log record.
+func (s *Sim) muteLog(l Level) bool {
+	if s.quiet {
+		s.printText(l, "")
+		return true
+	}
+	return false
 }
 
 func (s *Sim) event(e Event) {

@@ -411,7 +411,7 @@ func (s *Sim) push(t *Task, id CodeID, off uint64) {
 	}
 	t.Stack = append(t.Stack, Frame{Code: run, Off: s.frameOff(run, off), Called: orig})
 	s.callHooks(t, orig, run)
-	if _, patched := s.opsByCode[orig]; patched {
+	if _, patched := s.opsByCode[orig]; patched && !s.mute(EvCall) {
 		c := s.code[run]
 		what := "the original"
 		if c.ForPatch != "" {
@@ -513,7 +513,9 @@ func (s *Sim) wake(pid int) error {
 func (s *Sim) wakeTask(t *Task) {
 	t.State = Runnable
 	t.Freezable = false
-	s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d woken", t.Comm, t.PID)
+	if !s.mute(EvTask) {
+		s.eventf(Event{Kind: EvTask, PID: t.PID}, "%s:%d woken", t.Comm, t.PID)
+	}
 }
 
 // runOn puts a runnable task on a CPU, preempting whatever ran there.
@@ -756,7 +758,9 @@ func (s *Sim) forkBegin(in ForkBegin) (int, error) {
 		f.TGID = p.TGID
 	}
 	s.forking = append(s.forking, f)
-	s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))
+	if !s.mute(EvTask) {
+		s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forks %s:%d: dup_task_struct copies TIF_PATCH_PENDING=%d; the child is not on the task list yet", p.Comm, in.PID, comm, cpid, b2i(p.PatchPending))
+	}
 	return cpid, nil
 }
 
@@ -797,7 +801,9 @@ func (s *Sim) forkFinish(child int) error {
 		// patch_state: the flag is still what dup_task_struct copied.
 		c.PatchPending = f.Pending
 	}
-	s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)
+	if !s.mute(EvTask) {
+		s.eventf(Event{Kind: EvTask, PID: cpid}, "%s:%d forked %s:%d (klp_copy_process: patch_state %d, pending %v)", parent.Comm, f.Parent, f.Comm, cpid, c.PatchState, c.PatchPending)
+	}
 	if c.PatchState != Idle {
 		s.switchEvent(c, Idle, ReasonFork, "klp_copy_process: the parent's state")
 	}

@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -60,7 +60,9 @@ func (s *Sim) hookTextPoke(on bool) {
 		if !cpu.Online || c == caller {
 			continue
 		}
-		cpus = append(cpus, fmt.Sprint(c))
+		if !s.quiet {
+			cpus = append(cpus, strconv.Itoa(c))
+		}
 		if cpu.NohzFull {
 			nohz++
 		}
@@ -71,7 +73,9 @@ func (s *Sim) hookTextPoke(on bool) {
 		}
 	}
 	s.nohzTouched += nohz
-	s.eventf(Event{Kind: EvSync}, "%s: text_poke_bp syncs CPUs %s %d times (on_each_cpu; need_resched on a polling idle CPU, an IPI elsewhere); nohz_full CPUs disturbed: %d", what, strings.Join(cpus, ","), pokeSyncs, nohz)
+	if !s.mute(EvSync) {
+		s.eventf(Event{Kind: EvSync}, "%s: text_poke_bp syncs CPUs %s %d times (on_each_cpu; need_resched on a polling idle CPU, an IPI elsewhere); nohz_full CPUs disturbed: %d", what, strings.Join(cpus, ","), pokeSyncs, nohz)
+	}
 	s.lat += cost // the first sync: the idle loops and the IPIs run now
 	if on {
 		for c := range s.cpus {

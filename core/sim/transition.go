@@ -60,9 +60,11 @@ func (s *Sim) startTransition() {
 		s.warnOnce("klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_start_transition", 0)
 	}
 	p := &s.patches[s.transition]
-	if s.prof.Callbacks() {
+	switch {
+	case s.muteLog(LevelNotice):
+	case s.prof.Callbacks():
 		s.klp(LevelNotice, "'%s': starting %s transition", p.Mod, dirName(s.target))
-	} else {
+	default:
 		s.klp(LevelNotice, "'%s': %s...", p.Mod, dirName(s.target))
 	}
 	n := 0
@@ -307,6 +309,9 @@ func (s *Sim) reportBlocked(t *Task, ret Errno, old string) {
 	if !s.prof.TaskCallFunc() {
 		site = ddOldSwitch // pr_debug("%s", err_buf)
 	}
+	if !s.debugOn(site) {
+		return
+	}
 	s.prDebug(site, stackFn+": "+t.Comm+":"+strconv.Itoa(t.PID)+" "+why)
 }
 
@@ -351,7 +356,7 @@ func (s *Sim) tryCompleteTransition() {
 				a.left++
 				s.wakeUpIfIdle(c)
 			} else if was != t.PatchState {
-				a.idleSwitched(t.Comm + ":0")
+				a.idleSwitched(s, t, "")
 				s.switchEvent(t, was, ReasonStackCheck, "stack check")
 			}
 		} else if t.PatchState != s.target {
@@ -360,7 +365,7 @@ func (s *Sim) tryCompleteTransition() {
 			t.PatchPending = false
 			t.PatchState = s.target
 			t.Blocked = ""
-			a.idleSwitched(t.Comm + ":0 (offline)")
+			a.idleSwitched(s, t, " (offline)")
 			s.switchEvent(t, was, ReasonIdle, "CPU offline: switched at once")
 		}
 	}
@@ -440,10 +445,10 @@ type attempt struct {
 	named          []string // the first maxListed switched, in task order
 }
 
-func (a *attempt) idleSwitched(name string) {
+func (a *attempt) idleSwitched(s *Sim, t *Task, note string) {
 	a.switched++
-	if len(a.named) < maxListed {
-		a.named = append(a.named, name)
+	if len(a.named) < maxListed && !s.quiet {
+		a.named = append(a.named, t.Comm+":0"+note)
 	}
 }
 
@@ -557,7 +562,7 @@ func (s *Sim) completeTransition() {
 	s.compactTasks() // walks the tasks
 	pi := s.transition
 	p := &s.patches[pi]
-	if s.prof.Callbacks() {
+	if s.prof.Callbacks() && s.debugOn(ddComplete) {
 		s.prDebug(ddComplete, "'"+p.Mod+"': completing "+dirName(s.target)+" transition")
 	}
 	ops := len(s.ops)
@@ -623,8 +628,10 @@ func (s *Sim) finishComplete(pi int) {
 		t.PatchState = Idle
 		t.Blocked = ""
 	}
-	s.event(Event{Kind: EvSwitch, Patch: p.Mod, Text: fmt.Sprintf("klp_complete_transition: every task switched from %s to %s", s.prof.StateName(s.target), s.prof.StateName(Idle)),
-		Switch: &Switch{From: s.target, To: Idle, Reason: ReasonComplete}})
+	if !s.mute(EvSwitch) {
+		s.event(Event{Kind: EvSwitch, Patch: p.Mod, Text: fmt.Sprintf("klp_complete_transition: every task switched from %s to %s", s.prof.StateName(s.target), s.prof.StateName(Idle)),
+			Switch: &Switch{From: s.target, To: Idle, Reason: ReasonComplete}})
+	}
 	for oi := range p.Objs {
 		if !p.Objs[oi].Loaded {
 			continue
@@ -635,7 +642,7 @@ func (s *Sim) finishComplete(pi int) {
 			s.postUnpatchCallback(pi, oi)
 		}
 	}
-	if s.prof.Callbacks() {
+	if s.prof.Callbacks() && !s.muteLog(LevelNotice) {
 		s.klp(LevelNotice, "'%s': %s complete", p.Mod, dirName(s.target))
 	}
 	if s.prof.Registration() && s.target == Unpatched {
@@ -645,7 +652,9 @@ func (s *Sim) finishComplete(pi int) {
 			s.mods[p.Spec].Refcnt--
 		}
 	}
-	s.step("klp_complete_transition: '%s' %s complete; every task back to %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+	if !s.mute(EvStep) {
+		s.step("klp_complete_transition: '%s' %s complete; every task back to %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+	}
 	s.target = Idle
 	s.transition = -1
 	s.workDue = -1
@@ -676,13 +685,15 @@ func (s *Sim) reverseTransition() {
 	if s.target == Unpatched {
 		from = "unpatching to patching"
 	}
-	if s.prof.Callbacks() {
+	if s.prof.Callbacks() && s.debugOn(ddReverse) {
 		s.prDebug(ddReverse, "'"+p.Mod+"': reversing transition from "+from)
 	}
 	flip := func() {
 		p.Enabled = !p.Enabled
 		s.target = 1 - s.target
-		s.step("klp_reverse_transition: enabled=%d, target %s", b2i(p.Enabled), s.prof.StateName(s.target))
+		if !s.mute(EvStep) {
+			s.step("klp_reverse_transition: enabled=%d, target %s", b2i(p.Enabled), s.prof.StateName(s.target))
+		}
 	}
 	clear := func() {
 		for i := range s.tasks {
@@ -777,9 +788,11 @@ func (s *Sim) synchronize(why string) {
 		if !c.Online {
 			continue
 		}
-		online = append(online, fmt.Sprint(c.ID))
+		if !s.quiet {
+			online = append(online, strconv.Itoa(c.ID))
+		}
 		if c.NohzFull {
-			nohz = append(nohz, fmt.Sprint(c.ID))
+			nohz = append(nohz, strconv.Itoa(c.ID))
 		}
 	}
 	s.syncs++
@@ -802,7 +815,9 @@ func (s *Sim) synchronize(why string) {
 		}
 		s.lat += wait
 		s.nohzTouched += len(nohz)
-		s.eventf(Event{Kind: EvSync}, "klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))
+		if !s.mute(EvSync) {
+			s.eventf(Event{Kind: EvSync}, "klp_synchronize_transition: schedule_on_each_cpu(klp_sync) ran on CPUs %s (%s); nohz_full CPUs disturbed: %d", strings.Join(online, ","), why, len(nohz))
+		}
 		return
 	}
 	s.eventf(Event{Kind: EvSync}, "synchronize_rcu (RFC what-if; %s): waits for a grace period; nohz_full CPUs disturbed: 0", why)

@@ -90,6 +90,9 @@ func (s *Sim) startGP(pi int) {
 	if len(names) > 0 {
 		who = "holdouts (on a CPU in the kernel): " + strings.Join(names, ", ")
 	}
+	if s.mute(EvWait) {
+		return
+	}
 	s.eventf(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks}}, "wait begins: unregister_ftrace_function waits for an RCU Tasks grace period (synchronize_rcu_tasks) with klp_mutex held; %s", who)
 }
 
@@ -127,7 +130,9 @@ func (s *Sim) pruneHoldouts() {
 func (s *Sim) endGP() {
 	pi, by := s.gp.Patch, s.gp.By
 	s.gp = gpWait{Patch: -1}
-	s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks, End: true}, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
+	if !s.mute(EvWait) {
+		s.event(Event{Kind: EvWait, Patch: s.patches[pi].Mod, Wait: &Wait{What: WaitRCUTasks, End: true}, Text: "wait ends: the RCU Tasks grace period is over; klp_complete_transition goes on"})
+	}
 	finish := func() {
 		s.finishComplete(pi)
 		s.freeCompleted(pi)
