@@ -584,8 +584,11 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	} else if bufs = c.bufs; bufs == nil {
 		bufs = new(cloneBufs)
 	}
+	// A dead machine's per-sweep scratch is its own: keep it.
+	scratch, slowIdx, fastIdx := c.scratch, c.slowIdx, c.fastIdx
 	*c = *s
 	c.bufs = bufs
+	c.scratch, c.slowIdx, c.fastIdx = scratch[:0], slowIdx[:0], fastIdx[:0]
 	c.cpus = append(bufs.cpus[:0], s.cpus...)
 	bufs.cpus = c.cpus
 	var frames, n int
@@ -612,9 +615,9 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	c.tasks = tasks[ni : ni+nt]
 	s.tidx.shared = true // shared until either side changes it (taskIndex.own)
 	c.tidx = s.tidx
-	c.forking = append([]forking(nil), s.forking...)
-	c.inHandler = append([]handlerCall(nil), s.inHandler...)
-	c.gp.Holdouts = append([]int(nil), s.gp.Holdouts...)
+	c.forking = cloneSmall(&bufs.forking, s.forking)
+	c.inHandler = cloneSmall(&bufs.inHandler, s.inHandler)
+	c.gp.Holdouts = cloneSmall(&bufs.holdouts, s.gp.Holdouts)
 	// The code table is only appended to, but for the dead flag of an
 	// unloaded module's code, which copies it first (unloadCode): share
 	// it, with the capacity cut so that appends copy.
@@ -654,7 +657,7 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 		}
 		c.patches[i] = p
 	}
-	c.list = append([]int(nil), s.list...)
+	c.list = cloneSmall(&bufs.list, s.list)
 	// An ops' Stack is replaced whole on a push or a pop (patchFunc,
 	// unpatchFunc), never written in place: the stacks are shared.
 	c.ops = append(grow(&bufs.ops, len(s.ops))[:0], s.ops...)
@@ -663,10 +666,7 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	c.log = s.log[:len(s.log):len(s.log)]
 	c.events = s.events[:len(s.events):len(s.events)]
 	c.tracer.buf = s.tracer.buf[:len(s.tracer.buf):len(s.tracer.buf)] // appended to
-	c.kp.probes = append([]kprobe(nil), s.kp.probes...)               // filtered in place
-	c.scratch = nil
-	c.slowIdx = nil
-	c.fastIdx = nil
+	c.kp.probes = cloneSmall(&bufs.probes, s.kp.probes)               // filtered in place
 	return c
 }
 
@@ -685,6 +685,25 @@ type cloneBufs struct {
 	objs    []Obj
 	funcs   []Func
 	ops     []Ops
+	// the small lists, appended to in place
+	forking   []forking
+	inHandler []handlerCall
+	holdouts  []int
+	list      []int
+	probes    []kprobe
+}
+
+// cloneSmall copies src into *buf's memory (nil for an empty list, as a
+// fresh copy would be), with the room it has left for appends.
+func cloneSmall[T any](buf *[]T, src []T) []T {
+	if len(src) == 0 {
+		return nil
+	}
+	if cap(*buf) < len(src) {
+		*buf = make([]T, len(src), len(src)+2)
+	}
+	*buf = append((*buf)[:0], src...)
+	return *buf
 }
 
 // grow returns (*buf)[:n], reallocated when too small.
