@@ -24,69 +24,39 @@ import "fmt"
 // found blocked (Task.Blocked), which the next check recomputes.
 func (s *Sim) Fingerprint() uint64 {
 	s.compactTasks() // walks the tasks
-	h := fnv(0xcbf29ce484222325)
-	b := func(v bool) {
-		if v {
-			h.add(1)
-		} else {
-			h.add(0)
-		}
-	}
-	h.add(s.jiffies)
-	h.add(uint64(s.workDue))
-	h.add(uint64(s.gp.Patch))
-	h.add(s.gp.Start)
+	// Flags are packed into words, and the words go to two independent
+	// lanes (a pair at a time), so that the hash's multiplications
+	// overlap instead of waiting on each other: the search fingerprints
+	// every state it reaches.
+	var h fnv2
+	h.init()
+	h.pair(s.jiffies, uint64(s.workDue))
+	h.pair(uint64(s.gp.Patch), s.gp.Start)
 	h.add(uint64(len(s.gp.Holdouts)))
 	for _, p := range s.gp.Holdouts {
 		h.add(uint64(p))
 	}
-	h.add(uint64(s.transition))
-	h.add(uint64(s.target))
-	h.add(uint64(s.signalsCnt))
-	h.add(s.rng)
-	h.add(uint64(s.nextPID))
-	h.add(uint64(s.writer))
-	h.add(uint64(s.worker))
-	h.add(uint64(s.gp.By))
-	b(s.shellWait.Cmd != nil)
-	b(s.shellWait.Own)
-	b(s.shellWait.User)
+	h.pair(uint64(s.transition)<<32|uint64(uint32(s.target)), uint64(s.signalsCnt))
+	h.pair(s.rng, uint64(s.nextPID))
+	h.pair(uint64(s.writer)<<32|uint64(uint32(s.worker)), uint64(s.gp.By))
+	h.add(bits(s.shellWait.Cmd != nil, s.shellWait.Own, s.shellWait.User, s.schedHook, s.forcedEver,
+		s.tainted, s.ftraceOff, s.usedForce, s.tickWork, s.alarms > 0, s.hazards > 0, s.ring.warnings > 0) |
+		uint64(len(s.warned))<<32)
 	h.str(s.shellWait.What)
 	if s.shellWait.Cmd != nil {
 		h.str(fmt.Sprintf("%#v", s.shellWait.Cmd))
 	}
-	b(s.schedHook)
-	b(s.forcedEver)
-	b(s.tainted)
-	b(s.ftraceOff)
-	b(s.usedForce)
-	b(s.tickWork)
-	b(s.alarms > 0)
-	b(s.hazards > 0)
-	b(s.ring.warnings > 0)
-	h.add(uint64(len(s.warned)))
 	for _, c := range s.cpus {
-		b(c.Online)
-		b(c.Kicked)
-		h.add(uint64(c.Curr))
+		h.add(uint64(c.Curr)<<2 | bits(c.Online, c.Kicked))
 	}
 	task := func(t *Task) {
-		h.add(uint64(t.PID)<<32 | uint64(uint32(t.TGID)))
-		h.add(uint64(t.Parent)<<32 | uint64(uint32(t.CPU)))
-		h.add(uint64(t.PatchState+1)<<24 | uint64(t.State)<<16 | uint64(t.Kind)<<8 | uint64(t.SleptIn))
-		b(t.PatchPending)
-		b(t.InKernel)
-		b(t.Unreliable)
-		b(t.NoRCU)
-		b(t.SigPending)
-		b(t.StopPending)
-		b(t.Freezable)
-		h.add(uint64(len(t.Stack)))
+		h.pair(uint64(t.PID)<<32|uint64(uint32(t.TGID)), uint64(t.Parent)<<32|uint64(uint32(t.CPU)))
+		h.pair(uint64(t.PatchState+1)<<24|uint64(t.State)<<16|uint64(t.Kind)<<8|uint64(t.SleptIn),
+			bits(t.PatchPending, t.InKernel, t.Unreliable, t.NoRCU, t.SigPending, t.StopPending, t.Freezable)|
+				uint64(len(t.Stack))<<8|uint64(len(t.Interrupted))<<36)
 		for _, f := range t.Stack {
-			h.add(uint64(uint32(f.Code))<<32 | uint64(uint32(f.Called)))
-			h.add(uint64(f.Off))
+			h.pair(uint64(uint32(f.Code))<<32|uint64(uint32(f.Called)), uint64(f.Off))
 		}
-		h.add(uint64(len(t.Interrupted)))
 		for _, c := range t.Interrupted {
 			h.add(uint64(c))
 		}
@@ -101,9 +71,8 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(len(s.mods)))
 	for i := range s.mods {
 		m := &s.mods[i]
-		h.add(uint64(m.State)<<32 | uint64(uint32(m.Refcnt)))
-		h.add(uint64(m.Patch))
-		b(m.KlpAlive)
+		h.pair(uint64(m.State)<<32|uint64(uint32(m.Refcnt)), uint64(m.Patch)<<1|bits(m.KlpAlive))
+		h.add(uint64(len(m.Params))<<32 | uint64(len(m.Deps)))
 		for _, p := range m.Params {
 			h.str(p)
 		}
@@ -114,42 +83,30 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(len(s.patches)))
 	for i := range s.patches {
 		p := &s.patches[i]
-		b(p.Enabled)
-		b(p.Forced)
-		b(p.Listed)
-		b(p.Freed)
-		b(p.Replace)
+		h.add(bits(p.Enabled, p.Forced, p.Listed, p.Freed, p.Replace) | uint64(len(p.Objs))<<8)
 		for _, o := range p.Objs {
-			b(o.Patched)
-			b(o.Loaded)
-			b(o.PrePatchOK)
+			h.add(bits(o.Patched, o.Loaded, o.PrePatchOK) | uint64(len(o.Funcs))<<8)
 			for _, f := range o.Funcs {
-				b(f.Patched)
-				b(f.Transition)
-				b(f.Discarded)
-				h.add(uint64(uint32(f.OldCode))<<32 | uint64(uint32(f.NewCode)))
+				h.pair(bits(f.Patched, f.Transition, f.Discarded), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
 			}
 		}
 	}
 	h.add(uint64(len(s.forking)))
 	for _, f := range s.forking {
-		h.add(uint64(f.Parent)<<32 | uint64(uint32(f.Child)))
-		b(f.Pending)
+		h.pair(uint64(f.Parent)<<32|uint64(uint32(f.Child)), bits(f.Pending))
 	}
 	h.add(uint64(len(s.inHandler)))
 	for _, c := range s.inHandler {
-		h.add(uint64(c.PID)<<32 | uint64(uint32(c.Orig)))
-		h.add(uint64(c.Top.P)<<40 | uint64(c.Top.O)<<20 | uint64(c.Top.F))
-		b(c.SawTransition)
-		b(c.Transition)
-		b(c.Hook)
-		h.add(uint64(c.HookTarget))
+		h.pair(uint64(c.PID)<<32|uint64(uint32(c.Orig)), uint64(c.Top.P)<<40|uint64(c.Top.O)<<20|uint64(c.Top.F))
+		h.add(bits(c.SawTransition, c.Transition, c.Hook) | uint64(c.HookTarget)<<8)
 	}
+	h.add(uint64(len(s.list)))
 	for _, l := range s.list {
 		h.add(uint64(l))
 	}
+	h.add(uint64(len(s.ops)))
 	for _, o := range s.ops {
-		h.add(uint64(o.Orig))
+		h.add(uint64(o.Orig)<<32 | uint64(len(o.Stack)))
 		for _, r := range o.Stack {
 			h.add(uint64(uint32(r.P))<<32 | uint64(uint32(r.O))<<16 | uint64(uint32(r.F)))
 		}
@@ -158,23 +115,57 @@ func (s *Sim) Fingerprint() uint64 {
 	return h.sum()
 }
 
-// fnv hashes 64-bit words: each word is xored in and the result
-// multiplied and folded (a bijection of the running value, so two
-// sequences that differ in one word differ after it), with a final mix in
-// sum so that nearby states spread over the whole range. It was FNV-1a a
-// byte at a time, eight multiplications a word: the search's hot spot.
-type fnv uint64
-
-func (h *fnv) add(v uint64) {
-	x := (uint64(*h) ^ v) * 0x9e3779b97f4a7c15
-	*h = fnv(x ^ x>>29)
+// bits packs flags into a word, the first in bit 0.
+func bits(fs ...bool) uint64 {
+	var w uint64
+	for i, f := range fs {
+		if f {
+			w |= 1 << i
+		}
+	}
+	return w
 }
 
-func (h *fnv) str(s string) {
+// fnv2 hashes 64-bit words in two lanes: each word is xored into its lane
+// and the lane multiplied and folded (a bijection of the running value,
+// so two sequences that differ in one word differ after it); sum mixes
+// the lanes. add feeds the lanes in turn, pair one word to each. (It was
+// FNV-1a a byte at a time, eight multiplications a word, then one lane:
+// the search's hot spot.)
+type fnv2 struct {
+	a, b uint64
+	odd  bool
+}
+
+func (h *fnv2) init() { h.a, h.b = 0xcbf29ce484222325, 0x84222325cbf29ce4 }
+
+func fold(x uint64) uint64 {
+	x *= 0x9e3779b97f4a7c15
+	return x ^ x>>29
+}
+
+func (h *fnv2) pair(x, y uint64) {
+	h.a = fold(h.a ^ x)
+	h.b = fold(h.b ^ y)
+}
+
+func (h *fnv2) add(v uint64) {
+	if h.odd {
+		h.b = fold(h.b ^ v)
+	} else {
+		h.a = fold(h.a ^ v)
+	}
+	h.odd = !h.odd
+}
+
+func (h *fnv2) str(s string) {
 	h.add(uint64(len(s)))
-	for len(s) >= 8 {
-		h.add(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+	for len(s) >= 16 {
+		h.pair(le64(s), le64(s[8:]))
+		s = s[16:]
+	}
+	if len(s) >= 8 {
+		h.add(le64(s))
 		s = s[8:]
 	}
 	var w uint64
@@ -184,9 +175,14 @@ func (h *fnv) str(s string) {
 	h.add(w)
 }
 
-// sum is splitmix64's finaliser over the running value.
-func (h fnv) sum() uint64 {
-	z := uint64(h)
+func le64(s string) uint64 {
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// sum is splitmix64's finaliser over the lanes.
+func (h *fnv2) sum() uint64 {
+	z := h.a ^ (h.b<<32|h.b>>32)*0xd6e8feb86659fd93
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
