@@ -195,12 +195,31 @@ func (t *trail) steps() []string {
 	return out
 }
 
-func (t *trail) push(s string) *trail {
-	n := 1
-	if t != nil {
-		n = t.n + 1
+// slab hands out values from chunks: one allocation for many of the
+// search's small objects (frontier entries, their positions, trails).
+// A chunk lives while any value in it does; a breadth-first search's
+// values die level by level, so little is held for long.
+type slab[T any] struct{ buf []T }
+
+const slabChunk = 256
+
+func (s *slab[T]) get() *T {
+	if len(s.buf) == 0 {
+		s.buf = make([]T, slabChunk)
 	}
-	return &trail{t, s, n}
+	v := &s.buf[0]
+	s.buf = s.buf[1:]
+	return v
+}
+
+// take returns n values, the chunk cut at them (an append copies).
+func (s *slab[T]) take(n int) []T {
+	if len(s.buf) < n {
+		s.buf = make([]T, max(slabChunk, n))
+	}
+	v := s.buf[:n:n]
+	s.buf = s.buf[n:]
+	return v
 }
 
 // Run explores with the scenario's bounds, overridden by the non-zero
@@ -249,6 +268,19 @@ type engine struct {
 	spareSt *state
 	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
 	cbuf    []Choice
+	states  slab[state]
+	pcs     slab[int16]
+	trails  slab[trail]
+}
+
+// push extends a path with a step, its trail from the slab.
+func (e *engine) push(t *trail, s string) *trail {
+	n := e.trails.get()
+	*n = trail{up: t, text: s, n: 1}
+	if t != nil {
+		n.n = t.n + 1
+	}
+	return n
 }
 
 func (e *engine) recycle(st *state) {
@@ -259,10 +291,14 @@ func (e *engine) recycle(st *state) {
 func (e *engine) newState(pc []int16, last int) *state {
 	ns := e.spareSt
 	if ns == nil {
-		ns = new(state)
+		ns = e.states.get()
 	}
 	e.spareSt = nil
-	*ns = state{pc: append(e.sparePC[:0], pc...), last: last}
+	spc := e.sparePC
+	if spc == nil {
+		spc = e.pcs.take(len(pc))
+	}
+	*ns = state{pc: append(spc[:0], pc...), last: last}
 	e.sparePC = nil
 	return ns
 }
@@ -323,7 +359,7 @@ func (e *engine) run() *Result {
 				e.res.Transitions++
 				if !e.forget {
 					// the region's expect and goal statements read the path
-					ns.path = st.path.push(c.Text)
+					ns.path = e.push(st.path, c.Text)
 					e.autoChecks(ns)
 				}
 				k := e.key(ns)
@@ -340,7 +376,7 @@ func (e *engine) run() *Result {
 				e.res.States++
 				if e.forget {
 					// no checks in the region: the path only for states kept
-					ns.path = st.path.push(c.Text)
+					ns.path = e.push(st.path, c.Text)
 				}
 				e.check(pa, pw, ph, ns)
 				if e.forget {
@@ -359,7 +395,9 @@ func (e *engine) run() *Result {
 					}
 				}
 			}
-			frontier[i] = nil // let the state go
+			// Let the state go: its slab chunk lives on with others.
+			*st = state{}
+			frontier[i] = nil
 		}
 		frontier = next
 	}
@@ -465,7 +503,7 @@ func (e *engine) autoChecks(st *state) {
 			stmt.Verb = "expect" // a goal in a region is checked like expect
 			before := st.s.Failures()
 			out, err := st.s.ApplyInRegion(stmt)
-			st.path = st.path.push(r.nodes[n].text)
+			st.path = e.push(st.path, r.nodes[n].text)
 			r.take(st.pc, 0, n)
 			if err != nil {
 				e.violate("error", err.Error(), st, "")

@@ -598,7 +598,7 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 			n += len(ts[i].Interrupted)
 		}
 	}
-	fa, ia := newArena(&bufs.frames, frames), newArena(&bufs.ids, n)
+	fa, ia := newArena(&bufs.frames, frames+len(s.tasks)+len(s.idle)), newArena(&bufs.ids, n)
 	// The idle tasks first, then the tasks with room for a fork or two:
 	// a search forks in a clone, and appending past a cut capacity copied
 	// every task again.
@@ -607,7 +607,7 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	for i, ts := range [2][]Task{s.idle, s.tasks} {
 		for j := range ts {
 			t := ts[j]
-			t.Stack, t.Interrupted = fa.copy(t.Stack), ia.copy(t.Interrupted)
+			t.Stack, t.Interrupted = fa.copyRoom(t.Stack, 1), ia.copy(t.Interrupted)
 			tasks[i*ni+j] = t
 		}
 	}
@@ -697,7 +697,7 @@ type cloneBufs struct {
 // fresh copy would be), with the room it has left for appends.
 func cloneSmall[T any](buf *[]T, src []T) []T {
 	if len(src) == 0 {
-		return nil
+		return (*buf)[:0:cap(*buf)] // nil until the buffer exists
 	}
 	if cap(*buf) < len(src) {
 		*buf = make([]T, len(src), len(src)+2)
@@ -739,6 +739,17 @@ func (a *arena[T]) copy(src []T) []T {
 	n := len(a.buf)
 	a.buf = append(a.buf, src...)
 	return a.buf[n:len(a.buf):len(a.buf)]
+}
+
+// copyRoom is copy with room for n more elements after the copy (a
+// stack's next frame): an append then writes in place instead of copying
+// the list out. The arena must have been sized for the room.
+func (a *arena[T]) copyRoom(src []T, n int) []T {
+	at := len(a.buf)
+	a.buf = append(a.buf, src...)
+	end := len(a.buf)
+	a.buf = a.buf[:end+n]
+	return a.buf[at:end : end+n]
 }
 
 func (t Task) clone() Task {
