@@ -268,6 +268,8 @@ type engine struct {
 	spareSt *state
 	kernel  map[string]scenario.Stmt // the kernel's work's statements, parsed once
 	cbuf    []Choice
+	next    []sim.Next
+	texts   choiceTexts
 	states  slab[state]
 	pcs     slab[int16]
 	trails  slab[trail]
@@ -437,7 +439,7 @@ func (e *engine) choices(st *state) []Choice {
 	for _, n := range e.scratch {
 		out = append(out, Choice{Text: e.p.reg.nodes[n].text, node: n})
 	}
-	e.cbuf = pendingChoices(st.s.Sim(), e.p.reg.tick, out)
+	e.cbuf = pendingChoices(st.s.Sim(), e.p.reg.tick, out, &e.next, &e.texts)
 	return e.cbuf
 }
 

@@ -204,7 +204,7 @@ func (r *region) commute(a, b int) bool {
 // an RCU Tasks grace period an unpatch waits for (the same); and, with
 // tick=N, N jiffies passing. A kicked idle loop (sim.IdleLoop) has no
 // statement of its own yet: it runs with the next tick.
-func pendingChoices(m *sim.Sim, tick uint64, out []Choice) []Choice {
+func pendingChoices(m *sim.Sim, tick uint64, out []Choice, next *[]sim.Next, texts *choiceTexts) []Choice {
 	have := func(t string) bool {
 		for _, c := range out {
 			if c.Text == t {
@@ -218,23 +218,46 @@ func pendingChoices(m *sim.Sim, tick uint64, out []Choice) []Choice {
 			out = append(out, c)
 		}
 	}
-	for _, n := range m.Pending() {
+	*next = m.AppendPending((*next)[:0])
+	for _, n := range *next {
 		switch in := n.Input.(type) {
 		case sim.ForkFinish:
-			add(Choice{Text: "fork-finish " + strconv.Itoa(in.Child), node: -1})
+			add(Choice{Text: texts.get("fork-finish ", uint64(in.Child)), node: -1})
 		case sim.CallFinish:
-			add(Choice{Text: "call-finish " + strconv.Itoa(in.PID), node: -1})
+			add(Choice{Text: texts.get("call-finish ", uint64(in.PID)), node: -1})
 		case sim.CondReschedFinish:
-			add(Choice{Text: "cond_resched-finish " + strconv.Itoa(in.PID), node: -1})
+			add(Choice{Text: texts.get("cond_resched-finish ", uint64(in.PID)), node: -1})
 		case sim.Tick, sim.TransitionWork, sim.RCUTasksGP:
 			if n.At > m.Jiffies() {
 				k := n.At - m.Jiffies()
-				add(Choice{Text: "tick " + strconv.FormatUint(k, 10), node: -1, jiffies: k})
+				add(Choice{Text: texts.get("tick ", k), node: -1, jiffies: k})
 			}
 		}
 	}
 	if tick > 0 {
-		add(Choice{Text: "tick " + strconv.FormatUint(tick, 10), node: -1, jiffies: tick})
+		add(Choice{Text: texts.get("tick ", tick), node: -1, jiffies: tick})
 	}
 	return out
+}
+
+// choiceTexts keeps the kernel's work's statements as text, built once
+// each: a search offers the same few at most states.
+type choiceTexts map[choiceKey]string
+
+type choiceKey struct {
+	verb string
+	n    uint64
+}
+
+func (t *choiceTexts) get(verb string, n uint64) string {
+	k := choiceKey{verb, n}
+	if s, ok := (*t)[k]; ok {
+		return s
+	}
+	if *t == nil {
+		*t = choiceTexts{}
+	}
+	s := verb + strconv.FormatUint(n, 10)
+	(*t)[k] = s
+	return s
 }

@@ -274,34 +274,63 @@ type Next struct {
 // in this order, each at its jiffy or, for a kicked idle loop, at the next
 // tick.
 func (s *Sim) Pending() []Next {
-	var out []Next
+	out := s.AppendPending(nil)
+	for i := range out {
+		out[i].Why = pendingWhy(out[i].Input)
+	}
+	return out
+}
+
+// AppendPending appends what Pending lists to out, without the Why texts:
+// the explore mode asks at every state it reaches.
+func (s *Sim) AppendPending(out []Next) []Next {
 	for _, f := range s.forking {
-		out = append(out, Next{s.jiffies, ForkFinish{Child: f.Child}, fmt.Sprintf("copy_process of %d goes on: klp_copy_process, then the task list", f.Child)})
+		out = append(out, Next{At: s.jiffies, Input: ForkFinish{Child: f.Child}})
 	}
 	for _, h := range s.inHandler {
 		if h.Hook {
-			out = append(out, Next{s.jiffies, CondReschedFinish{PID: h.PID}, fmt.Sprintf("__klp_sched_try_switch in %d goes on: its stack check and store", h.PID)})
+			out = append(out, Next{At: s.jiffies, Input: CondReschedFinish{PID: h.PID}})
 			continue
 		}
-		out = append(out, Next{s.jiffies, CallFinish{PID: h.PID}, fmt.Sprintf("klp_ftrace_handler in %d goes on: its remaining reads", h.PID)})
+		out = append(out, Next{At: s.jiffies, Input: CallFinish{PID: h.PID}})
 	}
 	if s.tickWork {
 		for c := range s.cpus {
 			if cpu := &s.cpus[c]; cpu.Online && cpu.Curr == 0 && cpu.Kicked && s.idle[c].PatchPending {
 				// The kick's IPI is in flight: it may run now; time
 				// passing runs it at the next tick.
-				out = append(out, Next{s.jiffies, IdleLoop{CPU: c}, fmt.Sprintf("wake_up_if_idle(%d): the idle loop passes its switch point", c)})
+				out = append(out, Next{At: s.jiffies, Input: IdleLoop{CPU: c}})
 			}
 		}
-		out = append(out, Next{s.jiffies + 1, Tick{}, "per-tick work: a user-mode task returns from the timer interrupt through its switch point"})
+		out = append(out, Next{At: s.jiffies + 1, Input: Tick{}})
 	}
 	if s.workDue >= 0 {
-		out = append(out, Next{uint64(s.workDue), TransitionWork{}, "the delayed klp_transition_work's timer fires"})
+		out = append(out, Next{At: uint64(s.workDue), Input: TransitionWork{}})
 	}
 	if due := s.gpDue(); due >= 0 {
-		out = append(out, Next{uint64(due), RCUTasksGP{}, "the RCU Tasks grace period ends: klp_complete_transition goes on"})
+		out = append(out, Next{At: uint64(due), Input: RCUTasksGP{}})
 	}
 	return out
+}
+
+func pendingWhy(in Input) string {
+	switch in := in.(type) {
+	case ForkFinish:
+		return fmt.Sprintf("copy_process of %d goes on: klp_copy_process, then the task list", in.Child)
+	case CondReschedFinish:
+		return fmt.Sprintf("__klp_sched_try_switch in %d goes on: its stack check and store", in.PID)
+	case CallFinish:
+		return fmt.Sprintf("klp_ftrace_handler in %d goes on: its remaining reads", in.PID)
+	case IdleLoop:
+		return fmt.Sprintf("wake_up_if_idle(%d): the idle loop passes its switch point", in.CPU)
+	case Tick:
+		return "per-tick work: a user-mode task returns from the timer interrupt through its switch point"
+	case TransitionWork:
+		return "the delayed klp_transition_work's timer fires"
+	case RCUTasksGP:
+		return "the RCU Tasks grace period ends: klp_complete_transition goes on"
+	}
+	return ""
 }
 
 // The exported methods: thin wrappers over Step.

@@ -749,7 +749,7 @@ func (a *arena[T]) copyRoom(src []T, n int) []T {
 	a.buf = append(a.buf, src...)
 	end := len(a.buf)
 	a.buf = a.buf[:end+n]
-	return a.buf[at:end : end+n]
+	return a.buf[at : end : end+n]
 }
 
 func (t Task) clone() Task {
