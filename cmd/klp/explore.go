@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "klp: %s\n", strings.ReplaceAll(termSafe(err.Error()), "\n", "\nklp: "))
 		return 2
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(explore.SearchGCPercent)
 	}
 	start := time.Now()
 	o := explore.Options{Steps: *steps, Seconds: *seconds, MaxStates: *states, NoReduce: *noReduce}

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"os"
+	"runtime/debug"
 	"testing"
 )
 
@@ -16,8 +17,13 @@ func BenchmarkExplore(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		o    Options
-	}{{"reduce", Options{}}, {"no-reduce", Options{NoReduce: true}}} {
+		gc   int // GOGC during the run; 0: the default
+	}{{"reduce", Options{}, 0}, {"no-reduce", Options{NoReduce: true}, 0}, {"reduce-gc400", Options{}, SearchGCPercent}} {
 		b.Run(c.name, func(b *testing.B) {
+			if c.gc != 0 {
+				// klp explore's setting
+				defer debug.SetGCPercent(debug.SetGCPercent(c.gc))
+			}
 			p, err := Prepare("bench.klp", string(src))
 			if err != nil {
 				b.Fatal(err)

@@ -580,7 +580,11 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	var bufs *cloneBufs
 	c := dead
 	if c == nil {
-		c, bufs = new(Sim), new(cloneBufs)
+		both := new(struct { // one allocation for the two
+			Sim
+			cloneBufs
+		})
+		c, bufs = &both.Sim, &both.cloneBufs
 	} else if bufs = c.bufs; bufs == nil {
 		bufs = new(cloneBufs)
 	}
