@@ -30,18 +30,20 @@ func BenchmarkExploreBrowser(b *testing.B) {
 	if err := goCmd(repoRoot, nil, "build", "-o", klp, "./cmd/klp"); err != nil {
 		b.Fatal(err)
 	}
-	// "N states, M transitions, K complete interleavings in X s" (the
-	// dialog) and "explored N states, … in X s" (klp explore)
-	pageRe := regexp.MustCompile(`([\d,]+) states, [\d,]+ transitions, \d+ complete interleavings in ([\d.]+) s`)
-	cliRe := regexp.MustCompile(`explored (\d+) states, .* in ([\d.]+) s`)
-	parse := func(re *regexp.Regexp, s string) (states, secs float64) {
+	// "N states, M transitions, K complete interleavings in X s (R
+	// states/s)" (the dialog) and "explored N states, … in X s (R
+	// states/s)" (klp explore). The rate, not N/X: X has two decimals in
+	// the dialog, too coarse for a search of a third of a second.
+	pageRe := regexp.MustCompile(`([\d,]+) states, [\d,]+ transitions, \d+ complete interleavings in [\d.]+ s \(([\d,]+) states/s\)`)
+	cliRe := regexp.MustCompile(`explored (\d+) states, .* in [\d.]+ s \((\d+) states/s\)`)
+	parse := func(re *regexp.Regexp, s string) (states, rate float64) {
 		m := re.FindStringSubmatch(s)
 		if m == nil {
 			b.Fatalf("no result in %q", s)
 		}
 		states, _ = strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
-		secs, _ = strconv.ParseFloat(m[2], 64)
-		return states, secs
+		rate, _ = strconv.ParseFloat(strings.ReplaceAll(m[2], ",", ""), 64)
+		return states, rate
 	}
 	var page, warm, native, firstWall []float64
 	for b.Loop() {
@@ -53,25 +55,25 @@ func BenchmarkExploreBrowser(b *testing.B) {
 		poll(tb, `/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "")`, "the search to finish", 4*time.Minute)
 		// what the user waits, the wasm's load and warm-up included
 		firstWall = append(firstWall, float64(time.Since(clicked).Milliseconds()))
-		st, secs := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
-		page = append(page, st/secs)
+		st, r := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
+		page = append(page, r)
 		// again, as a user re-running it: the page kept the worker
 		tb.clickID("explore-close")
 		tb.clickID("explore")
 		poll(tb, `/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "")`, "the second search to finish", 4*time.Minute)
-		st1, secs1 := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
+		st1, r1 := parse(pageRe, eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`))
 		if st1 != st {
 			b.Fatalf("the second search explored %v states, the first %v", st1, st)
 		}
-		warm = append(warm, st1/secs1)
+		warm = append(warm, r1)
 		tb.close()
 		cmd := exec.Command(klp, "explore", filepath.Join(repoRoot, "core/explore/testdata/bench.klp"))
 		out, _ := cmd.CombinedOutput() // exit 1: it finds violations
-		st2, secs2 := parse(cliRe, string(out))
+		st2, r2 := parse(cliRe, string(out))
 		if st2 != st {
 			b.Fatalf("the page explored %v states, klp explore %v: not the same search", st, st2)
 		}
-		native = append(native, st2/secs2)
+		native = append(native, r2)
 	}
 	p, wm, n := summarize(page), summarize(warm), summarize(native)
 	b.ReportMetric(p.median, "browser-states/s")
