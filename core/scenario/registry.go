@@ -58,15 +58,23 @@ type verbInfo struct {
 
 // lookupVerb finds a statement's registry entry.
 func lookupVerb(name string) (verbInfo, bool) {
+	v, ok := verbIndex[name]
+	return v, ok
+}
+
+// verbIndex is the registry by name, built once (the explore mode looks
+// a verb up for every statement it applies).
+var verbIndex = func() map[string]verbInfo {
+	m := map[string]verbInfo{}
 	for g, tab := range verbGroups() {
 		for i := range tab {
-			if tab[i].Name == name {
-				return verbInfo{&tab[i], group(g)}, true
+			if _, dup := m[tab[i].Name]; !dup {
+				m[tab[i].Name] = verbInfo{&tab[i], group(g)}
 			}
 		}
 	}
-	return verbInfo{}, false
-}
+	return m
+}()
 
 // Verbs returns the statement names, sorted (for completion).
 func Verbs() []string {

@@ -627,11 +627,9 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	// it, with the capacity cut so that appends copy.
 	c.code = s.code[:len(s.code):len(s.code)]
 	s.code = c.code
-	if len(s.code) > 0 {
-		// build the lazy patch-target set before sharing it, or every
-		// clone would copy the whole table to build its own
-		s.isPatchTarget(&s.code[0])
-	}
+	// build the lazy patch-target set before sharing it, or every
+	// clone would copy the whole table to build its own
+	s.buildPatchTargets()
 	c.syms = s.syms.share()
 	var codes, params, deps int
 	for i := range s.mods {

@@ -180,6 +180,12 @@ func (t *symtab) clone() symtab {
 // isPatchTarget reports whether any patch, in any state, replaces the
 // function c (by object and name).
 func (s *Sim) isPatchTarget(c *Code) bool {
+	s.buildPatchTargets()
+	return s.syms.patchFuncs[symKey(c.Obj, c.Name)]
+}
+
+// buildPatchTargets brings the lazy set of patched functions up to date.
+func (s *Sim) buildPatchTargets() {
 	t := &s.syms
 	if t.patchFuncs == nil || t.patchFuncsN != len(s.patches) {
 		t.own()
@@ -195,5 +201,4 @@ func (s *Sim) isPatchTarget(c *Code) bool {
 		}
 		t.patchFuncsN = len(s.patches)
 	}
-	return t.patchFuncs[symKey(c.Obj, c.Name)]
 }
