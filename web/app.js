@@ -327,7 +327,7 @@ function onKey(e) {
 document.getElementById("banner-close").addEventListener("click", () => (banner.hidden = true));
 document.getElementById("share").addEventListener("click", () => share());
 document.getElementById("export").addEventListener("click", exportScenario);
-mountExplore(document.getElementById("explore"), () => pg.source(), say);
+mountExplore(document.getElementById("explore"), () => pg.source(), say, pg);
 document.getElementById("import").addEventListener("change", (e) => {
   const f = e.target.files[0];
   if (f) importScenario(f);

@@ -52,6 +52,11 @@ func exploreForce(t *testing.T) *tab {
 	t.Helper()
 	tb := newTab(t)
 	tb.open(siteURL + "/")
+	return loadForce(t, tb)
+}
+
+func loadForce(t *testing.T, tb *tab) *tab {
+	t.Helper()
 	src, err := os.ReadFile("../../web/examples/explore-force.klp")
 	if err != nil {
 		t.Fatal(err)
@@ -61,13 +66,22 @@ func exploreForce(t *testing.T) *tab {
 	return tb
 }
 
-// TestExploreKeepsItsWorker: a second search runs in the worker the first
-// one loaded (hovering the button loaded it), and a cancelled search's
+// TestExploreKeepsItsWorker: opening a scenario with an explore region
+// loads a worker once the page is idle (one without a region does not);
+// the first and second searches run in it, and a cancelled search's
 // worker is gone: the next one loads a new worker and still finds the
 // counterexample.
 func TestExploreKeepsItsWorker(t *testing.T) {
-	tb := exploreForce(t)
-	// count the workers the page makes
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	// The default example has no region: after two idle periods (the
+	// page's prewarm waits for one), still no worker.
+	if w := evalAwait[string](tb, `(async () => { for (let i = 0; i < 2; i++) await new Promise((r) => requestIdleCallback(r, { timeout: 5000 })); return document.getElementById("explore").dataset.worker || "none"; })()`); w != "none" {
+		t.Fatalf("a scenario without an explore region loaded a worker (%s)", w)
+	}
+	loadForce(t, tb)
+	tb.waitJS(`document.getElementById("explore").dataset.worker === "ready"`, "the worker loaded for the scenario's explore region")
+	// count the workers the page makes from now on
 	tb.do(`(() => { const W = window.Worker; window.__workers = 0; window.Worker = class extends W { constructor(...a) { super(...a); window.__workers++; } }; return ""; })()`)
 	search := func(what string) {
 		t.Helper()
@@ -77,8 +91,8 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	}
 	search("the first search's counterexample")
 	search("the second search's counterexample")
-	if n := eval[int](tb, `window.__workers`); n != 1 {
-		t.Errorf("two searches made %d workers, want the one kept between them", n)
+	if n := eval[int](tb, `window.__workers`); n != 0 {
+		t.Errorf("two searches made %d workers, want none: the one loaded for the region serves both", n)
 	}
 	// cancelled: its worker is terminated, not kept (both clicks in one
 	// task, so that the search cannot finish first)
@@ -86,8 +100,8 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	tb.waitJS(`document.querySelector("#explore-dialog .explore-status").textContent.endsWith("Cancelled.")`, "the search to be cancelled")
 	tb.clickID("explore-close")
 	search("a search after a cancel")
-	if n := eval[int](tb, `window.__workers`); n != 2 {
-		t.Errorf("after a cancel the page has made %d workers, want a second one", n)
+	if n := eval[int](tb, `window.__workers`); n != 1 {
+		t.Errorf("after a cancel the page has made %d workers, want a new one", n)
 	}
 	// Close and Explore at once: the dialog's close event comes a task
 	// later, and must not cancel the search the second click started

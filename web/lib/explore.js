@@ -10,38 +10,65 @@ const workerURL = new URL("../explore-worker.js", import.meta.url);
 
 // One worker is kept between searches, loaded and idle: a second search
 // starts at once, in code V8 has optimised during the first; hovering or
-// focusing the Explore button loads one ahead of the click (prewarm). An
-// idle worker holds the memory its last search grew (WebAssembly memory
-// never shrinks), so it is let go after IDLE_MS without a search.
+// focusing the Explore button loads one ahead of the click (prewarm), and
+// so does opening a scenario that has an explore region, once the page is
+// idle (prewarmWhenIdle): the first click then waits for the search alone.
+// An idle worker holds the memory its last search grew (WebAssembly
+// memory never shrinks), so it is let go after IDLE_MS without a search.
+// The button's data-worker says how the kept worker is: loading, ready.
 const IDLE_MS = 120000;
 let spare = null; // {w, timer}
+let shown = null; // the Explore button
+
+function mark(state) {
+  if (!shown) return;
+  if (state) shown.dataset.worker = state;
+  else delete shown.dataset.worker;
+}
 
 function takeWorker() {
   if (spare) {
     const { w, timer } = spare;
     clearTimeout(timer);
     spare = null;
+    mark(null);
     return w;
   }
   return new Worker(workerURL);
 }
 
-function keepWorker(w) {
+function keepWorker(w, state = "ready") {
   if (spare) {
     w.terminate(); // one spare is enough
     return;
   }
   w.onmessage = w.onerror = null;
-  spare = { w, timer: setTimeout(() => { if (spare?.w === w) { spare = null; w.terminate(); } }, IDLE_MS) };
+  spare = { w, timer: setTimeout(() => { if (spare?.w === w) { spare = null; mark(null); w.terminate(); } }, IDLE_MS) };
+  mark(state);
 }
 
 /** prewarm loads a worker and its klp.wasm ahead of a search. */
 export function prewarm() {
   if (spare) return;
   const w = new Worker(workerURL);
-  keepWorker(w);
-  w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; } w.terminate(); };
+  keepWorker(w, "loading");
+  w.onmessage = (e) => { if (e.data?.type === "ready" && spare?.w === w) mark("ready"); };
+  w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; mark(null); } w.terminate(); };
   w.postMessage({ type: "init" });
+}
+
+/** hasRegion: does the scenario text have an explore region? */
+const hasRegion = (src) => /^\s*explore\b/m.test(src);
+
+/**
+ * prewarmWhenIdle loads a worker once the page is idle, if src has an
+ * explore region: such a scenario (a counterexample's link, an example
+ * about a race) is likely to be explored next.
+ */
+export function prewarmWhenIdle(src) {
+  if (spare || !hasRegion(src)) return;
+  const idle = globalThis.requestIdleCallback ?? ((f) => setTimeout(f, 200));
+  idle(() => { if (!spare) prewarm(); }, { timeout: 5000 });
 }
 
 /**
@@ -102,12 +129,15 @@ const rate = (n, ms) => Math.round((n * 1000) / Math.max(ms, 1)).toLocaleString(
 
 /**
  * mountExplore wires the Explore button: getSource gives the scenario
- * text; say reports to the page's status line.
+ * text; say reports to the page's status line; host is the playground,
+ * whose klp-load event says a scenario was opened.
  */
-export function mountExplore(button, getSource, say) {
+export function mountExplore(button, getSource, say, host) {
+  shown = button;
   // the pointer on its way to the button, or the keyboard on it: load now
   button.addEventListener("pointerenter", prewarm);
   button.addEventListener("focus", prewarm);
+  host?.addEventListener("klp-load", () => prewarmWhenIdle(getSource()));
   const status = el("p", { class: "explore-status", role: "status", "aria-live": "polite" });
   const results = el("ol", { class: "explore-results" });
   const cancel = el("button", { type: "button", id: "explore-cancel" }, "Cancel");
@@ -140,7 +170,7 @@ export function mountExplore(button, getSource, say) {
     const src = getSource();
     results.replaceChildren();
     dialog.showModal();
-    if (!/^\s*explore\b/m.test(src)) {
+    if (!hasRegion(src)) {
       status.textContent = "This scenario has no explore region. Add one (explore … end, see the scenario language reference) around the statements whose order should be left open.";
       cancel.disabled = true;
       return;
