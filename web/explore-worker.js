@@ -4,14 +4,25 @@
 // WebAssembly instance is made once, at the first message, and later
 // searches start at once and run in code V8 has already optimised. A
 // search cannot be interrupted: the page cancels by terminating the
-// worker. Messages in: {type: "init"} (load now, answer "ready"), or a
-// search {src, steps, states, noReduce}. Messages out: {type: "ready"},
-// {type: "progress", ...stats, ms}, {type: "done", result, ms},
-// {type: "error", message}.
+// worker. Messages in: {type: "init", warm?} (load now, answer "ready"),
+// or a search {src, steps, states, noReduce}. Messages out: {type:
+// "ready"}, {type: "warm"}, {type: "progress", ...stats, ms}, {type:
+// "done", result, ms}, {type: "error", message}.
+//
+// With init's warm, a scenario, the loaded worker warms up while it is
+// idle: a few small searches of it (WARM_ROUNDS of WARM_STATES states),
+// so that V8 has optimised the search's code before the first real one
+// (a fresh instance starts in baseline code, and its first search ran at
+// half the speed of the second). A search that arrives meanwhile waits
+// for one small round at most, and the rounds stop.
 /* global Go */
 importScripts("wasm_exec.js");
 
+const WARM_ROUNDS = 12;
+const WARM_STATES = 400;
+
 let loaded = null;
+let searched = false; // a search came: no more warming up
 
 function load() {
   loaded ??= (async () => {
@@ -33,12 +44,24 @@ function load() {
   return loaded;
 }
 
+async function warm(src) {
+  for (let i = 0; i < WARM_ROUNDS; i++) {
+    await new Promise((r) => setTimeout(r, 0)); // a search's message goes first
+    if (searched) return;
+    const r = self.klp.explore(src, 0, WARM_STATES, false);
+    if (r instanceof Error || (r && r.klpError === true)) return; // not a scenario to warm with
+  }
+  if (!searched) self.postMessage({ type: "warm" });
+}
+
 self.onmessage = async (e) => {
   const m = e.data || {};
+  if (m.type !== "init") searched = true; // before any wait: the warm-up sees it
   try {
     await load();
     if (m.type === "init") {
       self.postMessage({ type: "ready" });
+      if (m.warm && !searched) warm(String(m.warm));
       return;
     }
     const { src, steps = 0, states = 0, noReduce = false } = m;

@@ -67,7 +67,8 @@ func loadForce(t *testing.T, tb *tab) *tab {
 }
 
 // TestExploreKeepsItsWorker: opening a scenario with an explore region
-// loads a worker once the page is idle (one without a region does not);
+// loads a worker once the page is idle and warms it up on the scenario
+// (one without a region loads none);
 // the first and second searches run in it, and a cancelled search's
 // worker is gone: the next one loads a new worker and still finds the
 // counterexample.
@@ -80,7 +81,7 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 		t.Fatalf("a scenario without an explore region loaded a worker (%s)", w)
 	}
 	loadForce(t, tb)
-	tb.waitJS(`document.getElementById("explore").dataset.worker === "ready"`, "the worker loaded for the scenario's explore region")
+	tb.waitJS(`document.getElementById("explore").dataset.worker === "warm"`, "the worker loaded for the scenario's explore region, warmed up on it")
 	// count the workers the page makes from now on
 	tb.do(`(() => { const W = window.Worker; window.__workers = 0; window.Worker = class extends W { constructor(...a) { super(...a); window.__workers++; } }; return ""; })()`)
 	search := func(what string) {

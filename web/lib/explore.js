@@ -15,10 +15,15 @@ const workerURL = new URL("../explore-worker.js", import.meta.url);
 // idle (prewarmWhenIdle): the first click then waits for the search alone.
 // An idle worker holds the memory its last search grew (WebAssembly
 // memory never shrinks), so it is let go after IDLE_MS without a search.
-// The button's data-worker says how the kept worker is: loading, ready.
+// A worker loaded for a scenario with a region warms up on it while idle
+// (web/explore-worker.js). The button's data-worker says how the kept
+// worker is: loading, ready, warm.
 const IDLE_MS = 120000;
 let spare = null; // {w, timer}
 let shown = null; // the Explore button
+
+/** hasRegion: does the scenario text have an explore region? */
+const hasRegion = (src) => /^\s*explore\b/m.test(src);
 
 function mark(state) {
   if (!shown) return;
@@ -47,18 +52,21 @@ function keepWorker(w, state = "ready") {
   mark(state);
 }
 
-/** prewarm loads a worker and its klp.wasm ahead of a search. */
-export function prewarm() {
+/**
+ * prewarm loads a worker and its klp.wasm ahead of a search, and warms
+ * it up on src if src has an explore region.
+ */
+export function prewarm(src = "") {
   if (spare) return;
   const w = new Worker(workerURL);
   keepWorker(w, "loading");
-  w.onmessage = (e) => { if (e.data?.type === "ready" && spare?.w === w) mark("ready"); };
+  w.onmessage = (e) => {
+    const t = e.data?.type;
+    if ((t === "ready" || t === "warm") && spare?.w === w) mark(t);
+  };
   w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; mark(null); } w.terminate(); };
-  w.postMessage({ type: "init" });
+  w.postMessage({ type: "init", warm: hasRegion(src) ? src : "" });
 }
-
-/** hasRegion: does the scenario text have an explore region? */
-const hasRegion = (src) => /^\s*explore\b/m.test(src);
 
 /**
  * prewarmWhenIdle loads a worker once the page is idle, if src has an
@@ -68,7 +76,7 @@ const hasRegion = (src) => /^\s*explore\b/m.test(src);
 export function prewarmWhenIdle(src) {
   if (spare || !hasRegion(src)) return;
   const idle = globalThis.requestIdleCallback ?? ((f) => setTimeout(f, 200));
-  idle(() => { if (!spare) prewarm(); }, { timeout: 5000 });
+  idle(() => { if (!spare) prewarm(src); }, { timeout: 5000 });
 }
 
 /**
@@ -135,8 +143,8 @@ const rate = (n, ms) => Math.round((n * 1000) / Math.max(ms, 1)).toLocaleString(
 export function mountExplore(button, getSource, say, host) {
   shown = button;
   // the pointer on its way to the button, or the keyboard on it: load now
-  button.addEventListener("pointerenter", prewarm);
-  button.addEventListener("focus", prewarm);
+  button.addEventListener("pointerenter", () => prewarm(getSource()));
+  button.addEventListener("focus", () => prewarm(getSource()));
   host?.addEventListener("klp-load", () => prewarmWhenIdle(getSource()));
   const status = el("p", { class: "explore-status", role: "status", "aria-live": "polite" });
   const results = el("ol", { class: "explore-results" });
