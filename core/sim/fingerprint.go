@@ -47,12 +47,12 @@ func (s *Sim) Fingerprint() uint64 {
 		h.str(fmt.Sprintf("%#v", s.shellWait.Cmd))
 	}
 	for _, c := range s.cpus {
-		h.add(uint64(c.Curr)<<2 | bits(c.Online, c.Kicked))
+		h.add(uint64(c.Curr)<<2 | bit(c.Online, 0) | bit(c.Kicked, 1))
 	}
 	task := func(t *Task) {
 		h.pair(uint64(t.PID)<<32|uint64(uint32(t.TGID)), uint64(t.Parent)<<32|uint64(uint32(t.CPU)))
 		h.pair(uint64(t.PatchState+1)<<24|uint64(t.State)<<16|uint64(t.Kind)<<8|uint64(t.SleptIn),
-			bits(t.PatchPending, t.InKernel, t.Unreliable, t.NoRCU, t.SigPending, t.StopPending, t.Freezable)|
+			bit(t.PatchPending, 0)|bit(t.InKernel, 1)|bit(t.Unreliable, 2)|bit(t.NoRCU, 3)|bit(t.SigPending, 4)|bit(t.StopPending, 5)|bit(t.Freezable, 6)|
 				uint64(len(t.Stack))<<8|uint64(len(t.Interrupted))<<36)
 		for _, f := range t.Stack {
 			h.pair(uint64(uint32(f.Code))<<32|uint64(uint32(f.Called)), uint64(f.Off))
@@ -87,7 +87,7 @@ func (s *Sim) Fingerprint() uint64 {
 		for _, o := range p.Objs {
 			h.add(bits(o.Patched, o.Loaded, o.PrePatchOK) | uint64(len(o.Funcs))<<8)
 			for _, f := range o.Funcs {
-				h.pair(bits(f.Patched, f.Transition, f.Discarded), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
+				h.pair(bit(f.Patched, 0)|bit(f.Transition, 1)|bit(f.Discarded, 2), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
 			}
 		}
 	}
@@ -113,6 +113,16 @@ func (s *Sim) Fingerprint() uint64 {
 	}
 	h.add(uint64(len(s.code)))
 	return h.sum()
+}
+
+// bit is flag b at bit i, without a branch (the hot loops use it; bits
+// is a loop over its arguments).
+func bit(b bool, i uint) uint64 {
+	var x uint64
+	if b {
+		x = 1
+	}
+	return x << i
 }
 
 // bits packs flags into a word, the first in bit 0.
