@@ -14,12 +14,15 @@
 // so that V8 has optimised the search's code before the first real one
 // (a fresh instance starts in baseline code, and its first search ran at
 // half the speed of the second). A search that arrives meanwhile waits
-// for one small round at most, and the rounds stop.
+// for one small round at most, and the rounds stop. A big scenario (over
+// WARM_MAX by klp.cost) is not warmed up on: each round runs its
+// statements before the region again, and a search would wait for that.
 /* global Go */
 importScripts("wasm_exec.js");
 
 const WARM_ROUNDS = 12;
 const WARM_STATES = 400;
+const WARM_MAX = { Tasks: 64, Frames: 4096, Steps: 1000 };
 
 let loaded = null;
 let searched = false; // a search came: no more warming up
@@ -44,12 +47,15 @@ function load() {
   return loaded;
 }
 
+const failed = (r) => r instanceof Error || (r && r.klpError === true);
+
 async function warm(src) {
+  const c = self.klp.cost(src);
+  if (failed(c) || Object.entries(WARM_MAX).some(([k, max]) => c[k] > max)) return;
   for (let i = 0; i < WARM_ROUNDS; i++) {
     await new Promise((r) => setTimeout(r, 0)); // a search's message goes first
     if (searched) return;
-    const r = self.klp.explore(src, 0, WARM_STATES, false);
-    if (r instanceof Error || (r && r.klpError === true)) return; // not a scenario to warm with
+    if (failed(self.klp.explore(src, 0, WARM_STATES, false))) return; // not a scenario to warm with
   }
   if (!searched) self.postMessage({ type: "warm" });
 }
@@ -71,7 +77,7 @@ self.onmessage = async (e) => {
       return true;
     };
     const r = self.klp.explore(String(src), steps, states, noReduce, progress);
-    if (r instanceof Error || (r && r.klpError === true)) throw new Error(r.message);
+    if (failed(r)) throw new Error(r.message);
     self.postMessage({ type: "done", result: r, ms: performance.now() - t0 });
   } catch (err) {
     self.postMessage({ type: "error", message: String((err && err.message) || err) });
