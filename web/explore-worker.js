@@ -6,8 +6,9 @@
 // search cannot be interrupted: the page cancels by terminating the
 // worker. Messages in: {type: "init", warm?} (load now, answer "ready"),
 // or a search {src, steps, states, noReduce}. Messages out: {type:
-// "ready"}, {type: "warm"}, {type: "progress", ...stats, ms}, {type:
-// "done", result, ms}, {type: "error", message}.
+// "ready"}, {type: "warm"} or {type: "cold"} (warmed up, or not: see
+// below), {type: "progress", ...stats, ms}, {type: "done", result, ms},
+// {type: "error", message}.
 //
 // With init's warm, a scenario, the loaded worker warms up while it is
 // idle: a few small searches of it (WARM_ROUNDS of WARM_STATES states),
@@ -51,11 +52,17 @@ const failed = (r) => r instanceof Error || (r && r.klpError === true);
 
 async function warm(src) {
   const c = self.klp.cost(src);
-  if (failed(c) || Object.entries(WARM_MAX).some(([k, max]) => c[k] > max)) return;
+  if (failed(c) || Object.entries(WARM_MAX).some(([k, max]) => c[k] > max)) {
+    self.postMessage({ type: "cold" });
+    return;
+  }
   for (let i = 0; i < WARM_ROUNDS; i++) {
     await new Promise((r) => setTimeout(r, 0)); // a search's message goes first
     if (searched) return;
-    if (failed(self.klp.explore(src, 0, WARM_STATES, false))) return; // not a scenario to warm with
+    if (failed(self.klp.explore(src, 0, WARM_STATES, false))) {
+      self.postMessage({ type: "cold" }); // not a scenario to warm up on
+      return;
+    }
   }
   if (!searched) self.postMessage({ type: "warm" });
 }

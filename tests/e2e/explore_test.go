@@ -115,3 +115,25 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 		t.Errorf("the search started right after Close was cancelled: %q", st)
 	}
 }
+
+// TestExploreNoWarmUpOnABigScenario: a scenario over the warm-up's limits
+// (klp.cost: here 100 tasks more) gets a loaded worker but no warm-up,
+// since each warm-up round would rerun its statements; the worker still
+// serves the search.
+func TestExploreNoWarmUpOnABigScenario(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	src, err := os.ReadFile("../../web/examples/explore-force.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Replace(string(src), "\nexplore ", "\nspawn-random 100 frames=4\nexplore ", 1)
+	if big == string(src) {
+		t.Fatal("explore-force.klp has no explore line to put the tasks before")
+	}
+	tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(big)))
+	tb.waitText(transQ, "livepatch_frob is patching")
+	tb.waitJS(`document.getElementById("explore").dataset.worker === "cold"`, "the worker loaded for the region, not warmed up")
+	tb.clickID("explore")
+	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the counterexample from the cold worker")
+}

@@ -17,7 +17,8 @@ const workerURL = new URL("../explore-worker.js", import.meta.url);
 // memory never shrinks), so it is let go after IDLE_MS without a search.
 // A worker loaded for a scenario with a region warms up on it while idle
 // (web/explore-worker.js). The button's data-worker says how the kept
-// worker is: loading, ready, warm.
+// worker is: loading, ready, warm, or cold (loaded for a scenario too big
+// to warm up on).
 const IDLE_MS = 120000;
 let spare = null; // {w, timer}
 let shown = null; // the Explore button
@@ -62,7 +63,7 @@ export function prewarm(src = "") {
   keepWorker(w, "loading");
   w.onmessage = (e) => {
     const t = e.data?.type;
-    if ((t === "ready" || t === "warm") && spare?.w === w) mark(t);
+    if ((t === "ready" || t === "warm" || t === "cold") && spare?.w === w) mark(t);
   };
   w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; mark(null); } w.terminate(); };
   w.postMessage({ type: "init", warm: hasRegion(src) ? src : "" });
