@@ -11,12 +11,14 @@ import (
 )
 
 // exploreScenario is klp.explore(src, steps?, states?, noReduce?,
-// progress?): every interleaving of the scenario's explore region (see
-// core/explore), as plain data. It runs to the end in the calling thread,
-// so the page calls it in a Web Worker (web/explore-worker.js) and
+// progress?, found?): every interleaving of the scenario's explore region
+// (see core/explore), as plain data. It runs to the end in the calling
+// thread, so the page calls it in a Web Worker (web/explore-worker.js) and
 // cancels by ending the worker. progress, a function, gets {states,
 // transitions, completed, depth, frontier} every few thousand
-// transitions; returning false stops the search early.
+// transitions; returning false stops the search early. found, a
+// function, gets each broken property's counterexample {property,
+// detail, steps, scenario} as soon as the search finds it.
 func exploreScenario(args []safejs.Value) (any, error) {
 	src, err := str(args, 0, "scenario")
 	if err != nil {
@@ -53,6 +55,13 @@ func exploreScenario(args []safejs.Value) (any, error) {
 			return true
 		}
 	}
+	if fn := arg(args, 5); fn.Type() == safejs.TypeFunction {
+		o.Found = func(v explore.Violation) {
+			if m, err := safejs.ValueOf(violationMap(v)); err == nil {
+				_, _ = fn.Invoke(m)
+			}
+		}
+	}
 	// The search allocates a state per choice and drops most at once;
 	// under WebAssembly the GC runs in the search's own thread, and with
 	// the default GOGC it took about a third of a warm search (Node,
@@ -67,7 +76,7 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	}
 	vs := make([]any, 0, len(r.Violations))
 	for _, v := range r.Violations {
-		vs = append(vs, map[string]any{"property": v.Property, "detail": v.Detail, "steps": strs(v.Steps), "scenario": v.Scenario})
+		vs = append(vs, violationMap(v))
 	}
 	out := statsMap(r.Stats)
 	out["bound"] = r.Bound
@@ -87,4 +96,8 @@ const searchHeap = 512 << 20
 
 func statsMap(s explore.Stats) map[string]any {
 	return map[string]any{"states": s.States, "transitions": s.Transitions, "completed": s.Completed, "depth": s.Depth, "frontier": s.Frontier}
+}
+
+func violationMap(v explore.Violation) map[string]any {
+	return map[string]any{"property": v.Property, "detail": v.Detail, "steps": strs(v.Steps), "scenario": v.Scenario}
 }

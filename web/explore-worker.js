@@ -7,8 +7,9 @@
 // worker. Messages in: {type: "init", warm?} (load now, answer "ready"),
 // or a search {src, steps, states, noReduce}. Messages out: {type:
 // "ready"}, {type: "warm"} or {type: "cold"} (warmed up, or not: see
-// below), {type: "progress", ...stats, ms}, {type: "done", result, ms},
-// {type: "error", message}.
+// below), {type: "progress", ...stats, ms}, {type: "found", violation,
+// ms} (a property's counterexample, as soon as the search finds it),
+// {type: "done", result, ms}, {type: "error", message}.
 //
 // With init's warm, a scenario, the loaded worker warms up while it is
 // idle: a few small searches of it (WARM_ROUNDS of WARM_STATES states),
@@ -83,7 +84,8 @@ self.onmessage = async (e) => {
       self.postMessage({ type: "progress", ...p, ms: performance.now() - t0 });
       return true;
     };
-    const r = self.klp.explore(String(src), steps, states, noReduce, progress);
+    const found = (violation) => self.postMessage({ type: "found", violation, ms: performance.now() - t0 });
+    const r = self.klp.explore(String(src), steps, states, noReduce, progress, found);
     if (failed(r)) throw new Error(r.message);
     self.postMessage({ type: "done", result: r, ms: performance.now() - t0 });
   } catch (err) {

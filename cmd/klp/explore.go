@@ -49,6 +49,10 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "\r\x1b[Kexploring: depth %d, %d states, %d in the frontier, %.0f states/s", s.Depth, s.States, s.Frontier, float64(s.States)/max(el, 1e-9))
 			return true
 		}
+		// a finding at once, above the progress line; the report at the end has it whole
+		o.Found = func(v explore.Violation) {
+			fmt.Fprintf(stderr, "\r\x1b[Kfound after %.2f s: %s broken (shortest counterexample: %d steps); the search goes on\n", time.Since(start).Seconds(), v.Property, len(v.Steps))
+		}
 	}
 	r := p.Run(o)
 	el := time.Since(start)

@@ -40,6 +40,11 @@ type Options struct {
 	// the end; returning false cancels the search.
 	Progress      func(Stats) bool
 	ProgressEvery int
+	// Found, if set, is called with each property's counterexample as
+	// soon as the search finds it (breadth-first, it is already the
+	// shortest): a long search's first findings can be read, and
+	// replayed, while it goes on. The Result lists them all again.
+	Found func(Violation)
 }
 
 // Stats counts the work done so far.
@@ -250,7 +255,7 @@ func (p *Prepared) Run(o Options) *Result {
 	if o.NoReduce {
 		opts.Reduce = false
 	}
-	opts.Progress, opts.ProgressEvery = o.Progress, o.ProgressEvery
+	opts.Progress, opts.ProgressEvery, opts.Found = o.Progress, o.ProgressEvery, o.Found
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 4096
 	}
@@ -653,7 +658,11 @@ func (e *engine) violate(prop, detail string, st *state, tail string) {
 	if tail != "" {
 		b.WriteString(tail + "\n")
 	}
-	e.res.Violations = append(e.res.Violations, Violation{Property: prop, Detail: detail, Steps: steps, Scenario: b.String()})
+	v := Violation{Property: prop, Detail: detail, Steps: steps, Scenario: b.String()}
+	e.res.Violations = append(e.res.Violations, v)
+	if e.o.Found != nil {
+		e.o.Found(v)
+	}
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -191,3 +191,63 @@ func TestForkRace(t *testing.T) {
 		}
 	}
 }
+
+// Found gets each property's counterexample once, as the search finds
+// it (some before the search has seen all its states), and the same ones
+// the result lists.
+func TestFoundAsFound(t *testing.T) {
+	files, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, early := 0, 0
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".klp") {
+			continue
+		}
+		t.Run(f.Name(), func(t *testing.T) {
+			var found []Violation
+			var statesThen []int
+			var r *Result
+			p, err := Prepare(f.Name(), load(t, f.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			states := 0
+			r = p.Run(Options{
+				Progress:      func(s Stats) bool { states = s.States; return true },
+				ProgressEvery: 1,
+				Found: func(v Violation) {
+					found = append(found, v)
+					statesThen = append(statesThen, states)
+				},
+			})
+			if len(found) != len(r.Violations) {
+				t.Fatalf("Found called %d times, the result lists %d violations", len(found), len(r.Violations))
+			}
+			seen := map[string]bool{}
+			for i, v := range found {
+				if seen[v.Property] {
+					t.Fatalf("%s found twice", v.Property)
+				}
+				seen[v.Property] = true
+				var w *Violation
+				for j := range r.Violations {
+					if r.Violations[j].Property == v.Property {
+						w = &r.Violations[j]
+					}
+				}
+				if w == nil || w.Scenario != v.Scenario || w.Detail != v.Detail {
+					t.Fatalf("Found's %s is not the result's", v.Property)
+				}
+				if statesThen[i] < r.States {
+					early++ // the search went on after it
+				}
+			}
+			total += len(found)
+		})
+	}
+	if total < 3 || early == 0 {
+		t.Fatalf("%d violations found over the golden scenarios, %d before the search's end: the test checks too little", total, early)
+	}
+}

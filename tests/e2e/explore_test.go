@@ -22,7 +22,14 @@ func TestExploreButton(t *testing.T) {
 	tb.waitJS(`document.querySelector("#explore-dialog").open`, "the explore dialog to open")
 	// the page's own thread is free while the worker searches
 	tb.waitText(transQ, "livepatch_frob is patching")
-	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the consistency counterexample")
+	waitExplored(tb, "the consistency counterexample")
+	// it was shown once while the search went on, then in the final list
+	if n := eval[string](tb, `document.querySelector("#explore-dialog").dataset.found || ""`); n != "1" {
+		t.Errorf("counterexamples shown while searching: %q, want 1", n)
+	}
+	if n := eval[int](tb, `document.querySelectorAll("#explore-dialog .explore-violation").length`); n != 1 {
+		t.Errorf("%d counterexamples listed at the end, want the one", n)
+	}
 	got := eval[string](tb, `document.querySelector("#explore-dialog").textContent`)
 	for _, want := range []string{"states/s", "Shortest counterexample, 4 steps: echo 1 > /sys/kernel/livepatch/livepatch_frob/force → wake 60 → ret 60 2 → call 60 frob_commit", "Held in every state: warning, invariant, hazard, expect, liveness"} {
 		if !contains(got, want) {
@@ -45,6 +52,16 @@ func TestExploreButton(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// waitExplored waits for a search to end with the consistency
+// counterexample listed and its link made (a counterexample is shown as
+// soon as it is found, while the search goes on).
+func waitExplored(tb *tab, what string) {
+	tb.t.Helper()
+	tb.waitJS(`/complete interleavings in/.test(document.querySelector("#explore-dialog .explore-status")?.textContent || "") &&
+		document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken") &&
+		document.querySelector("#explore-dialog .explore-violation a")?.getAttribute("href")`, what)
+}
 
 // exploreForce opens the playground on the explore-force example (a force
 // against a worker's steps, in an explore region).
@@ -87,7 +104,7 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	search := func(what string) {
 		t.Helper()
 		tb.clickID("explore")
-		tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, what)
+		waitExplored(tb, what)
 		tb.clickID("explore-close")
 	}
 	search("the first search's counterexample")
@@ -108,9 +125,9 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	// later, and must not cancel the search the second click started
 	// (it did, when a loaded machine let the next click in first)
 	tb.clickID("explore")
-	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "a search's counterexample")
+	waitExplored(tb, "a search's counterexample")
 	tb.do(`(() => { document.getElementById("explore-close").click(); document.getElementById("explore").click(); return ""; })()`)
-	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the counterexample of the search started at once after Close")
+	waitExplored(tb, "the counterexample of the search started at once after Close")
 	if st := eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`); contains(st, "Cancelled") {
 		t.Errorf("the search started right after Close was cancelled: %q", st)
 	}
@@ -135,5 +152,5 @@ func TestExploreNoWarmUpOnABigScenario(t *testing.T) {
 	tb.waitText(transQ, "livepatch_frob is patching")
 	tb.waitJS(`document.getElementById("explore").dataset.worker === "cold"`, "the worker loaded for the region, not warmed up")
 	tb.clickID("explore")
-	tb.waitJS(`document.querySelector("#explore-dialog .explore-violation")?.textContent.includes("consistency broken")`, "the counterexample from the cold worker")
+	waitExplored(tb, "the counterexample from the cold worker")
 }

@@ -83,9 +83,10 @@ export function prewarmWhenIdle(src) {
 /**
  * explore starts a search of src. It returns {done, cancel}: done is a
  * promise of the result (rejected with the scenario's error), cancel ends
- * the worker at once.
+ * the worker at once. onFound gets each property's counterexample while
+ * the search goes on.
  */
-export function explore(src, { onProgress, steps = 0, states = 0, noReduce = false } = {}) {
+export function explore(src, { onProgress, onFound, steps = 0, states = 0, noReduce = false } = {}) {
   const w = takeWorker();
   let settle;
   let over = false;
@@ -95,6 +96,7 @@ export function explore(src, { onProgress, steps = 0, states = 0, noReduce = fal
       const m = e.data;
       if (over) return;
       if (m.type === "progress") onProgress?.(m);
+      else if (m.type === "found") onFound?.(m);
       else if (m.type === "done") {
         over = true;
         keepWorker(w);
@@ -135,6 +137,18 @@ function el(tag, props = {}, ...kids) {
 }
 
 const rate = (n, ms) => Math.round((n * 1000) / Math.max(ms, 1)).toLocaleString("en");
+
+/**
+ * violationItem is a counterexample's list item, made at once: its link
+ * gets its address when the share link is made.
+ */
+function violationItem(v, note = "") {
+  const link = el("a", { target: "_blank", rel: "noopener" }, "open it in the playground");
+  linkFor(v.scenario, location.href).then((href) => { link.href = href; });
+  return el("li", { class: "explore-violation" },
+    el("strong", {}, `${v.property} broken`), `: ${v.detail} `,
+    el("span", {}, `Shortest counterexample, ${v.steps.length} steps: ${v.steps.join(" → ")}. `), link, note);
+}
 
 /**
  * mountExplore wires the Explore button: getSource gives the scenario
@@ -186,9 +200,17 @@ export function mountExplore(button, getSource, say, host) {
     }
     cancel.disabled = false;
     status.textContent = "Starting the search…";
+    let live = 0; // counterexamples shown while the search went on
+    delete dialog.dataset.found;
     const r = explore(src, {
       onProgress: (p) => {
         status.textContent = `Depth ${p.depth}: ${p.states.toLocaleString("en")} states, ${p.transitions.toLocaleString("en")} transitions, ${rate(p.states, p.ms)} states/s…`;
+      },
+      onFound: (m) => {
+        if (run !== r) return;
+        if (!live) status.textContent = status.textContent.replace("Starting the search…", "Searching…");
+        dialog.dataset.found = ++live;
+        results.append(violationItem(m.violation, ` (found after ${(m.ms / 1000).toFixed(2)} s; the search goes on)`));
       },
     });
     run = r;
@@ -207,12 +229,8 @@ export function mountExplore(button, getSource, say, host) {
     const bound = res.bound ? ` The ${res.bound} bound was hit: the search is partial.` : " Every interleaving within the bounds was explored.";
     status.textContent = `${res.states.toLocaleString("en")} states, ${res.transitions.toLocaleString("en")} transitions, ${res.completed} complete interleavings in ${(res.ms / 1000).toFixed(2)} s (${rate(res.states, res.ms)} states/s).${bound}`;
     const broken = new Set(res.violations.map((v) => v.property));
-    for (const v of res.violations) {
-      const link = el("a", { href: await linkFor(v.scenario, location.href), target: "_blank", rel: "noopener" }, "open it in the playground");
-      results.append(el("li", { class: "explore-violation" },
-        el("strong", {}, `${v.property} broken`), `: ${v.detail} `,
-        el("span", {}, `Shortest counterexample, ${v.steps.length} steps: ${v.steps.join(" → ")}. `), link));
-    }
+    // the whole list, in the properties' order, in place of the live one
+    results.replaceChildren(...res.violations.map((v) => violationItem(v)));
     const held = res.properties.filter((p) => !broken.has(p));
     if (held.length) results.append(el("li", { class: "explore-held" }, `Held in every state: ${held.join(", ")}.`));
     say(res.violations.length ? `Explore found ${res.violations.length} broken propert${res.violations.length > 1 ? "ies" : "y"}.` : "Explore found nothing broken.");
