@@ -42,7 +42,7 @@ bench:
 # this list names them all). New findings land in testdata/fuzz/.
 FUZZTIME ?= 60s
 FUZZ_TARGETS := core/scenario:FuzzParse core/scenario:FuzzSession core/scenario:FuzzSource \
-	core/scenario:FuzzExec core/scenario:FuzzTimeline core/scenario:FuzzComplete core/sim:FuzzEvents lessons:FuzzRender cmd/serve:FuzzCleanPath \
+	core/scenario:FuzzExec core/scenario:FuzzTimeline core/scenario:FuzzComplete core/sim:FuzzEvents core/explore:FuzzExplore lessons:FuzzRender cmd/serve:FuzzCleanPath \
 	cmd/serve:FuzzServeHTTP
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

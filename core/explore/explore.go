@@ -606,17 +606,43 @@ func (e *engine) liveness(st *state) {
 	}
 	p, _ := c.InTransition()
 	who, n := c.Blockers(3)
-	e.violate("liveness", fmt.Sprintf("the transition of %s does not complete within %d s after the region: %d task(s) stalled: %s", p, liveStall, n, strings.Join(who, "; ")), st,
+	why := fmt.Sprintf("%d task(s) stalled: %s", n, strings.Join(who, "; "))
+	if n == 0 {
+		// every task switched: what is left is klp_complete_transition's wait
+		why = "every task switched, but klp_complete_transition does not finish"
+		if gp, hold := c.Completing(); gp != "" {
+			why = fmt.Sprintf("every task switched; klp_complete_transition waits for an RCU Tasks grace period held up by %s", strings.Join(hold, ", "))
+		}
+	}
+	e.violate("liveness", fmt.Sprintf("the transition of %s does not complete within %d s after the region: %s", p, liveStall, why), st,
 		strings.Join(append(drain, fmt.Sprintf("settle %d\nexpect transition none", liveStall)), "\n"))
 }
 
-// fairDrain is fair scheduling: every task that can run gets to run to
-// its switch point — a user task returns to user space, a kthread returns
-// from its frames and goes back to sleep. Sleepers stay asleep (the
-// kernel's fake signal is what wakes an interruptible one), and so do
-// stopped and traced tasks: nothing obliges them to move.
+// fairDrain is fair scheduling: what the kernel has begun on a CPU
+// finishes (a fork's copy_process, a split ftrace handler or scheduler
+// hook), then every task that can run gets to run to its switch point — a
+// user task returns to user space, a kthread returns from its frames and
+// goes back to sleep. Sleepers stay asleep (the kernel's fake signal is
+// what wakes an interruptible one), and so do stopped and traced tasks:
+// nothing obliges them to move.
 func fairDrain(m *sim.Sim) []string {
 	var did []string
+	for _, n := range m.AppendPending(nil) {
+		var stmt string
+		switch in := n.Input.(type) {
+		case sim.ForkFinish:
+			stmt = fmt.Sprintf("fork-finish %d", in.Child)
+		case sim.CallFinish:
+			stmt = fmt.Sprintf("call-finish %d", in.PID)
+		case sim.CondReschedFinish:
+			stmt = fmt.Sprintf("cond_resched-finish %d", in.PID)
+		default:
+			continue // time's work: the settle after the drain runs it
+		}
+		if m.Step(n.Input) == nil {
+			did = append(did, stmt)
+		}
+	}
 	for _, pid := range m.PIDs() {
 		t, _ := m.Task(pid)
 		if t.State != sim.Running && t.State != sim.Runnable {

@@ -251,3 +251,35 @@ func TestFoundAsFound(t *testing.T) {
 		t.Fatalf("%d violations found over the golden scenarios, %d before the search's end: the test checks too little", total, early)
 	}
 }
+
+// After the region, fair scheduling lets what the kernel began finish: a
+// fork stopped between dup_task_struct and klp_copy_process goes on, so
+// its parent can return to user space and switch (FuzzExplore found a
+// liveness "violation" with no task stalled when it did not).
+func TestLivenessFinishesForks(t *testing.T) {
+	src := `kernel 6.16
+cpus 2
+vmlinux do_syscall_64/0x100 cmdline_proc_show/0x30
+livepatch lp1
+  object vmlinux
+    func cmdline_proc_show -> lp1_cmdline/0x30
+end
+task 101 sh state=running cpu=1 stack=do_syscall_64
+insmod lp1
+explore steps=2
+  any-order
+    fork 101 child=102 dup-only
+  end
+end
+`
+	r, err := Explore("fork.klp", src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Completed == 0 {
+		t.Fatal("no interleaving completed: the liveness check never ran")
+	}
+	for _, v := range r.Violations {
+		t.Errorf("%s: %s\n%s", v.Property, v.Detail, v.Scenario)
+	}
+}
