@@ -628,19 +628,12 @@ func (e *engine) liveness(st *state) {
 func fairDrain(m *sim.Sim) []string {
 	var did []string
 	for _, n := range m.AppendPending(nil) {
-		var stmt string
-		switch in := n.Input.(type) {
-		case sim.ForkFinish:
-			stmt = fmt.Sprintf("fork-finish %d", in.Child)
-		case sim.CallFinish:
-			stmt = fmt.Sprintf("call-finish %d", in.PID)
-		case sim.CondReschedFinish:
-			stmt = fmt.Sprintf("cond_resched-finish %d", in.PID)
-		default:
+		verb, pid, ok := finishing(n.Input)
+		if !ok {
 			continue // time's work: the settle after the drain runs it
 		}
 		if m.Step(n.Input) == nil {
-			did = append(did, stmt)
+			did = append(did, verb+strconv.Itoa(pid))
 		}
 	}
 	for _, pid := range m.PIDs() {

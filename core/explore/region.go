@@ -220,13 +220,11 @@ func pendingChoices(m *sim.Sim, tick uint64, out []Choice, next *[]sim.Next, tex
 	}
 	*next = m.AppendPending((*next)[:0])
 	for _, n := range *next {
-		switch in := n.Input.(type) {
-		case sim.ForkFinish:
-			add(Choice{Text: texts.get("fork-finish ", uint64(in.Child)), node: -1})
-		case sim.CallFinish:
-			add(Choice{Text: texts.get("call-finish ", uint64(in.PID)), node: -1})
-		case sim.CondReschedFinish:
-			add(Choice{Text: texts.get("cond_resched-finish ", uint64(in.PID)), node: -1})
+		if verb, pid, ok := finishing(n.Input); ok {
+			add(Choice{Text: texts.get(verb, uint64(pid)), node: -1})
+			continue
+		}
+		switch n.Input.(type) {
 		case sim.Tick, sim.TransitionWork, sim.RCUTasksGP:
 			if n.At > m.Jiffies() {
 				k := n.At - m.Jiffies()
@@ -238,6 +236,21 @@ func pendingChoices(m *sim.Sim, tick uint64, out []Choice, next *[]sim.Next, tex
 		add(Choice{Text: texts.get("tick ", tick), node: -1, jiffies: tick})
 	}
 	return out
+}
+
+// finishing names the statement (verb and pid, the verb with its space)
+// that lets what the kernel began on a CPU go on: a fork's
+// copy_process, a split ftrace handler, a split scheduler hook.
+func finishing(in sim.Input) (string, int, bool) {
+	switch in := in.(type) {
+	case sim.ForkFinish:
+		return "fork-finish ", in.Child, true
+	case sim.CallFinish:
+		return "call-finish ", in.PID, true
+	case sim.CondReschedFinish:
+		return "cond_resched-finish ", in.PID, true
+	}
+	return "", 0, false
 }
 
 // choiceTexts keeps the kernel's work's statements as text, built once

@@ -39,9 +39,10 @@ func (s *Sim) Fingerprint() uint64 {
 	h.pair(uint64(s.transition)<<32|uint64(uint32(s.target)), uint64(s.signalsCnt))
 	h.pair(s.rng, uint64(s.nextPID))
 	h.pair(uint64(s.writer)<<32|uint64(uint32(s.worker)), uint64(s.gp.By))
-	h.add(bits(s.shellWait.Cmd != nil, s.shellWait.Own, s.shellWait.User, s.schedHook, s.forcedEver,
-		s.tainted, s.ftraceOff, s.usedForce, s.tickWork, s.alarms > 0, s.hazards > 0, s.ring.warnings > 0) |
-		uint64(len(s.warned))<<32)
+	h.add(bit(s.shellWait.Cmd != nil, 0) | bit(s.shellWait.Own, 1) | bit(s.shellWait.User, 2) |
+		bit(s.schedHook, 3) | bit(s.forcedEver, 4) | bit(s.tainted, 5) | bit(s.ftraceOff, 6) |
+		bit(s.usedForce, 7) | bit(s.tickWork, 8) | bit(s.alarms > 0, 9) | bit(s.hazards > 0, 10) |
+		bit(s.ring.warnings > 0, 11) | uint64(len(s.warned))<<32)
 	h.str(s.shellWait.What)
 	if s.shellWait.Cmd != nil {
 		h.str(fmt.Sprintf("%#v", s.shellWait.Cmd))
@@ -52,7 +53,8 @@ func (s *Sim) Fingerprint() uint64 {
 	task := func(t *Task) {
 		h.pair(uint64(t.PID)<<32|uint64(uint32(t.TGID)), uint64(t.Parent)<<32|uint64(uint32(t.CPU)))
 		h.pair(uint64(t.PatchState+1)<<24|uint64(t.State)<<16|uint64(t.Kind)<<8|uint64(t.SleptIn),
-			bit(t.PatchPending, 0)|bit(t.InKernel, 1)|bit(t.Unreliable, 2)|bit(t.NoRCU, 3)|bit(t.SigPending, 4)|bit(t.StopPending, 5)|bit(t.Freezable, 6)|
+			bit(t.PatchPending, 0)|bit(t.InKernel, 1)|bit(t.Unreliable, 2)|bit(t.NoRCU, 3)|
+				bit(t.SigPending, 4)|bit(t.StopPending, 5)|bit(t.Freezable, 6)|
 				uint64(len(t.Stack))<<8|uint64(len(t.Interrupted))<<36)
 		for _, f := range t.Stack {
 			h.pair(uint64(uint32(f.Code))<<32|uint64(uint32(f.Called)), uint64(f.Off))
@@ -71,7 +73,7 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(len(s.mods)))
 	for i := range s.mods {
 		m := &s.mods[i]
-		h.pair(uint64(m.State)<<32|uint64(uint32(m.Refcnt)), uint64(m.Patch)<<1|bits(m.KlpAlive))
+		h.pair(uint64(m.State)<<32|uint64(uint32(m.Refcnt)), uint64(m.Patch)<<1|bit(m.KlpAlive, 0))
 		h.add(uint64(len(m.Params))<<32 | uint64(len(m.Deps)))
 		for _, p := range m.Params {
 			h.str(p)
@@ -83,9 +85,9 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(len(s.patches)))
 	for i := range s.patches {
 		p := &s.patches[i]
-		h.add(bits(p.Enabled, p.Forced, p.Listed, p.Freed, p.Replace) | uint64(len(p.Objs))<<8)
+		h.add(bit(p.Enabled, 0) | bit(p.Forced, 1) | bit(p.Listed, 2) | bit(p.Freed, 3) | bit(p.Replace, 4) | uint64(len(p.Objs))<<8)
 		for _, o := range p.Objs {
-			h.add(bits(o.Patched, o.Loaded, o.PrePatchOK) | uint64(len(o.Funcs))<<8)
+			h.add(bit(o.Patched, 0) | bit(o.Loaded, 1) | bit(o.PrePatchOK, 2) | uint64(len(o.Funcs))<<8)
 			for _, f := range o.Funcs {
 				h.pair(bit(f.Patched, 0)|bit(f.Transition, 1)|bit(f.Discarded, 2), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
 			}
@@ -93,12 +95,12 @@ func (s *Sim) Fingerprint() uint64 {
 	}
 	h.add(uint64(len(s.forking)))
 	for _, f := range s.forking {
-		h.pair(uint64(f.Parent)<<32|uint64(uint32(f.Child)), bits(f.Pending))
+		h.pair(uint64(f.Parent)<<32|uint64(uint32(f.Child)), bit(f.Pending, 0))
 	}
 	h.add(uint64(len(s.inHandler)))
 	for _, c := range s.inHandler {
 		h.pair(uint64(c.PID)<<32|uint64(uint32(c.Orig)), uint64(c.Top.P)<<40|uint64(c.Top.O)<<20|uint64(c.Top.F))
-		h.add(bits(c.SawTransition, c.Transition, c.Hook) | uint64(c.HookTarget)<<8)
+		h.add(bit(c.SawTransition, 0) | bit(c.Transition, 1) | bit(c.Hook, 2) | uint64(c.HookTarget)<<8)
 	}
 	h.add(uint64(len(s.list)))
 	for _, l := range s.list {
@@ -115,25 +117,13 @@ func (s *Sim) Fingerprint() uint64 {
 	return h.sum()
 }
 
-// bit is flag b at bit i, without a branch (the hot loops use it; bits
-// is a loop over its arguments).
+// bit is flag b at bit i, without a branch.
 func bit(b bool, i uint) uint64 {
 	var x uint64
 	if b {
 		x = 1
 	}
 	return x << i
-}
-
-// bits packs flags into a word, the first in bit 0.
-func bits(fs ...bool) uint64 {
-	var w uint64
-	for i, f := range fs {
-		if f {
-			w |= 1 << i
-		}
-	}
-	return w
 }
 
 // fnv2 hashes 64-bit words in two lanes: each word is xored into its lane

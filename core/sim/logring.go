@@ -72,9 +72,12 @@ func (s *Sim) appendLog(l LogLine) {
 // keptQuiet: the events a quiet machine still records.
 func keptQuiet(k EventKind) bool { return k == EvAlarm || k == EvWarning || k == EvHazard }
 
+// drops reports whether the machine drops an event of kind k.
+func (s *Sim) drops(k EventKind) bool { return s.quiet && !keptQuiet(k) }
+
 func (s *Sim) appendEvent(e Event) {
 	r := &s.ring
-	if s.quiet && !keptQuiet(e.Kind) {
+	if s.drops(e.Kind) {
 		r.evBase++
 		return
 	}

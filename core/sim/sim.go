@@ -420,9 +420,8 @@ func (s *Sim) printText(l Level, text string) {
 
 // klp prints with the livepatch pr_fmt prefix.
 func (s *Sim) klp(l Level, format string, args ...any) {
-	if s.quiet {
-		s.printText(l, "") // dropped: no prefix to join
-		return
+	if s.muteLog(l) {
+		return // dropped: no prefix to join
 	}
 	s.printk(l, "livepatch: "+format, args...)
 }
@@ -432,7 +431,7 @@ func (s *Sim) klp(l Level, format string, args ...any) {
 // building an event's arguments: boxing them for eventf allocates even
 // when nothing is formatted (explore's search steps quietly).
 func (s *Sim) mute(k EventKind) bool {
-	if s.quiet && !keptQuiet(k) {
+	if s.drops(k) {
 		s.ring.evBase++
 		return true
 	}
@@ -462,7 +461,7 @@ func (s *Sim) step(format string, args ...any) {
 // (keptQuiet), and formatting the texts it drops was a sixth of its
 // allocations.
 func (s *Sim) eventf(e Event, format string, args ...any) {
-	if !s.quiet || keptQuiet(e.Kind) {
+	if !s.drops(e.Kind) {
 		e.Text = fmt.Sprintf(format, args...)
 	}
 	s.event(e)

@@ -36,7 +36,8 @@ type taskIndex struct {
 	shared bool
 }
 
-// own makes the index the machine's own before a change.
+// own makes the index the machine's own before a change (only an
+// index in use is ever changed: without one there is nothing to share).
 func (x *taskIndex) own() {
 	if x.shared {
 		*x = x.clone()
@@ -74,9 +75,6 @@ func (s *Sim) buildIndex() {
 }
 
 func (x *taskIndex) clone() taskIndex {
-	if !x.indexed() {
-		return taskIndex{holes: x.holes}
-	}
 	c := taskIndex{
 		holes:   x.holes,
 		ords:    append([]uint64(nil), x.ords...),
