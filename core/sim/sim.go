@@ -607,12 +607,11 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	// every task again.
 	ni, nt := len(s.idle), len(s.tasks)
 	tasks := grow(&bufs.tasks, ni+nt+taskSlack)
-	for i, ts := range [2][]Task{s.idle, s.tasks} {
-		for j := range ts {
-			t := ts[j]
-			t.Stack, t.Interrupted = fa.copyRoom(t.Stack, 1), ia.copy(t.Interrupted)
-			tasks[i*ni+j] = t
-		}
+	copy(tasks, s.idle)
+	copy(tasks[ni:], s.tasks)
+	for i := range tasks[:ni+nt] {
+		t := &tasks[i]
+		t.Stack, t.Interrupted = fa.copyRoom(t.Stack, 1), ia.copy(t.Interrupted)
 	}
 	c.idle = tasks[:ni:ni]
 	c.tasks = tasks[ni : ni+nt]
@@ -638,25 +637,27 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	}
 	ca, pa, da := newArena(&bufs.codes, codes), newArena(&bufs.strs, params), newArena(&bufs.ints, deps)
 	c.mods = grow(&bufs.mods, len(s.mods))
-	for i, m := range s.mods {
+	copy(c.mods, s.mods) // Spec is immutable after AddModule
+	for i := range c.mods {
+		m := &c.mods[i]
 		m.Code, m.Params, m.Deps = ca.copy(m.Code), pa.copy(m.Params), da.copy(m.Deps)
-		c.mods[i] = m // Spec is immutable after AddModule
 	}
 	var objs, funcs int
 	for i := range s.patches {
 		objs += len(s.patches[i].Objs)
-		for _, o := range s.patches[i].Objs {
-			funcs += len(o.Funcs)
+		for j := range s.patches[i].Objs {
+			funcs += len(s.patches[i].Objs[j].Funcs)
 		}
 	}
 	oa, fna := newArena(&bufs.objs, objs), newArena(&bufs.funcs, funcs)
 	c.patches = grow(&bufs.patches, len(s.patches))
-	for i, p := range s.patches {
+	copy(c.patches, s.patches)
+	for i := range c.patches {
+		p := &c.patches[i]
 		p.Objs = oa.copy(p.Objs)
 		for j := range p.Objs {
 			p.Objs[j].Funcs = fna.copy(p.Objs[j].Funcs)
 		}
-		c.patches[i] = p
 	}
 	c.list = cloneSmall(&bufs.list, s.list)
 	// An ops' Stack is replaced whole on a push or a pop (patchFunc,
