@@ -38,6 +38,9 @@ func BenchmarkExplore(b *testing.B) {
 			if cpu := cpuSeconds() - cpu; cpu > 0 {
 				// CPU time includes the GC's background workers.
 				b.ReportMetric(float64(r.States)*float64(b.N)/cpu, "states/cpu-s")
+				// TLC's "states generated": every transition's target,
+				// visited before or not.
+				b.ReportMetric(float64(r.Transitions)*float64(b.N)/cpu, "generated/cpu-s")
 			}
 			b.ReportMetric(float64(r.SetBytes)/float64(r.States), "B/state")
 			b.ReportMetric(float64(r.States), "states")
