@@ -170,9 +170,10 @@ func create(args []safejs.Value) (any, error) {
 }
 
 // cost(text) → {Tasks, Frames, Funcs, Modules, Steps, Seconds,
-// MaxStmtSeconds}: what the scenario would use of the default budget,
-// priced without running it (scenario.Cost), so that a share link over
-// budget is refused before any of it runs. A scenario that does not parse
+// MaxStmtSeconds, Regions}: what the scenario would use of the default
+// budget, priced without running it (scenario.Cost), so that a share link
+// over budget is refused before any of it runs; Regions is how many
+// explore regions it has. A scenario that does not parse
 // or passes a limit is an Error naming the line and the limit.
 func cost(args []safejs.Value) (any, error) {
 	text, err := str(args, 0, "scenario text")
@@ -185,7 +186,7 @@ func cost(args []safejs.Value) (any, error) {
 	}
 	return map[string]any{
 		"Tasks": u.Tasks, "Frames": u.Frames, "Funcs": u.Funcs, "Modules": u.Modules, "Steps": u.Steps,
-		"Seconds": u.Seconds, "MaxStmtSeconds": u.MaxStmtSeconds,
+		"Seconds": u.Seconds, "MaxStmtSeconds": u.MaxStmtSeconds, "Regions": u.Regions,
 	}, nil
 }
 

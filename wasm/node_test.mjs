@@ -149,6 +149,8 @@ test("cost prices a scenario without running it, and refuses one over budget", (
   const u = klp.cost("cpus 2\nvmlinux a b c\nspawn-random 1000 frames=4\ntask 5 x stack=a>b\n");
   assert.equal(u.Tasks, 1001);
   assert.equal(u.Funcs, 3);
+  assert.equal(u.Regions, 0);
+  assert.equal(klp.cost("vmlinux a\ntask 5 x state=S stack=a\nexplore steps=2\n  wake 5\nend\n").Regions, 1);
   // five lines of 100,000 tasks: refused at the third, before anything runs
   const big = "vmlinux a b c\n" + "spawn-random 100000\n".repeat(5);
   assert.throws(() => klp.cost(big), (e) => e instanceof Error && /:4:/.test(e.message) && /tasks limit/.test(e.message));

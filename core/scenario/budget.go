@@ -67,6 +67,9 @@ type Usage struct {
 	Tasks, Frames, Funcs, Modules, Steps int
 	Seconds                              float64 // simulated time, all statements
 	MaxStmtSeconds                       float64 // the longest statement
+	// Regions counts the explore regions (Cost only; not a limit): the
+	// page asks it before it offers a search.
+	Regions int
 }
 
 // BudgetError is a statement over budget: which limit, its value, and
@@ -237,8 +240,13 @@ func Cost(file, src string, b Budget) (Usage, error) {
 			}
 		}
 		u, pos := stmtCost(st, hz)
+		regions := used.Regions
 		if err := b.add(&used, u, pos); err != nil {
 			return used, err
+		}
+		used.Regions = regions
+		if st.Verb == "explore" {
+			used.Regions++
 		}
 	}
 	return used, nil

@@ -125,3 +125,29 @@ func TestLogRingDroppedNote(t *testing.T) {
 		t.Errorf("dmesg printed %d lines from a 4 KiB ring", len(out))
 	}
 }
+
+// Cost counts explore regions for the page, which asks before it offers a
+// search; a comment or an argument that says "explore" is not one.
+func TestCostCountsRegions(t *testing.T) {
+	head := "vmlinux f\ntask 1 a state=S stack=f\n"
+	for _, c := range []struct {
+		name, src string
+		want      int
+	}{
+		{"none", head + "tick 1\n", 0},
+		{"comment", head + "# explore steps=3\n", 0},
+		{"argument", head + "echo explore > /dev/kmsg\n", 0},
+		{"one", head + "explore steps=3\n  wake 1\nend\n", 1},
+		{"indented", head + "  explore\n    wake 1\n  end\n", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u, err := Cost("t", c.src, DefaultBudget())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Regions != c.want {
+				t.Errorf("Regions = %d, want %d", u.Regions, c.want)
+			}
+		})
+	}
+}

@@ -53,6 +53,29 @@ func TestExploreButton(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
+// TestExploreWithoutARegion: the default example has no explore region
+// (the core says so, through klp.cost): Explore explains how to add one
+// and starts no search; the page goes on working.
+func TestExploreWithoutARegion(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.waitJS(`!!window.klp && __t.pg().source().length > 0`, "the default example to load")
+	tb.clickID("explore")
+	tb.waitJS(`document.querySelector("#explore-dialog").open`, "the explore dialog to open")
+	got := eval[string](tb, `document.querySelector("#explore-dialog .explore-status").textContent`)
+	if !contains(got, "has no explore region") || !contains(got, "explore … end") {
+		t.Errorf("dialog says %q, want how to add a region", got)
+	}
+	if eval[bool](tb, `document.getElementById("explore-cancel").disabled`) != true {
+		t.Error("Cancel is enabled with no search to cancel")
+	}
+	tb.clickID("explore-close")
+	// the same page then explores a scenario that has a region
+	loadForce(t, tb)
+	tb.clickID("explore")
+	waitExplored(tb, "the counterexample after the no-region message")
+}
+
 // waitExplored waits for a search to end with the consistency
 // counterexample listed and its link made (a counterexample is shown as
 // soon as it is found, while the search goes on).

@@ -23,8 +23,18 @@ const IDLE_MS = 120000;
 let spare = null; // {w, timer}
 let shown = null; // the Explore button
 
-/** hasRegion: does the scenario text have an explore region? */
-const hasRegion = (src) => /^\s*explore\b/m.test(src);
+/**
+ * regions asks the core (klp.cost) how many explore regions src has: -1
+ * when it cannot say (src does not parse, or klp.wasm is not loaded yet),
+ * and then a search lets the worker report what is wrong.
+ */
+function regions(src) {
+  try {
+    return globalThis.klp?.cost(src).Regions ?? -1;
+  } catch {
+    return -1;
+  }
+}
 
 function mark(state) {
   if (!shown) return;
@@ -66,7 +76,7 @@ export function prewarm(src = "") {
     if ((t === "ready" || t === "warm" || t === "cold") && spare?.w === w) mark(t);
   };
   w.onerror = () => { if (spare?.w === w) { clearTimeout(spare.timer); spare = null; mark(null); } w.terminate(); };
-  w.postMessage({ type: "init", warm: hasRegion(src) ? src : "" });
+  w.postMessage({ type: "init", warm: regions(src) > 0 ? src : "" });
 }
 
 /**
@@ -75,7 +85,7 @@ export function prewarm(src = "") {
  * about a race) is likely to be explored next.
  */
 export function prewarmWhenIdle(src) {
-  if (spare || !hasRegion(src)) return;
+  if (spare || regions(src) <= 0) return;
   const idle = globalThis.requestIdleCallback ?? ((f) => setTimeout(f, 200));
   idle(() => { if (!spare) prewarm(src); }, { timeout: 5000 });
 }
@@ -193,7 +203,7 @@ export function mountExplore(button, getSource, say, host) {
     const src = getSource();
     results.replaceChildren();
     dialog.showModal();
-    if (!hasRegion(src)) {
+    if (regions(src) === 0) {
       status.textContent = "This scenario has no explore region. Add one (explore … end, see the scenario language reference) around the statements whose order should be left open.";
       cancel.disabled = true;
       return;
