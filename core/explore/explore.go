@@ -330,7 +330,7 @@ func (e *engine) run() *Result {
 	root.s.SetQuiet(e.forget)
 	e.start = m.Jiffies()
 	e.limit = uint64(e.o.Seconds * float64(m.HZ()))
-	e.seen.init(1024)
+	e.seen.init(16) // grown by a quarter at a time: small searches stay small
 	e.autoChecks(root)
 	e.check(0, 0, 0, root)
 	e.seen.add(e.key(root))

@@ -49,6 +49,11 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// the memory bound, small searches included (the
+			// set starts at 16 slots)
+			if per := float64(r.SetBytes) / float64(r.States); r.States >= 32 && per > 16 {
+				t.Errorf("visited set: %.1f bytes a state at %d states, want at most 16", per, r.States)
+			}
 			got := summary(r) + "\n# without the reduction\n" + summary(rn)
 			out := strings.TrimSuffix(f, ".klp") + ".out"
 			if *update {
