@@ -70,10 +70,17 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	// kept for the next search).
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(searchHeap))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	r, err := explore.Explore("scenario", src, o)
+	p, err := explore.Prepare("scenario", src)
 	if err != nil {
 		return nil, err
 	}
+	// A page's worker shares the tab's memory: a region's memory= over
+	// pageMemory (a share link's, say) is held to it, so that a search
+	// ends at its bound instead of taking the tab down.
+	if p.Options().MaxMemory > pageMemory {
+		o.MaxMemory = pageMemory
+	}
+	r := p.Run(o)
 	vs := make([]any, 0, len(r.Violations))
 	for _, v := range r.Violations {
 		vs = append(vs, violationMap(v))
@@ -82,6 +89,8 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	out["bound"] = r.Bound
 	out["cancelled"] = r.Cancelled
 	out["setBytes"] = r.SetBytes
+	out["heldBytes"] = r.HeldBytes
+	out["maxMemory"] = r.Options.MaxMemory
 	out["reduce"] = r.Options.Reduce
 	out["maxSteps"] = r.Options.Steps
 	out["maxStates"] = r.Options.MaxStates
@@ -93,6 +102,10 @@ func exploreScenario(args []safejs.Value) (any, error) {
 
 // searchHeap is the heap a search grows to before the GC runs.
 const searchHeap = 512 << 20
+
+// pageMemory is the most a search in the page may hold of states at once
+// (explore's memory=, in bytes).
+const pageMemory = 1 << 30
 
 func statsMap(s explore.Stats) map[string]any {
 	return map[string]any{"states": s.States, "transitions": s.Transitions, "completed": s.Completed, "depth": s.Depth, "frontier": s.Frontier}

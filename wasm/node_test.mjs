@@ -401,6 +401,15 @@ test("explore: the shortest counterexample, progress and cancel", () => {
   assert.ok(seen.length >= 1 && seen.at(-1) === r.states);
   const stop = klp.explore(readFileSync(path.join(root, "core", "explore", "testdata", "bench.klp"), "utf8"), 0, 0, false, () => false);
   assert.equal(stop.cancelled, true);
+  // the memory bound, from the explore line: the result says it was hit
+  const bench = readFileSync(path.join(root, "core", "explore", "testdata", "bench.klp"), "utf8");
+  const small = klp.explore(bench.replace("explore steps=12", "explore steps=12 memory=1"));
+  assert.equal(small.bound, "memory");
+  assert.equal(small.maxMemory, 1 << 20);
+  assert.ok(small.heldBytes > 0 && small.heldBytes <= small.maxMemory, `held ${small.heldBytes}`);
+  // a page holds a search to 1 GB of states, whatever the region asks
+  const big = klp.explore(bench.replace("explore steps=12", "explore steps=2 memory=1000000"));
+  assert.equal(big.maxMemory, 2 ** 30);
   assert.throws(() => klp.explore("vmlinux f\n"), /no explore region/);
   alive();
 });

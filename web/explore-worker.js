@@ -9,7 +9,9 @@
 // "ready"}, {type: "warm"} or {type: "cold"} (warmed up, or not: see
 // below), {type: "progress", ...stats, ms}, {type: "found", violation,
 // ms} (a property's counterexample, as soon as the search finds it),
-// {type: "done", result, ms}, {type: "error", message}.
+// {type: "done", result, ms}, {type: "error", message, dead?}. dead says
+// the worker's Go runtime stopped (a fatal error such as out of memory):
+// the page ends the worker instead of keeping it.
 //
 // With init's warm, a scenario, the loaded worker warms up while it is
 // idle: a few small searches of it (WARM_ROUNDS of WARM_STATES states),
@@ -28,10 +30,23 @@ const WARM_MAX = { Tasks: 64, Frames: 4096, Steps: 1000 };
 
 let loaded = null;
 let searched = false; // a search came: no more warming up
+let go = null;
+let fatal = ""; // the Go runtime's "fatal error: …" line, if it printed one
+
+// The Go runtime prints a fatal error through console before it exits:
+// keep the line, to say why a search stopped.
+for (const k of ["log", "error"]) {
+  const orig = console[k].bind(console);
+  console[k] = (...a) => {
+    const m = /fatal error: .*/.exec(String(a[0] ?? ""));
+    if (m && !fatal) fatal = m[0];
+    orig(...a);
+  };
+}
 
 function load() {
   loaded ??= (async () => {
-    const go = new Go();
+    go = new Go();
     const ready = new Promise((resolve) => self.addEventListener("klp-ready", resolve, { once: true }));
     const resp = await fetch("klp.wasm");
     if (!resp.ok) throw new Error(`klp.wasm: HTTP ${resp.status}`);
@@ -86,9 +101,17 @@ self.onmessage = async (e) => {
     };
     const found = (violation) => self.postMessage({ type: "found", violation, ms: performance.now() - t0 });
     const r = self.klp.explore(String(src), steps, states, noReduce, progress, found);
+    if (go.exited || r === undefined) throw new Error(stopped());
     if (failed(r)) throw new Error(r.message);
     self.postMessage({ type: "done", result: r, ms: performance.now() - t0 });
   } catch (err) {
-    self.postMessage({ type: "error", message: String((err && err.message) || err) });
+    const dead = !!(go && go.exited);
+    const message = dead ? stopped() : String((err && err.message) || err);
+    self.postMessage({ type: "error", message, dead });
+    if (dead) self.close();
   }
 };
+
+function stopped() {
+  return `the search's WebAssembly runtime stopped (${fatal || "the Go program exited"}); lower the region's bounds (steps=, memory=) and explore again`;
+}

@@ -22,6 +22,7 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	steps := fs.Int("steps", 0, "override the region's steps bound")
 	seconds := fs.Float64("seconds", 0, "override the region's simulated-seconds bound")
 	states := fs.Int("states", 0, "override the region's bound on visited states")
+	memory := fs.Int("memory", 0, "override the region's bound on the MB of states held at once")
 	noReduce := fs.Bool("no-reduce", false, "turn the partial-order reduction off")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		usage(stderr)
@@ -41,7 +42,11 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		debug.SetGCPercent(explore.SearchGCPercent)
 	}
 	start := time.Now()
-	o := explore.Options{Steps: *steps, Seconds: *seconds, MaxStates: *states, NoReduce: *noReduce}
+	if *steps < 0 || *seconds < 0 || *states < 0 || *memory < 0 || *memory > 1<<20 {
+		fmt.Fprintln(stderr, "klp explore: -steps, -seconds, -states and -memory take a positive number (0: the region's own)")
+		return 2
+	}
+	o := explore.Options{Steps: *steps, Seconds: *seconds, MaxStates: *states, MaxMemory: *memory << 20, NoReduce: *noReduce}
 	if isTerminal(stderr) {
 		o.ProgressEvery = 20000
 		o.Progress = func(s explore.Stats) bool {
@@ -77,8 +82,8 @@ func report(w io.Writer, r *explore.Result, el time.Duration) {
 	if r.Bound != "" {
 		bound = r.Bound + " bound hit: the search is partial"
 	}
-	fmt.Fprintf(w, "bounds: steps=%d seconds=%g states=%d; %s; reduction %s; visited set %d bytes (%.1f per state)\n",
-		r.Options.Steps, r.Options.Seconds, r.Options.MaxStates, bound, red, r.SetBytes, float64(r.SetBytes)/float64(max(r.States, 1)))
+	fmt.Fprintf(w, "bounds: steps=%d seconds=%g states=%d memory=%d; %s; reduction %s; visited set %d bytes (%.1f per state); states held at most %.1f MB\n",
+		r.Options.Steps, r.Options.Seconds, r.Options.MaxStates, r.Options.MaxMemory>>20, bound, red, r.SetBytes, float64(r.SetBytes)/float64(max(r.States, 1)), float64(r.HeldBytes)/(1<<20))
 	bad := map[string]bool{}
 	for _, v := range r.Violations {
 		bad[v.Property] = true

@@ -32,4 +32,19 @@ func TestExploreExitCodes(t *testing.T) {
 	if code := run([]string{"explore", "-no-reduce", "-steps", "2", "-"}, strings.NewReader(string(force)), &out, &errb); code != 0 || !strings.Contains(out.String(), "steps bound hit") || !strings.Contains(out.String(), "reduction off") {
 		t.Errorf("flags: %d %q", code, out.String())
 	}
+	bench, err := os.ReadFile("../../core/explore/testdata/bench.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"explore", "-memory", "1", "-"}, strings.NewReader(string(bench)), &out, &errb); code != 0 || !strings.Contains(out.String(), "memory=1; memory bound hit: the search is partial") || !strings.Contains(out.String(), "; states held at most ") {
+		t.Errorf("-memory 1: %d %q", code, out.String())
+	}
+	for _, bad := range [][]string{{"-memory", "-1"}, {"-steps", "-2"}, {"-memory", "2000000"}} {
+		out.Reset()
+		errb.Reset()
+		if code := run(append([]string{"explore"}, append(bad, "-")...), strings.NewReader(string(bench)), &out, &errb); code != 2 || !strings.Contains(errb.String(), "take a positive number") {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, errb.String())
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/klp-playground/klp/core/scenario"
 	"github.com/klp-playground/klp/core/sim"
@@ -33,9 +34,15 @@ type Options struct {
 	Steps     int     // choices along one path
 	Seconds   float64 // simulated time from the region's start
 	MaxStates int     // fingerprints kept
-	Tick      uint64  // offer "tick N" at every step (0: only the transition work)
-	Reduce    bool    // partial-order reduction
-	NoReduce  bool    // force it off (overrides Reduce and the scenario)
+	// MaxMemory bounds the bytes of the states held at once, the
+	// frontier and the next level (scenario.Session.Footprint, an
+	// estimate the same natively and in WebAssembly): breadth-first, they
+	// are what grows, a few KB each, where the visited set takes 8–16
+	// bytes a state.
+	MaxMemory int
+	Tick      uint64 // offer "tick N" at every step (0: only the transition work)
+	Reduce    bool   // partial-order reduction
+	NoReduce  bool   // force it off (overrides Reduce and the scenario)
 	// Progress, if set, is called every ProgressEvery expansions and at
 	// the end; returning false cancels the search.
 	Progress      func(Stats) bool
@@ -70,11 +77,14 @@ type Result struct {
 	Options    Options // the bounds used
 	Violations []Violation
 	// Bound says which bound cut the search ("" when it ran out of
-	// states to explore): states, steps or seconds.
+	// states to explore): states, memory, steps or seconds.
 	Bound     string
 	Cancelled bool
 	// SetBytes is the memory of the visited set.
 	SetBytes int
+	// HeldBytes is the most the states held at once took
+	// (Options.MaxMemory's estimate).
+	HeldBytes int
 }
 
 // SearchGCPercent is the GOGC a program running one search may set (klp
@@ -160,6 +170,11 @@ func options(ex scenario.Stmt) (Options, error) {
 	if o.MaxStates, err = strconv.Atoi(v["states"]); err != nil || o.MaxStates <= 0 || o.MaxStates > 1<<28 {
 		return o, bad("states")
 	}
+	mb, err := strconv.Atoi(v["memory"])
+	if err != nil || mb <= 0 || mb > 1<<20 {
+		return o, bad("memory")
+	}
+	o.MaxMemory = mb << 20
 	t, err := strconv.ParseUint(v["tick"], 0, 32)
 	if err != nil {
 		return o, bad("tick")
@@ -184,10 +199,11 @@ func (p *Prepared) Options() Options { return p.opts }
 
 // state is one frontier entry.
 type state struct {
-	s    *scenario.Session
-	pc   []int16
-	path *trail
-	last int // the region statement that led here, or -1
+	s     *scenario.Session
+	pc    []int16
+	path  *trail
+	last  int // the region statement that led here, or -1
+	bytes int // its share of held (Footprint and the entry)
 }
 
 // trail is a path, shared by the states that extend it.
@@ -248,6 +264,9 @@ func (p *Prepared) Run(o Options) *Result {
 	if o.MaxStates > 0 {
 		opts.MaxStates = o.MaxStates
 	}
+	if o.MaxMemory > 0 {
+		opts.MaxMemory = o.MaxMemory
+	}
 	if o.Tick > 0 {
 		opts.Tick = o.Tick
 		p.reg.tick = o.Tick
@@ -271,6 +290,8 @@ type engine struct {
 	seen    fpset
 	found   map[string]bool
 	res     Result
+	held    int    // bytes of the states in the frontier and the next level
+	full    bool   // the memory bound was hit: no more states are kept
 	start   uint64 // jiffies at the region's start
 	limit   uint64 // jiffies allowed
 	scratch []int
@@ -335,6 +356,9 @@ func (e *engine) run() *Result {
 	e.check(0, 0, 0, root)
 	e.seen.add(e.key(root))
 	e.res.States = 1
+	if !e.hold(root) {
+		e.res.Bound = "memory"
+	}
 	frontier := []*state{root}
 	for depth := 0; len(frontier) > 0; depth++ {
 		e.res.Depth, e.res.Frontier = depth, len(frontier)
@@ -387,6 +411,11 @@ func (e *engine) run() *Result {
 					e.recycle(ns)
 					continue
 				}
+				if !e.hold(ns) {
+					e.res.Bound = "memory"
+					e.recycle(ns)
+					continue
+				}
 				e.seen.add(k)
 				e.res.States++
 				if e.forget {
@@ -411,12 +440,29 @@ func (e *engine) run() *Result {
 				}
 			}
 			// Let the state go: its slab chunk lives on with others.
+			e.held -= st.bytes
 			*st = state{}
 			frontier[i] = nil
 		}
 		frontier = next
 	}
 	return e.finish()
+}
+
+// hold counts a state the search keeps against the memory bound, or says
+// the bound is hit: from then on no state is kept (a bound that let
+// states in again as the frontier shrinks would cut the search in a
+// pattern hard to read).
+func (e *engine) hold(st *state) bool {
+	b := st.s.Footprint() + int(unsafe.Sizeof(*st)+unsafe.Sizeof(trail{})) + 2*len(st.pc)
+	if e.full || e.held+b > e.o.MaxMemory {
+		e.full = true
+		return false
+	}
+	st.bytes = b
+	e.held += b
+	e.res.HeldBytes = max(e.res.HeldBytes, e.held)
+	return true
 }
 
 func or(a, b string) string {

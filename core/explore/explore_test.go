@@ -121,6 +121,7 @@ func TestBounds(t *testing.T) {
 	}{
 		{Options{MaxStates: 50}, "states"},
 		{Options{Steps: 3}, "steps"},
+		{Options{MaxMemory: 1 << 20}, "memory"},
 	} {
 		r, err := Explore("bench.klp", src, c.o)
 		if err != nil {
@@ -131,6 +132,9 @@ func TestBounds(t *testing.T) {
 		}
 		if c.o.MaxStates > 0 && r.States > c.o.MaxStates {
 			t.Errorf("%d states over the bound %d", r.States, c.o.MaxStates)
+		}
+		if r.HeldBytes > r.Options.MaxMemory || r.HeldBytes == 0 {
+			t.Errorf("%+v: states held took %d bytes, bound %d", c.o, r.HeldBytes, r.Options.MaxMemory)
 		}
 	}
 	n := 0
@@ -144,6 +148,9 @@ func TestPrepareErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"task 1 a\n", "no explore region"},
 		{"explore steps=0\n  tick 1\nend\n", "steps"},
+		{"explore memory=0\n  tick 1\nend\n", `t:1:9: explore memory="0": expected a positive number`},
+		{"explore memory=2G\n  tick 1\nend\n", `t:1:9: explore memory="2G": expected a positive number`},
+		{"explore memori=2\n  tick 1\nend\n", `unknown explore option "memori=2" (did you mean "memory"?)`},
 		{"explore stepz=3\n  tick 1\nend\n", `unknown explore option "stepz=3" (did you mean "steps"?)`},
 		{"explore\n  any-order\n    tick 1\nend\n", "explore is not closed"},
 		{"explore\n  or\nend\n", "'or' outside an either block"},
@@ -281,5 +288,33 @@ end
 	}
 	for _, v := range r.Violations {
 		t.Errorf("%s: %s\n%s", v.Property, v.Detail, v.Scenario)
+	}
+}
+
+// The memory bound: the states held at once (the frontier and the next
+// level) stay under it, it is sticky (once hit, no state is kept: a
+// bound search keeps the first states of the full one, breadth-first, so
+// a larger bound keeps more), and the same bound gives the same search.
+func TestMemoryBound(t *testing.T) {
+	src := load(t, "bench.klp")
+	full, err := Explore("bench.klp", src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Bound == "memory" || full.HeldBytes <= 0 {
+		t.Fatalf("the benchmark's search: bound %q, held %d", full.Bound, full.HeldBytes)
+	}
+	prev := 0
+	for _, mb := range []int{1, 2, 4} {
+		o := Options{MaxMemory: mb << 20}
+		a, _ := Explore("bench.klp", src, o)
+		b, _ := Explore("bench.klp", src, o)
+		if a.Bound != "memory" || a.HeldBytes > o.MaxMemory || a.States >= full.States || a.States <= prev {
+			t.Errorf("%d MB: bound %q, held %d, %d states of %d (%d with less)", mb, a.Bound, a.HeldBytes, a.States, full.States, prev)
+		}
+		prev = a.States
+		if summary(a) != summary(b) {
+			t.Errorf("%d MB: two searches differ", mb)
+		}
 	}
 }

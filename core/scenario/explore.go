@@ -11,7 +11,7 @@ import (
 // takes the written way: any-order in the written order, either's first
 // branch.
 //
-//	explore [steps=N] [seconds=S] [states=N] [tick=N] [reduce=on|off]
+//	explore [steps=N] [seconds=S] [states=N] [memory=MB] [tick=N] [reduce=on|off]
 //	  STATEMENT
 //	  any-order        # its items run in every order, interleaved
 //	    ITEM …
@@ -26,7 +26,7 @@ import (
 //	  end
 //	end
 var exploreVerbs = []Verb{
-	{Name: "explore", Usage: "explore [steps=12] [seconds=30] [states=1000000] [tick=N] [reduce=on|off]` … `end",
+	{Name: "explore", Usage: "explore [steps=12] [seconds=30] [states=1000000] [memory=256] [tick=N] [reduce=on|off]` … `end",
 		Doc: "a region whose every interleaving `klp explore` and the page's Explore button run and check (see below); played as a scenario it takes the written order and each `either`'s first branch",
 	},
 }
@@ -37,7 +37,7 @@ var exploreVerbs = []Verb{
 func init() { exploreVerbs[0].Run = (*Session).explore }
 
 // ExploreOptions are the explore statement's options, with their defaults.
-var ExploreOptions = map[string]string{"steps": "12", "seconds": "30", "states": "1000000", "tick": "0", "reduce": "on"}
+var ExploreOptions = map[string]string{"steps": "12", "seconds": "30", "states": "1000000", "memory": "256", "tick": "0", "reduce": "on"}
 
 // regionWords are the lines that shape a region rather than act.
 var regionWords = []string{"any-order", "in-order", "either", "or", "end"}
@@ -46,7 +46,7 @@ var regionWords = []string{"any-order", "in-order", "either", "or", "end"}
 func (p *parser) exploreBlock(st Stmt) (Stmt, bool) {
 	for _, a := range st.Args {
 		if _, ok := ExploreOptions[a.Key]; !ok {
-			known := []string{"steps", "seconds", "states", "tick", "reduce"}
+			known := []string{"steps", "seconds", "states", "memory", "tick", "reduce"}
 			msg := fmt.Sprintf("unknown explore option %q", a.String())
 			if n := nearest(a.Key, known); n != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", n)

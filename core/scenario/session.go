@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"github.com/klp-playground/klp/core/sim"
 )
@@ -144,6 +145,17 @@ func (s *Session) CloneInto(dead *Session) *Session {
 	c.src = s.src[:len(s.src):len(s.src)]
 	c.goals = s.goals[:len(s.goals):len(s.goals)]
 	return c
+}
+
+// Footprint estimates the bytes a clone of the session holds of its own
+// (sim.Footprint and the session itself): the same natively and in
+// WebAssembly.
+func (s *Session) Footprint() int {
+	n := int(unsafe.Sizeof(*s))
+	if s.sim != nil {
+		n += s.sim.Footprint()
+	}
+	return n
 }
 
 func (s *Session) errf(pos Pos, format string, args ...any) error {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Config describes the simulated machine.
@@ -670,6 +671,42 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 	c.tracer.buf = s.tracer.buf[:len(s.tracer.buf):len(s.tracer.buf)] // appended to
 	c.kp.probes = cloneSmall(&bufs.probes, s.kp.probes)               // filtered in place
 	return c
+}
+
+// Footprint estimates the bytes a clone of the machine holds of its own:
+// what CloneInto copies (the machine, its tasks and their stacks, modules,
+// patches, ops and small lists) and the history it has not shared yet.
+// It is computed from lengths and type sizes, so it is the same natively
+// and in WebAssembly: the explore mode bounds the memory of the states it
+// holds with it. The indexes a clone may come to own (a fork's task map)
+// are left out.
+func (s *Sim) Footprint() int {
+	n := int(unsafe.Sizeof(struct {
+		Sim
+		cloneBufs
+	}{}))
+	n += len(s.cpus) * int(unsafe.Sizeof(CPU{}))
+	n += (len(s.tasks) + len(s.idle) + taskSlack) * int(unsafe.Sizeof(Task{}))
+	for _, ts := range [2][]Task{s.tasks, s.idle} {
+		for i := range ts {
+			n += (len(ts[i].Stack)+1)*int(unsafe.Sizeof(Frame{})) + len(ts[i].Interrupted)*int(unsafe.Sizeof(CodeID(0)))
+		}
+	}
+	for i := range s.mods {
+		m := &s.mods[i]
+		n += int(unsafe.Sizeof(*m)) + len(m.Code)*int(unsafe.Sizeof(CodeID(0))) + len(m.Params)*int(unsafe.Sizeof("")) + len(m.Deps)*int(unsafe.Sizeof(0))
+	}
+	for i := range s.patches {
+		n += int(unsafe.Sizeof(s.patches[i]))
+		for j := range s.patches[i].Objs {
+			n += int(unsafe.Sizeof(s.patches[i].Objs[j])) + len(s.patches[i].Objs[j].Funcs)*int(unsafe.Sizeof(Func{}))
+		}
+	}
+	n += len(s.ops) * int(unsafe.Sizeof(Ops{}))
+	n += len(s.forking)*int(unsafe.Sizeof(forking{})) + len(s.inHandler)*int(unsafe.Sizeof(handlerCall{})) +
+		(len(s.gp.Holdouts)+len(s.list))*int(unsafe.Sizeof(0)) + len(s.kp.probes)*int(unsafe.Sizeof(kprobe{}))
+	n += len(s.events)*int(unsafe.Sizeof(Event{})) + len(s.log)*int(unsafe.Sizeof(LogLine{}))
+	return n
 }
 
 // cloneBufs is the memory a clone copies the machine's lists into, kept

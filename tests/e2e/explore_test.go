@@ -156,6 +156,57 @@ func TestExploreKeepsItsWorker(t *testing.T) {
 	}
 }
 
+// TestExploreWorkerStopped: a worker whose Go runtime stopped (out of
+// memory, say: it posts an error marked dead) is ended, not kept; the
+// dialog says why, and the next search gets a new worker and works.
+func TestExploreWorkerStopped(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	// The page's first worker answers its first search as a stopped one
+	// would; it and later workers are real otherwise.
+	tb.do(`(() => {
+		const W = window.Worker;
+		window.__workers = 0;
+		window.__ended = 0;
+		window.Worker = class extends W {
+			constructor(...a) {
+				super(...a);
+				this.n = ++window.__workers;
+			}
+			postMessage(m) {
+				if (this.n === 1 && m && m.src) {
+					setTimeout(() => this.onmessage?.({ data: { type: "error", dead: true, message: "the search's WebAssembly runtime stopped (fatal error: out of memory); lower the region's bounds (steps=, memory=) and explore again" } }), 0);
+					return;
+				}
+				super.postMessage(m);
+			}
+			terminate() {
+				if (this.n === 1) window.__ended++;
+				super.terminate();
+			}
+		};
+		return "";
+	})()`)
+	loadForce(t, tb)
+	tb.clickID("explore")
+	tb.waitJS(`/cannot be explored: .*fatal error: out of memory/.test(document.querySelector("#explore-dialog .explore-status").textContent)`, "the dialog to say the runtime stopped")
+	if n := eval[int](tb, `window.__ended`); n != 1 {
+		t.Errorf("the stopped worker was ended %d times, want once", n)
+	}
+	if w := eval[string](tb, `document.getElementById("explore").dataset.worker || "none"`); w != "none" {
+		t.Errorf("a stopped worker was kept (%s)", w)
+	}
+	tb.clickID("explore-close")
+	tb.clickID("explore")
+	waitExplored(tb, "the counterexample from a new worker")
+	if n := eval[int](tb, `window.__workers`); n != 2 {
+		t.Errorf("%d workers made, want the stopped one and a new one", n)
+	}
+	if w := eval[string](tb, `document.getElementById("explore").dataset.worker || "none"`); w == "none" {
+		t.Error("the new worker was not kept after its search")
+	}
+}
+
 // TestExploreNoWarmUpOnABigScenario: a scenario over the warm-up's limits
 // (klp.cost: here 100 tasks more) gets a loaded worker but no warm-up,
 // since each warm-up round would rerun its statements; the worker still

@@ -113,7 +113,8 @@ export function explore(src, { onProgress, onFound, steps = 0, states = 0, noRed
         resolve({ ...m.result, ms: m.ms });
       } else if (m.type === "error") {
         over = true;
-        keepWorker(w); // the scenario's error: the worker is fine
+        if (m.dead) w.terminate(); // its Go runtime stopped
+        else keepWorker(w); // the scenario's error: the worker is fine
         reject(new Error(m.message));
       }
     };
@@ -236,7 +237,9 @@ export function mountExplore(button, getSource, say, host) {
     if (run !== r || !res) return; // cancelled
     run = null;
     cancel.disabled = true;
-    const bound = res.bound ? ` The ${res.bound} bound was hit: the search is partial.` : " Every interleaving within the bounds was explored.";
+    const bound = res.bound === "memory"
+      ? ` The memory bound was hit (${Math.round(res.maxMemory / 2 ** 20)} MB of states held at once): the search is partial. A smaller region, or fewer steps, explores all of it; memory=MB on the explore line raises the bound.`
+      : res.bound ? ` The ${res.bound} bound was hit: the search is partial.` : " Every interleaving within the bounds was explored.";
     status.textContent = `${res.states.toLocaleString("en")} states, ${res.transitions.toLocaleString("en")} transitions, ${res.completed} complete interleavings in ${(res.ms / 1000).toFixed(2)} s (${rate(res.states, res.ms)} states/s).${bound}`;
     const broken = new Set(res.violations.map((v) => v.property));
     // the whole list, in the properties' order, in place of the live one
