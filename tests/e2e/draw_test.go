@@ -387,3 +387,51 @@ func TestFakeSignalTravels(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineReasonsApart: two switches close in time on one lane (a
+// stack check for one patch, a kernel exit for the next a moment later)
+// print one reason, not one word over the other; the other mark keeps its
+// reason in its title.
+func TestTimelineReasonsApart(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	src := `kernel 6.16
+vmlinux cmdline_proc_show meminfo_proc_show do_sys_poll
+livepatch p1
+  object vmlinux
+    func cmdline_proc_show -> lp1_cmdline/0x30
+end
+livepatch p2
+  object vmlinux
+    func meminfo_proc_show -> lp2_meminfo/0x30
+end
+task 100 cat state=S stack=do_sys_poll>meminfo_proc_show
+insmod p1
+settle
+insmod p2
+wake 100
+ret 100
+sysret 100
+`
+	tb.do(fmt.Sprintf(`(() => { __t.pg().load(%s); return ""; })()`, jsString(src)))
+	tb.waitCount(lane("100")+` g.mark[data-kind="switch"][data-reason="kernel exit"]`, 1)
+	tb.waitCount(lane("100")+` g.mark[data-kind="switch"][data-reason="stack check"]`, 1)
+	got := eval[string](tb, `(() => {
+		const out = [];
+		for (const g of __t.q("`+tlQ+`").querySelectorAll("g.lane")) {
+			const bs = [...g.querySelectorAll("text.reason")].map((t) => [t.textContent, t.getBBox()]);
+			for (let i = 0; i < bs.length; i++)
+				for (let j = i + 1; j < bs.length; j++) {
+					const [a, p] = bs[i], [b, q] = bs[j];
+					if (p.x < q.x + q.width && q.x < p.x + p.width) out.push(g.dataset.lane + ": " + a + " over " + b);
+				}
+		}
+		return out.join("; ");
+	})()`)
+	if got != "" {
+		t.Errorf("reasons drawn over each other: %s", got)
+	}
+	if n := eval[int](tb, `__t.q('`+lane("100")+`').querySelectorAll("text.reason").length`); n != 1 {
+		t.Errorf("lane 100 prints %d reasons, want the one that fits", n)
+	}
+}

@@ -31,7 +31,7 @@ func TestExploreButton(t *testing.T) {
 		t.Errorf("%d counterexamples listed at the end, want the one", n)
 	}
 	got := eval[string](tb, `document.querySelector("#explore-dialog").textContent`)
-	for _, want := range []string{"states/s", "Shortest counterexample, 4 steps: echo 1 > /sys/kernel/livepatch/livepatch_frob/force → wake 60 → ret 60 2 → call 60 frob_commit", "Held in every state: warning, invariant, hazard, expect, liveness"} {
+	for _, want := range []string{"states/s", "Shortest counterexample, 4 steps: echo 1 > /sys/kernel/livepatch/livepatch_frob/force → wake 60 → ret 60 2 → call 60 frob_commit", "Held in every state explored: warning, invariant, hazard, expect, liveness"} {
 		if !contains(got, want) {
 			t.Errorf("dialog lacks %q:\n%s", want, got)
 		}

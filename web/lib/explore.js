@@ -245,7 +245,7 @@ export function mountExplore(button, getSource, say, host) {
     // the whole list, in the properties' order, in place of the live one
     results.replaceChildren(...res.violations.map((v) => violationItem(v)));
     const held = res.properties.filter((p) => !broken.has(p));
-    if (held.length) results.append(el("li", { class: "explore-held" }, `Held in every state: ${held.join(", ")}.`));
+    if (held.length) results.append(el("li", { class: "explore-held" }, `Held in every state explored: ${held.join(", ")}.`));
     say(res.violations.length ? `Explore found ${res.violations.length} broken propert${res.violations.length > 1 ? "ies" : "y"}.` : "Explore found nothing broken.");
   });
 }

@@ -478,7 +478,8 @@ export class Timeline {
       g.append(s("line.countdown", { x1: x0, y1: y + ROW - 2, x2: Math.max(x1, x0 + 2), y2: y + ROW - 2 },
         title(`next automatic fake signal in ${fmtS(cur.nextSignal - this.now)} s (retry ${cur.retries})`)));
     }
-    for (const m of this.trans.marks) g.append(this.mark(m, X(m.t), y));
+    const labelled = this.labelled(this.trans.marks, X);
+    for (const m of this.trans.marks) g.append(this.mark(m, X(m.t), y, labelled.has(m)));
     return g;
   }
 
@@ -527,14 +528,35 @@ export class Timeline {
       g.append(s("rect.kwait", { x, y: y + ROW - 5, width: Math.max(3, X(b) - x), height: 3, "data-time": w.t },
         title(`${name} sleeps in the kernel (D) from ${fmtS(w.t)} s${w.end === null ? "" : ` to ${fmtS(w.end)} s`}: ${w.text.replace(/^wait begins: /, "")}`)));
     }
-    for (const m of l.marks) g.append(this.mark(m, X(m.t), y));
+    const labelled = this.labelled(l.marks, X);
+    for (const m of l.marks) g.append(this.mark(m, X(m.t), y, labelled.has(m)));
     return g;
+  }
+
+  /**
+   * labelled picks the marks of a lane whose reason is drawn: in time
+   * order, a label that would run into the one before it is left out
+   * (the mark keeps it in its title), so that two switches close in time
+   * do not print one word over the other.
+   */
+  labelled(marks, X) {
+    const out = new Set();
+    let end = -Infinity;
+    for (const m of [...marks].sort((a, b) => a.t - b.t)) {
+      if (!m.reason) continue;
+      const p = this.reasonPlace(m.reason, X(m.t));
+      if (p.left < end) continue;
+      out.add(m);
+      end = p.right + 4;
+    }
+    return out;
   }
 
   alarmRow(y, X, width) {
     const g = s("g.lane.alarms", { "data-lane": "alarms" }, this.label(y, "checker alarms"));
     if (!this.alarms.length) g.append(s("text.seg-label.none", { x: LABEL + 2, y: y + ROW - 4 }, "none"));
-    for (const a of this.alarms) g.append(this.mark(a, X(a.t), y));
+    const labelled = this.labelled(this.alarms, X);
+    for (const a of this.alarms) g.append(this.mark(a, X(a.t), y, labelled.has(a)));
     void width;
     return g;
   }
@@ -544,8 +566,11 @@ export class Timeline {
     return (n && n[String(ps)]) || String(ps);
   }
 
-  /** One event mark: a shape per kind, its reason (if any) and text as title. */
-  mark(m, x, y) {
+  /**
+   * One event mark: a shape per kind, its reason (if any, unless
+   * withLabel is false) and text as title.
+   */
+  mark(m, x, y, withLabel = true) {
     const c = y + ROW / 2;
     let shape;
     switch (m.kind) {
@@ -577,14 +602,22 @@ export class Timeline {
     const label = m.reason ? `${m.kind} (${m.reason}): ${m.text}` : `${m.kind}: ${m.text}`;
     return s("g.mark", { class: `mk-${m.kind}`, "data-kind": m.kind, "data-reason": m.reason || null, "data-time": m.t },
       shape, title(`${fmtS(m.t)} s — ${label}`),
-      m.reason ? this.reasonLabel(m.reason, x, y) : null);
+      m.reason && withLabel ? this.reasonLabel(m.reason, x, y) : null);
   }
 
-  /** A switch's reason beside its mark: right of it, or left at the edge. */
+  /**
+   * Where a switch's reason goes beside its mark at x: right of it, or
+   * left at the edge; left and right are its extent.
+   */
+  reasonPlace(reason, x) {
+    const w = reason.length * 5; // 8px monospace: about 5px a character
+    if (x + 5 + w <= this.width) return { x: x + 5, anchor: null, left: x + 5, right: x + 5 + w };
+    return { x: x - 5, anchor: "end", left: x - 5 - w, right: x - 5 };
+  }
+
   reasonLabel(reason, x, y) {
-    // 8px monospace: about 5px a character
-    if (x + 5 + reason.length * 5 <= this.width) return s("text.reason", { x: x + 5, y: y + ROW - 5 }, reason);
-    return s("text.reason", { x: x - 5, y: y + ROW - 5, "text-anchor": "end" }, reason);
+    const p = this.reasonPlace(reason, x);
+    return s("text.reason", { x: p.x, y: y + ROW - 5, "text-anchor": p.anchor }, reason);
   }
 
   drawToggles() {
