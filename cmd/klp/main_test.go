@@ -45,7 +45,8 @@ func TestRunDmesgHonoursClear(t *testing.T) {
 	if code := run([]string{"run", "-dmesg", "-"}, strings.NewReader(src), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if got := out.String(); got != "[    0.000000] after the clear\n" {
+	// (at 205 µs: the write comes after insmod's text-poke syncs)
+	if got := out.String(); got != "[    0.000205] after the clear\n" {
 		t.Errorf("-dmesg after dmesg -C: %q", got)
 	}
 }

@@ -22,7 +22,7 @@ var simFields = map[string]struct {
 	"rng":         {"value", ""},
 	"jiffies":     {"value", ""},
 	"bootJif":     {"value", "fixed at boot"},
-	"lat":         {"value", ""},
+	"lat":         {"value", "ns into the jiffy: only timestamps read it, no decision"},
 	"cpus":        {"copy", ""},
 	"tasks":       {"copy", ""},
 	"tidx":        {"cow", "derived from tasks"},

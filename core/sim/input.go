@@ -166,7 +166,9 @@ func (RCUTasksGP) input()        {}
 func (s *Sim) Step(in Input) error {
 	err := s.stepInput(in)
 	s.pruneHoldouts()
-	s.lat = 0 // time spent inside the input (a sync, a text poke) ends with it
+	// Time spent inside the input (a sync, a text poke) stays spent: the
+	// next input in this jiffy starts where it ended, so the log's
+	// timestamps never go back (the next jiffy's start resets it: pass).
 	return err
 }
 

@@ -44,6 +44,10 @@ type world struct {
 	funcs   []string
 	trace   []string
 	roles   bool // pids 150 (the shell) and 151 (the kworker): not picked
+	// the time and Seq of the last log line and event checked: the
+	// timestamps never go back
+	logT, evT     int64
+	logSeq, evSeq int
 }
 
 func newWorld(tb testing.TB, prof string, force bool) *world {
@@ -62,7 +66,7 @@ func newWorld(tb testing.TB, prof string, force bool) *world {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &world{s: s, force: force}
+	w := &world{s: s, force: force, logSeq: -1, evSeq: -1}
 	a := lp("lpa", obj("vmlinux", "lpa", "cmdline_proc_show", "meminfo_proc_show"), obj("tmod", "lpa", "tmod_a"))
 	if p.Callbacks() {
 		a = withCallbacks(a)
@@ -316,6 +320,26 @@ func (w *world) check() error {
 	}
 	if s.Alarms() != 0 && !s.UsedForce() && !knownRace(s) {
 		return fmt.Errorf("consistency alarm without force")
+	}
+	// time never goes back: not in the log (printk's timestamps), not in
+	// the events
+	for _, l := range s.Log() {
+		if l.Seq <= w.logSeq {
+			continue
+		}
+		if l.Time < w.logT {
+			return fmt.Errorf("log line %d at %d ns, after one at %d: %s", l.Seq, l.Time, w.logT, l.Text)
+		}
+		w.logT, w.logSeq = l.Time, l.Seq
+	}
+	for _, e := range s.Events() {
+		if e.Seq <= w.evSeq {
+			continue
+		}
+		if e.Time < w.evT {
+			return fmt.Errorf("event %d at %d ns, after one at %d: %s", e.Seq, e.Time, w.evT, e.Text)
+		}
+		w.evT, w.evSeq = e.Time, e.Seq
 	}
 	v := s.View()
 	n := 0

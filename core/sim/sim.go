@@ -220,7 +220,7 @@ type Sim struct {
 
 	jiffies uint64 // absolute jiffies, starting at INITIAL_JIFFIES
 	bootJif uint64
-	lat     int64 // ns past the jiffy of what runs now (the kworker's wake-up latency)
+	lat     int64 // ns past the jiffy of what runs now (a text poke's syncs, the kworker's wake-up latency); never goes back within a jiffy
 
 	cpus     []CPU
 	tasks    []Task    // for_each_process_thread order

@@ -21,7 +21,7 @@ func (s *Sim) advance(n uint64) {
 		if gp >= 0 && uint64(gp) < next {
 			next = uint64(gp)
 		}
-		s.jiffies = next
+		s.pass(next - s.jiffies)
 		if s.tickWork {
 			s.tick()
 		}
@@ -35,13 +35,21 @@ func (s *Sim) advance(n uint64) {
 	}
 }
 
+// pass moves the clock n jiffies on. What ran past the jiffy's start
+// (s.lat: a text poke's syncs, the kworker's latency) is behind the new
+// jiffy's start unless it ran longer than the jiffies passed.
+func (s *Sim) pass(n uint64) {
+	s.jiffies += n
+	s.lat = max(0, s.lat-int64(n)*(1e9/int64(s.hz)))
+}
+
 // sleepFor is time passing while the running kernel code sleeps (the
 // caller of synchronize_rcu, with klp_mutex held): the ticks run, nothing
 // else does; work that fell due meanwhile runs as soon as time next
 // passes (it would wait for klp_mutex).
 func (s *Sim) sleepFor(n uint64) {
 	for ; n > 0; n-- {
-		s.jiffies++
+		s.pass(1)
 		if s.tickWork {
 			s.tick()
 		}
@@ -95,8 +103,8 @@ func (s *Sim) transitionWork() {
 	if s.transition < 0 {
 		return
 	}
-	s.lat = kworkerLatency(s.seed, s.jiffies)
-	defer func() { s.lat = 0 }()
+	// after the timer's tick, and after whatever already ran in this jiffy
+	s.lat = max(s.lat, kworkerLatency(s.seed, s.jiffies))
 	if s.worker != 0 {
 		s.asWorker("the work's timer fired there; it runs klp_transition_work_fn", s.retry)
 		return
