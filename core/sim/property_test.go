@@ -323,23 +323,11 @@ func (w *world) check() error {
 	}
 	// time never goes back: not in the log (printk's timestamps), not in
 	// the events
-	for _, l := range s.Log() {
-		if l.Seq <= w.logSeq {
-			continue
-		}
-		if l.Time < w.logT {
-			return fmt.Errorf("log line %d at %d ns, after one at %d: %s", l.Seq, l.Time, w.logT, l.Text)
-		}
-		w.logT, w.logSeq = l.Time, l.Seq
+	if err := onward("log line", s.Log(), func(l LogLine) (int, int64, string) { return l.Seq, l.Time, l.Text }, &w.logSeq, &w.logT); err != nil {
+		return err
 	}
-	for _, e := range s.Events() {
-		if e.Seq <= w.evSeq {
-			continue
-		}
-		if e.Time < w.evT {
-			return fmt.Errorf("event %d at %d ns, after one at %d: %s", e.Seq, e.Time, w.evT, e.Text)
-		}
-		w.evT, w.evSeq = e.Time, e.Seq
+	if err := onward("event", s.Events(), func(e Event) (int, int64, string) { return e.Seq, e.Time, e.Text }, &w.evSeq, &w.evT); err != nil {
+		return err
 	}
 	v := s.View()
 	n := 0
@@ -366,6 +354,22 @@ func (w *world) check() error {
 		}
 	}
 	return stateOK(s)
+}
+
+// onward checks the records after *seq: none is earlier than the one
+// before it.
+func onward[T any](what string, recs []T, get func(T) (int, int64, string), seq *int, last *int64) error {
+	for _, r := range recs {
+		n, t, text := get(r)
+		if n <= *seq {
+			continue
+		}
+		if t < *last {
+			return fmt.Errorf("%s %d at %d ns, after one at %d: %s", what, n, t, *last, text)
+		}
+		*seq, *last = n, t
+	}
+	return nil
 }
 
 // drain lets every task reach a switch point: stopped tasks continue,
