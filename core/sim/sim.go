@@ -675,7 +675,8 @@ func (s *Sim) CloneInto(dead *Sim) *Sim {
 
 // Footprint estimates the bytes a clone of the machine holds of its own:
 // what CloneInto copies (the machine, its tasks and their stacks, modules,
-// patches, ops and small lists) and the history it has not shared yet.
+// patches, ops and small lists) and the records it keeps (an explore
+// search keeps only what a state added: ForgetHistory).
 // It is computed from lengths and type sizes, so it is the same natively
 // and in WebAssembly: the explore mode bounds the memory of the states it
 // holds with it. The indexes a clone may come to own (a fork's task map)
