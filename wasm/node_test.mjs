@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 import { unpack } from "../web/lib/session.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,7 @@ const goroot = execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim(
 let tmp = "";
 let klp; // the throwing facade, as web/lib/runtime.js builds it
 let raw; // globalThis.klp as Go set it up
+let wasmPath = ""; // the klp.wasm under test
 
 // facade mirrors web/lib/runtime.js: Go returns Error objects, the page
 // throws them.
@@ -53,6 +55,7 @@ before(async () => {
       stdio: "inherit",
     });
   }
+  wasmPath = wasm;
   createRequire(import.meta.url)(path.join(goroot, "lib", "wasm", "wasm_exec.js"));
   const go = new globalThis.Go();
   const ready = new Promise((resolve) => globalThis.addEventListener?.("klp-ready", resolve) ?? resolve());
@@ -413,4 +416,44 @@ test("explore: the shortest counterexample, progress and cancel", () => {
   assert.equal(big.maxMemory, 2 ** 30);
   assert.throws(() => klp.explore("vmlinux f\n"), /no explore region/);
   alive();
+});
+
+// The explore worker (web/explore-worker.js) in a context of its own, as
+// a Web Worker has: its own Go runtime. When that runtime has stopped (a
+// fatal error such as out of memory: here wasm_exec's exit is called as
+// Go calls it), a search is answered with an error marked dead, naming
+// the runtime's fatal line, and the worker closes itself.
+test("explore worker: a stopped Go runtime is reported, and the worker closes", async () => {
+  const posted = [];
+  let closed = false;
+  const events = new EventTarget();
+  const ctx = vm.createContext({
+    console: { log() {}, error() {}, warn() {} },
+    setTimeout, clearTimeout, TextEncoder, TextDecoder, crypto, performance, WebAssembly, Event, URL,
+    fetch: async () => new Response(readFileSync(wasmPath), { headers: { "content-type": "application/wasm" } }),
+    postMessage: (m) => posted.push(m),
+    close: () => { closed = true; },
+    addEventListener: events.addEventListener.bind(events),
+    dispatchEvent: events.dispatchEvent.bind(events),
+  });
+  ctx.self = ctx;
+  ctx.importScripts = (name) => vm.runInContext(readFileSync(path.join(goroot, "lib", "wasm", name), "utf8"), ctx);
+  vm.runInContext(readFileSync(path.join(root, "web", "explore-worker.js"), "utf8"), ctx);
+  const answer = async (m) => {
+    const n = posted.length;
+    await ctx.onmessage({ data: m });
+    return posted.slice(n);
+  };
+  assert.deepEqual((await answer({ type: "init" })).map((m) => m.type), ["ready"]);
+  const force = readFileSync(path.join(root, "core", "explore", "testdata", "force.klp"), "utf8");
+  const done = (await answer({ src: force })).at(-1);
+  assert.equal(done.type, "done");
+  assert.equal(done.result.violations[0].property, "consistency");
+  // the runtime prints its fatal line, then exits
+  vm.runInContext(`console.log("fatal error: out of memory"); go.importObject.gojs["runtime.wasmExit"](0);`, ctx);
+  const dead = (await answer({ src: force })).at(-1);
+  assert.equal(dead.type, "error");
+  assert.equal(dead.dead, true);
+  assert.match(dead.message, /runtime stopped \(fatal error: out of memory\); lower the region's bounds/);
+  assert.equal(closed, true);
 });
