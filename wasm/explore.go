@@ -11,14 +11,17 @@ import (
 )
 
 // exploreScenario is klp.explore(src, steps?, states?, noReduce?,
-// progress?, found?): every interleaving of the scenario's explore region
+// progress?, found?, memory?): every interleaving of the scenario's explore region
 // (see core/explore), as plain data. It runs to the end in the calling
 // thread, so the page calls it in a Web Worker (web/explore-worker.js) and
 // cancels by ending the worker. progress, a function, gets {states,
 // transitions, completed, depth, frontier} every few thousand
 // transitions; returning false stops the search early. found, a
 // function, gets each broken property's counterexample {property,
-// detail, steps, scenario} as soon as the search finds it.
+// detail, steps, scenario} as soon as the search finds it. memory, in MB,
+// is the most the search may hold of states at once, whatever the
+// region's memory= says (0 or none: pageMemory): the page sizes it to
+// the device.
 func exploreScenario(args []safejs.Value) (any, error) {
 	src, err := str(args, 0, "scenario")
 	if err != nil {
@@ -35,6 +38,14 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	noReduce, err := boolean(args, 3, "noReduce")
 	if err != nil {
 		return nil, err
+	}
+	capMB, err := integer(args, 6, "memory", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	limit := pageMemory
+	if capMB > 0 {
+		limit = min(limit, capMB<<20)
 	}
 	o := explore.Options{Steps: steps, MaxStates: states, NoReduce: noReduce}
 	if fn := arg(args, 4); fn.Type() == safejs.TypeFunction {
@@ -75,10 +86,10 @@ func exploreScenario(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	// A page's worker shares the tab's memory: a region's memory= over
-	// pageMemory (a share link's, say) is held to it, so that a search
+	// the limit (a share link's, say) is held to it, so that a search
 	// ends at its bound instead of taking the tab down.
-	if p.Options().MaxMemory > pageMemory {
-		o.MaxMemory = pageMemory
+	if p.Options().MaxMemory > limit {
+		o.MaxMemory = limit
 	}
 	r := p.Run(o)
 	vs := make([]any, 0, len(r.Violations))

@@ -411,9 +411,14 @@ test("explore: the shortest counterexample, progress and cancel", () => {
   assert.equal(small.bound, "memory");
   assert.equal(small.maxMemory, 1 << 20);
   assert.ok(small.heldBytes > 0 && small.heldBytes <= small.maxMemory, `held ${small.heldBytes}`);
-  // a page holds a search to 1 GB of states, whatever the region asks
+  // a page holds a search to 1 GB of states, whatever the region asks,
+  // or to what the page asks for its device (the seventh argument, MB)
   const big = klp.explore(bench.replace("explore steps=12", "explore steps=2 memory=1000000"));
   assert.equal(big.maxMemory, 2 ** 30);
+  const phone = klp.explore(bench.replace("explore steps=12", "explore steps=2 memory=1000000"), 0, 0, false, null, null, 128);
+  assert.equal(phone.maxMemory, 128 * 2 ** 20);
+  assert.equal(klp.explore(bench, 2, 0, false, null, null, 1).maxMemory, 2 ** 20); // below the region's 256
+  assert.throws(() => klp.explore(bench, 0, 0, false, null, null, -1), /memory must be a non-negative integer/);
   assert.throws(() => klp.explore("vmlinux f\n"), /no explore region/);
   alive();
 });
@@ -446,9 +451,10 @@ test("explore worker: a stopped Go runtime is reported, and the worker closes", 
   };
   assert.deepEqual((await answer({ type: "init" })).map((m) => m.type), ["ready"]);
   const force = readFileSync(path.join(root, "core", "explore", "testdata", "force.klp"), "utf8");
-  const done = (await answer({ src: force })).at(-1);
+  const done = (await answer({ src: force, memory: 2 })).at(-1);
   assert.equal(done.type, "done");
   assert.equal(done.result.violations[0].property, "consistency");
+  assert.equal(done.result.maxMemory, 2 * 2 ** 20); // the page's limit, passed on
   // the runtime prints its fatal line, then exits
   vm.runInContext(`console.log("fatal error: out of memory"); go.importObject.gojs["runtime.wasmExit"](0);`, ctx);
   const dead = (await answer({ src: force })).at(-1);

@@ -5,7 +5,7 @@
 // searches start at once and run in code V8 has already optimised. A
 // search cannot be interrupted: the page cancels by terminating the
 // worker. Messages in: {type: "init", warm?} (load now, answer "ready"),
-// or a search {src, steps, states, noReduce}. Messages out: {type:
+// or a search {src, steps, states, noReduce, memory}. Messages out: {type:
 // "ready"}, {type: "warm"} or {type: "cold"} (warmed up, or not: see
 // below), {type: "progress", ...stats, ms}, {type: "found", violation,
 // ms} (a property's counterexample, as soon as the search finds it),
@@ -93,14 +93,14 @@ self.onmessage = async (e) => {
       if (m.warm && !searched) warm(String(m.warm));
       return;
     }
-    const { src, steps = 0, states = 0, noReduce = false } = m;
+    const { src, steps = 0, states = 0, noReduce = false, memory = 0 } = m;
     const t0 = performance.now();
     const progress = (p) => {
       self.postMessage({ type: "progress", ...p, ms: performance.now() - t0 });
       return true;
     };
     const found = (violation) => self.postMessage({ type: "found", violation, ms: performance.now() - t0 });
-    const r = self.klp.explore(String(src), steps, states, noReduce, progress, found);
+    const r = self.klp.explore(String(src), steps, states, noReduce, progress, found, memory);
     if (go.exited || r === undefined) throw new Error(stopped());
     if (failed(r)) throw new Error(r.message);
     self.postMessage({ type: "done", result: r, ms: performance.now() - t0 });

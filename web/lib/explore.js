@@ -91,6 +91,16 @@ export function prewarmWhenIdle(src) {
 }
 
 /**
+ * searchMemory is the most, in MB, a search may hold of states at once on
+ * this device: an eighth of its memory where the browser tells it
+ * (navigator.deviceMemory, in GB), from 128 MB up to the bridge's own
+ * limit of 1 GB; 0 (that limit) where it does not.
+ */
+export function searchMemory(gb = globalThis.navigator?.deviceMemory) {
+  return gb > 0 ? Math.max(128, Math.min(1024, Math.round(gb * 128))) : 0;
+}
+
+/**
  * explore starts a search of src. It returns {done, cancel}: done is a
  * promise of the result (rejected with the scenario's error), cancel ends
  * the worker at once. onFound gets each property's counterexample while
@@ -124,7 +134,7 @@ export function explore(src, { onProgress, onFound, steps = 0, states = 0, noRed
       reject(new Error(e.message || "the explore worker failed"));
     };
   });
-  w.postMessage({ src, steps, states, noReduce });
+  w.postMessage({ src, steps, states, noReduce, memory: searchMemory() });
   return {
     done,
     cancel() {
