@@ -402,3 +402,26 @@ insmod p
 	tb.waitCount(lane("100")+` g.mark[data-kind="alarm"]`, 1)
 	tb.shot(card(100), "hook-split-card")
 }
+
+// TestPageControlStyles: Import .klp (a label for a hidden file input),
+// reached with Tab from Explore, shows the focus outline at full
+// strength, and a disabled page button (the explore dialog's Cancel with
+// no search) is drawn faded.
+func TestPageControlStyles(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.do(`(() => { document.getElementById("explore").focus(); return ""; })()`)
+	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitJS(`document.activeElement?.id === "import"`, "Tab to reach Import .klp")
+	if got := eval[string](tb, `(() => { const c = getComputedStyle(document.querySelector("label.filebtn")); return c.outlineStyle + " " + c.opacity; })()`); got != "solid 1" {
+		t.Errorf("focused Import .klp: outline and opacity %q, want \"solid 1\"", got)
+	}
+	tb.waitJS(`!!window.klp && __t.pg().source().length > 0`, "the default example to load")
+	tb.clickID("explore") // no region: nothing to cancel
+	tb.waitJS(`document.querySelector("#explore-dialog").open`, "the explore dialog to open")
+	if got := eval[string](tb, `(() => { const b = document.getElementById("explore-cancel"); return b.disabled + " " + getComputedStyle(b).opacity; })()`); got != "true 0.5" {
+		t.Errorf("Cancel with no search: disabled and opacity %q, want \"true 0.5\"", got)
+	}
+}
