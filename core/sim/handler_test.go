@@ -183,3 +183,38 @@ func viewTaskIdx(v View, pid int) int {
 	}
 	return -1
 }
+
+// TestWarnLines: patch.c's WARN_ON sites print at every hit, naming their
+// line; a WARN_ON_ONCE site prints once however often it fires (the
+// event is recorded each time).
+func TestWarnLines(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	must(t, s.Insmod("lp"))
+	r := FuncRef{}
+	for i := 0; i < 2; i++ {
+		wantErrno(t, "klp_patch_func of a patched func", s.patchFunc(r), EINVAL)
+	}
+	s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", 0, 0, 1)
+	s.warnOnceOn("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE", "kernel/livepatch/patch.c", "klp_ftrace_handler", 0, 0, 1)
+	got := logTexts(s)
+	for _, c := range []struct {
+		line string
+		n    int
+	}{
+		{"WARNING: CPU: 0 PID: 0 at kernel/livepatch/patch.c:168 klp_patch_func", 2},
+		{"WARNING: CPU: 1 PID: 0 at kernel/livepatch/patch.c:98 klp_ftrace_handler", 1},
+		{"------------[ cut here ]------------", 3},
+	} {
+		if n := count(got, c.line); n != c.n {
+			t.Errorf("%q printed %d times, want %d:\n%s", c.line, n, c.n, strings.Join(got, "\n"))
+		}
+	}
+	if n := s.Warnings(); n != 4 {
+		t.Errorf("Warnings() = %d, want 4 (every hit counts)", n)
+	}
+	ws := eventsOf(s.Events(), EvWarning)
+	if len(ws) != 4 || ws[0].Text != "WARN_ON: klp_patch_func: func->patched" || ws[2].Text != "WARN_ON_ONCE: klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE" {
+		t.Errorf("warning events %+v", ws)
+	}
+}

@@ -833,8 +833,12 @@ func (s *Sim) patchObject(pi, oi int) error {
 
 func (s *Sim) patchFunc(r FuncRef) error {
 	f := s.fn(r)
-	if f.OldCode == NoCode || f.Patched {
-		s.warnOnce("klp_patch_func", "kernel/livepatch/patch.c", "klp_patch_func", 0)
+	if f.OldCode == NoCode {
+		s.warnOn("klp_patch_func: !func->old_func", "kernel/livepatch/patch.c", "klp_patch_func")
+		return EINVAL
+	}
+	if f.Patched {
+		s.warnOn("klp_patch_func: func->patched", "kernel/livepatch/patch.c", "klp_patch_func")
 		return EINVAL
 	}
 	oi, ok := s.opsByCode[f.OldCode]
@@ -864,7 +868,7 @@ func (s *Sim) unpatchFunc(r FuncRef) {
 	f := s.fn(r)
 	oi, ok := s.opsByCode[f.OldCode]
 	if !ok {
-		s.warnOnce("klp_unpatch_func", "kernel/livepatch/patch.c", "klp_unpatch_func", 0)
+		s.warnOn("klp_unpatch_func: !ops", "kernel/livepatch/patch.c", "klp_unpatch_func")
 		return
 	}
 	o := &s.ops[oi]

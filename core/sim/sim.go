@@ -468,8 +468,10 @@ func (s *Sim) eventf(e Event, format string, args ...any) {
 	s.event(e)
 }
 
-// warnLines are the lines of the WARN_ON_ONCE sites in the current
-// kernel/livepatch/transition.c (seed 000), for the WARNING line.
+// warnLines are the lines of the WARN_ON and WARN_ON_ONCE sites in the
+// current kernel/livepatch/transition.c (seed 000) and patch.c, for the
+// WARNING line. Every profile prints these: older kernels' lines differ
+// by a few (README, modelling choices).
 var warnLines = map[string]int{
 	"klp_complete_transition: TIF_PATCH_PENDING still set":                 132,
 	"klp_complete_transition: idle TIF_PATCH_PENDING still set":            139,
@@ -479,6 +481,10 @@ var warnLines = map[string]int{
 	"klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE":         581,
 	"klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE":        600,
 	"klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE":         610,
+	"klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE":               98,
+	"klp_unpatch_func: !ops":                                               137,
+	"klp_patch_func: !func->old_func":                                      165,
+	"klp_patch_func: func->patched":                                        168,
 }
 
 // warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
@@ -497,17 +503,32 @@ func (s *Sim) warnOnce(site, file, fn string, pid int) {
 // warnOnceOn is warnOnce with current given: a task's own code (the
 // ftrace handler) warns as itself, on its CPU.
 func (s *Sim) warnOnceOn(site, file, fn string, pid, cur, cpu int) {
-	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: "WARN_ON_ONCE: " + site})
+	s.warnAt(site, file, fn, pid, cur, cpu, true)
+}
+
+// warnOn models WARN_ON, which prints at every hit (patch.c's sites).
+func (s *Sim) warnOn(site, file, fn string) {
+	s.warnAt(site, file, fn, 0, s.cur, s.callerCPU(), false)
+}
+
+func (s *Sim) warnAt(site, file, fn string, pid, cur, cpu int, once bool) {
+	macro := "WARN_ON: "
+	if once {
+		macro = "WARN_ON_ONCE: "
+	}
+	s.event(Event{Kind: EvWarning, PID: pid, Func: fn, Text: macro + site})
 	s.ring.warnings++
-	if s.warned[site] {
-		return
+	if once {
+		if s.warned[site] {
+			return
+		}
+		w := make(map[string]bool, len(s.warned)+1) // replaced whole: clones share it
+		for k := range s.warned {
+			w[k] = true
+		}
+		w[site] = true
+		s.warned = w
 	}
-	w := make(map[string]bool, len(s.warned)+1) // replaced whole: clones share it
-	for k := range s.warned {
-		w[k] = true
-	}
-	w[site] = true
-	s.warned = w
 	s.printk(LevelWarn, "------------[ cut here ]------------")
 	if l, ok := warnLines[site]; ok {
 		file = fmt.Sprintf("%s:%d", file, l)
