@@ -482,9 +482,9 @@ var warnLines = map[string]int{
 	"klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE":        600,
 	"klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE":         610,
 	"klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE":               98,
-	"klp_unpatch_func: !ops":                                               137,
-	"klp_patch_func: !func->old_func":                                      165,
-	"klp_patch_func: func->patched":                                        168,
+	"klp_unpatch_func: !ops":          137,
+	"klp_patch_func: !func->old_func": 165,
+	"klp_patch_func: func->patched":   168,
 }
 
 // warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
