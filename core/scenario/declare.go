@@ -15,8 +15,8 @@ var declareVerbs = []Verb{
 		Doc: "functions of the kernel, in link order; `/size` (default 0x100); `alias.NAME=F` makes NAME a second symbol at F's address (as kallsyms lists both): calling or patching either name reaches the one function and its one ftrace handler. A patch names a function by `sympos` when its object has several of that name: `klp_find_object_symbol`'s errors (`symbol 'F' not found in symbol table`, `unresolvable ambiguity for symbol 'F' in object 'O'`, `symbol position N for symbol 'F' in object 'O' not found`) fail the load with `EINVAL`"},
 	{Name: "module", Min: 1, Usage: `module NAME f1 f2/0x40 [alias.NAME=f2] [init="text"] [exit="text"] [init-error=ENODEV] [param.NAME[:TYPE]=DEFAULT] [uses=f3,f4] [kprobe=FUNC kprobe-post=Y|N|param.NAME] [program=test_klp_shadow_vars|test_klp_shadow_vars-v5.1|test_klp_callbacks_busy]`, Run: (*Session).module,
 		Doc: "a target module that `insmod` can load (not loaded yet); `param.` declares a module parameter (see below for types); `uses=` names functions of other modules it calls: they must be loaded first (\"Unknown symbol\", ENOENT), and cannot be removed while it is loaded; `kprobe=` makes its init register a kprobe on FUNC (on ftrace), with a post handler if `kprobe-post` says so (test_klp_kprobe's `has_post_handler`): a kprobe with a post handler and a livepatch of the same function exclude each other with `EBUSY`, whichever comes second failing; `program=` runs a test module's program (`test_klp_shadow_vars`: the shadow variable API, `klp_shadow_*`, as that selftest module exercises it, with its log; `test_klp_shadow_vars-v5.1`: the same module as v5.1–v5.8 shipped it, shadow variables of THIS_MODULE and the bytes after it; `test_klp_callbacks_busy`: its work item, which with `block_transition=Y` leaves a kworker sleeping in `busymod_work_func` until the module's exit clears the flag and flushes it; a module declaring `param.sleep_secs` is the one before v5.9, whose work prints `sleeping N seconds ...` and, for N > 0, sleeps until the module's exit waits for it: the N-second timer is not modelled)"},
-	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
-		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time"},
+	{Name: "livepatch", Min: 1, Usage: "livepatch NAME [replace] [replace=param.NAME] [immediate] [not-livepatch]` … `end", Run: (*Session).livepatchDecl,
+		Doc: "a livepatch module (see below); `replace=param.NAME` lets a module parameter decide atomic replace at load time; `immediate` (kernels 4.12 to 4.15) skips the consistency model: every task runs the new code at once"},
 	{Name: "task", Min: 2, Usage: "task PID COMM [kthread] [state=S] [cpu=N] [user] [freezable] [unreliable] [norcu] [tgid=N] [parent=N] [stack=a>b>c+0x10]", Run: (*Session).task, Complete: args(keyed(cFrames, map[string][]string{"state": stateNames()},
 		"kthread", "user", "freezable", "unreliable", "norcu", "state=", "cpu=", "tgid=", "parent=", "stack=")),
 		Doc: "a task; `stack=` lists frames outermost first, `>` meaning \"calls\"; `state=` is one of `running` (needs `cpu=`), `runnable` (default), `S`, `D`, `T`, `t`"},
@@ -284,10 +284,12 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 			spec.Patch.Replace = true
 		case a.Key == "replace" && strings.HasPrefix(a.Val, "param."):
 			spec.Patch.ReplaceParam = strings.TrimPrefix(a.Val, "param.")
+		case a.Key == "" && a.Val == "immediate":
+			spec.Patch.Immediate = true
 		case a.Key == "" && a.Val == "not-livepatch":
 			spec.NotLivepatch = true
 		default:
-			return spec, s.unknownKey(a, "replace", "replace=param.NAME", "not-livepatch")
+			return spec, s.unknownKey(a, "replace", "replace=param.NAME", "immediate", "not-livepatch")
 		}
 	}
 	var obj *sim.ObjSpec
@@ -364,11 +366,11 @@ func (s *Session) livepatch(st Stmt) (sim.ModuleSpec, error) {
 	return spec, nil
 }
 
-// funcLine parses "func old -> new[/size] [sympos=N] [prints="TEXT"]".
+// funcLine parses "func old -> new[/size] [sympos=N] [prints="TEXT"] [immediate]".
 func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 	a := in.Args
 	if len(a) < 3 || a[1].Val != "->" {
-		return sim.FuncSpec{}, s.errf(in.Pos, `func OLD -> NEW[/size] [sympos=N] [prints="TEXT"]`)
+		return sim.FuncSpec{}, s.errf(in.Pos, `func OLD -> NEW[/size] [sympos=N] [prints="TEXT"] [immediate]`)
 	}
 	nd, err := s.funcDecl(a[2])
 	if err != nil {
@@ -380,8 +382,12 @@ func (s *Session) funcLine(in Stmt) (sim.FuncSpec, error) {
 			f.Prints = x.Val
 			continue
 		}
+		if x.Key == "" && x.Val == "immediate" {
+			f.Immediate = true
+			continue
+		}
 		if x.Key != "sympos" {
-			return f, s.unknownKey(x, "sympos", "prints")
+			return f, s.unknownKey(x, "sympos", "prints", "immediate")
 		}
 		v, err := s.num(x)
 		if err != nil {

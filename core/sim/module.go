@@ -32,6 +32,17 @@ func (s *Sim) AddModule(spec ModuleSpec) error {
 		if (p.Replace || p.ReplaceParam != "") && !s.prof.AtomicReplace() {
 			return fmt.Errorf("livepatch %s: atomic replace needs kernel 5.1 or later (profile %s)", spec.Name, s.prof)
 		}
+		if !s.prof.Immediate() {
+			imm := p.Immediate
+			for _, o := range p.Objects {
+				for _, f := range o.Funcs {
+					imm = imm || f.Immediate
+				}
+			}
+			if imm {
+				return fmt.Errorf("livepatch %s: immediate was removed in kernel 4.16 (profile %s)", spec.Name, s.prof)
+			}
+		}
 		if len(p.States) > 0 && !s.prof.States() {
 			return fmt.Errorf("livepatch %s: system states need kernel 5.5 or later (profile %s)", spec.Name, s.prof)
 		}
@@ -477,7 +488,8 @@ func (s *Sim) patchModuleInit(mi int) error {
 		s.klp(LevelErr, "module %s is not marked as a livepatch module", m.Spec.Name)
 		return EINVAL
 	}
-	if !s.reliable {
+	if !s.reliable && !m.Spec.Patch.Immediate {
+		// (v4.12-v4.15: an immediate patch needs no reliable stacks)
 		if s.prof.UnsupportedArchWarns() {
 			s.klp(LevelWarn, "This architecture doesn't have support for the livepatch consistency model.")
 			s.klp(LevelWarn, "The livepatch transition may never complete.")
@@ -550,7 +562,7 @@ func (s *Sim) compatible(spec *PatchSpec) bool {
 func (s *Sim) initPatch(mi int) int {
 	m := &s.mods[mi]
 	spec := m.Spec.Patch
-	p := Patch{Mod: m.Spec.Name, Spec: mi, Replace: spec.Replace, States: append([]StateSpec(nil), spec.States...)}
+	p := Patch{Mod: m.Spec.Name, Spec: mi, Replace: spec.Replace, Immediate: spec.Immediate, States: append([]StateSpec(nil), spec.States...)}
 	if spec.ReplaceParam != "" {
 		v, _ := s.param(m.Spec.Name, spec.ReplaceParam)
 		p.Replace = v != "" && v != "0" && v != "N"
@@ -558,7 +570,7 @@ func (s *Sim) initPatch(mi int) int {
 	for _, os := range spec.Objects {
 		o := Obj{Name: os.Name, Callbacks: os.Callbacks}
 		for _, fs := range os.Funcs {
-			o.Funcs = append(o.Funcs, Func{Old: fs.Old, Sympos: fs.Sympos, New: fs.New, OldCode: NoCode, NewCode: NoCode})
+			o.Funcs = append(o.Funcs, Func{Old: fs.Old, Sympos: fs.Sympos, New: fs.New, Immediate: fs.Immediate, OldCode: NoCode, NewCode: NoCode})
 		}
 		p.Objs = append(p.Objs, o)
 	}

@@ -108,6 +108,10 @@ func (p Profile) AutoSignals() bool { return p.at(5, 1) }
 // freed by a disable; stacking rules apply (before v5.1).
 func (p Profile) Registration() bool { return !p.at(5, 1) }
 
+// Immediate: klp_patch.immediate and klp_func.immediate, removed in v4.16
+// ("livepatch: Remove immediate feature", d0807da78e11).
+func (p Profile) Immediate() bool { return !p.at(4, 16) }
+
 // AtomicReplace: replace patches and nop functions (v5.1).
 func (p Profile) AtomicReplace() bool { return p.at(5, 1) }
 
@@ -203,6 +207,9 @@ func (p Profile) Differences() []string {
 	}
 	if p.SignalAttr() {
 		d = append(d, "fake signals only by hand: echo 1 > /sys/kernel/livepatch/<patch>/signal")
+	}
+	if p.Immediate() {
+		d = append(d, "immediate patches and functions skip the consistency model (removed in v4.16); without reliable stacks only an immediate patch loads")
 	}
 	if !p.AutoSignals() && !p.SignalAttr() {
 		d = append(d, "no fake signals and no force attribute (v4.16)")

@@ -28,6 +28,12 @@ func (s *Sim) initTransition(pi, state int) {
 	if s.prof.Callbacks() {
 		s.prDebug(ddInit, "'"+p.Mod+"': initializing "+dirName(state)+" transition")
 	}
+	if p.Immediate {
+		// v4.12-v4.15: no per-task states, and no function in transition,
+		// so the ftrace handler takes the newest version for every task
+		s.step("klp_init_transition: immediate patch: every task stays in %s; no function is in transition", s.prof.StateName(Idle))
+		return
+	}
 	s.step("klp_init_transition: every task starts in %s; target %s", s.prof.StateName(1-state), s.prof.StateName(state))
 	initial := 1 - state
 	for i := range s.tasks {
@@ -66,6 +72,10 @@ func (s *Sim) startTransition() {
 		s.klp(LevelNotice, "'%s': starting %s transition", p.Mod, dirName(s.target))
 	default:
 		s.klp(LevelNotice, "'%s': %s...", p.Mod, dirName(s.target))
+	}
+	if p.Immediate {
+		s.step("klp_start_transition: immediate patch: no TIF_PATCH_PENDING set")
+		return
 	}
 	n := 0
 	for i := range s.tasks {
@@ -136,8 +146,8 @@ func (s *Sim) buildCheckTable() []string {
 		}
 		for fi := range o.Funcs {
 			f := &o.Funcs[fi]
-			if f.Discarded {
-				continue
+			if f.Discarded || f.Immediate {
+				continue // klp_check_stack_func skips an immediate func
 			}
 			c := s.checkedRange(FuncRef{int32(s.transition), int32(oi), int32(fi)})
 			k := int32(len(names))
@@ -340,6 +350,11 @@ func (s *Sim) tryCompleteTransition() {
 		s.warnOnce("klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE", "kernel/livepatch/transition.c", "klp_try_complete_transition", 0)
 		return
 	}
+	if s.patches[s.transition].Immediate {
+		s.step("klp_try_complete_transition: immediate patch: no task to switch")
+		s.transitionDone()
+		return
+	}
 	cpu := s.callerCPU()
 	names := s.buildCheckTable()
 	var a attempt
@@ -384,7 +399,12 @@ func (s *Sim) tryCompleteTransition() {
 		return
 	}
 
-	// Done: clean up.
+	s.transitionDone()
+}
+
+// transitionDone is the end of klp_try_complete_transition once no task
+// is left: clean up.
+func (s *Sim) transitionDone() {
 	if s.schedHook {
 		s.schedHook = false
 		s.hookTextPoke(false)
@@ -604,6 +624,15 @@ func (s *Sim) finishComplete(pi int) {
 	if s.target == Unpatched {
 		s.synchronize("no handler may still see the removed functions")
 	}
+	if !p.Immediate { // an immediate patch goes straight to the callbacks
+		s.resetTasks(p)
+	}
+	s.completeDone(pi)
+}
+
+// resetTasks is the middle of klp_complete_transition: no function in
+// transition any more, then every task back to IDLE.
+func (s *Sim) resetTasks(p *Patch) {
 	for oi := range p.Objs {
 		for fi := range p.Objs[oi].Funcs {
 			p.Objs[oi].Funcs[fi].Transition = false
@@ -632,6 +661,12 @@ func (s *Sim) finishComplete(pi int) {
 		s.event(Event{Kind: EvSwitch, Patch: p.Mod, Text: fmt.Sprintf("klp_complete_transition: every task switched from %s to %s", s.prof.StateName(s.target), s.prof.StateName(Idle)),
 			Switch: &Switch{From: s.target, To: Idle, Reason: ReasonComplete}})
 	}
+}
+
+// completeDone is the end of klp_complete_transition (its done: label):
+// the post callbacks, the notice, the module reference.
+func (s *Sim) completeDone(pi int) {
+	p := &s.patches[pi]
 	for oi := range p.Objs {
 		if !p.Objs[oi].Loaded {
 			continue
@@ -647,17 +682,34 @@ func (s *Sim) finishComplete(pi int) {
 	}
 	if s.prof.Registration() && s.target == Unpatched {
 		// module_put at unpatch completion, unless any transition was
-		// ever forced (v4.15-v5.0 global klp_forced).
-		if !s.forcedEver && s.mods[p.Spec].Refcnt > 0 {
+		// ever forced (v4.15-v5.0 global klp_forced); never for an
+		// immediate patch or one with an immediate function, whose code a
+		// task may still run (v4.12-v4.15).
+		if !s.forcedEver && !p.Immediate && !hasImmediateFunc(p) && s.mods[p.Spec].Refcnt > 0 {
 			s.mods[p.Spec].Refcnt--
 		}
 	}
 	if !s.mute(EvStep) {
-		s.step("klp_complete_transition: '%s' %s complete; every task back to %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+		if p.Immediate {
+			s.step("klp_complete_transition: '%s' %s complete; no task ever left %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+		} else {
+			s.step("klp_complete_transition: '%s' %s complete; every task back to %s", p.Mod, dirName(s.target), s.prof.StateName(Idle))
+		}
 	}
 	s.target = Idle
 	s.transition = -1
 	s.workDue = -1
+}
+
+func hasImmediateFunc(p *Patch) bool {
+	for oi := range p.Objs {
+		for fi := range p.Objs[oi].Funcs {
+			if p.Objs[oi].Funcs[fi].Immediate {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cancelTransition is klp_cancel_transition: an enable failed after

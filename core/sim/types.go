@@ -176,6 +176,9 @@ type FuncDecl struct {
 // PatchSpec is the klp_patch a livepatch module registers.
 type PatchSpec struct {
 	Replace bool
+	// Immediate is klp_patch.immediate (v4.12-v4.15): no per-task
+	// consistency model; every task runs the new code at once.
+	Immediate bool
 	// ReplaceParam, if set, names a module parameter that decides
 	// Replace at load time (test_klp_atomic_replace's replace=).
 	ReplaceParam string
@@ -203,6 +206,9 @@ type FuncSpec struct {
 	// original is read ({mod} is the patch module's name); "" prints
 	// what the original does.
 	Prints string
+	// Immediate is klp_func.immediate (v4.12-v4.15): the stack check
+	// skips this function.
+	Immediate bool
 }
 
 // Callbacks of one object. A nil entry means the callback is not set.
@@ -240,15 +246,16 @@ type FuncRef struct{ P, O, F int32 }
 
 // Patch is a klp_patch instance.
 type Patch struct {
-	Mod     string
-	Spec    int // index into Sim.mods of its module
-	Replace bool
-	Enabled bool
-	Forced  bool
-	Listed  bool // on klp_patches
-	Freed   bool
-	Objs    []Obj
-	States  []StateSpec
+	Mod       string
+	Spec      int // index into Sim.mods of its module
+	Replace   bool
+	Immediate bool // klp_patch.immediate (v4.12-v4.15)
+	Enabled   bool
+	Forced    bool
+	Listed    bool // on klp_patches
+	Freed     bool
+	Objs      []Obj
+	States    []StateSpec
 }
 
 // Obj is a klp_object.
@@ -271,6 +278,7 @@ type Func struct {
 	Discarded  bool
 	Patched    bool
 	Transition bool
+	Immediate  bool   // klp_func.immediate (v4.12-v4.15): never stack-checked
 	OldCode    CodeID // resolved when the object is loaded
 	NewCode    CodeID // for a nop: the original function
 }
