@@ -48,6 +48,7 @@ var simFields = map[string]struct {
 	"schedHook":   {"value", ""},
 	"forcedEver":  {"value", ""},
 	"tainted":     {"value", ""},
+	"taint":       {"value", ""},
 	"ftraceOff":   {"value", ""},
 	"warned":      {"shared", ""},
 	"usedForce":   {"value", ""},

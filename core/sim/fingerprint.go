@@ -43,6 +43,7 @@ func (s *Sim) Fingerprint() uint64 {
 		bit(s.schedHook, 3) | bit(s.forcedEver, 4) | bit(s.tainted, 5) | bit(s.ftraceOff, 6) |
 		bit(s.usedForce, 7) | bit(s.tickWork, 8) | bit(s.alarms > 0, 9) | bit(s.hazards > 0, 10) |
 		bit(s.ring.warnings > 0, 11) | uint64(len(s.warned))<<32)
+	h.add(s.taint)
 	h.str(s.shellWait.What)
 	if s.shellWait.Cmd != nil {
 		h.str(fmt.Sprintf("%#v", s.shellWait.Cmd))

@@ -256,6 +256,7 @@ type Sim struct {
 	shellWait   shellWait // the shell asleep in a command (writer.go)
 	forcedEver  bool      // v4.15-v5.0 global klp_forced
 	tainted     bool      // TAINT_LIVEPATCH notice printed
+	taint       uint64    // other taint bits, written to /proc/sys/kernel/tainted
 	ftraceOff   bool      // /proc/sys/kernel/ftrace_enabled = 0
 	warned      map[string]bool
 	usedForce   bool

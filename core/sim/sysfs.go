@@ -85,6 +85,12 @@ func (s *Sim) resolve(p string) (*node, bool) {
 			}
 			return append(append(out, s.producedDir("/proc")...), DirEntry{"sys", true, "dr-xr-xr-x"})
 		}}, true
+	case p == "/proc/sys":
+		return &node{dir: func() []DirEntry { return []DirEntry{{"kernel", true, "dr-xr-xr-x"}} }}, true
+	case p == "/proc/sys/kernel":
+		return &node{dir: func() []DirEntry { return []DirEntry{{"ftrace_enabled", false, modeRW}, {"tainted", false, modeRW}} }}, true
+	case p == "/proc/sys/kernel/tainted":
+		return &node{mode: modeRW, read: func() string { return strconv.FormatUint(s.Tainted(), 10) + "\n" }, write: s.writeTainted}, true
 	case p == "/proc/sys/kernel/ftrace_enabled":
 		return &node{mode: "-rw-r--r--", read: func() string { return intLine(b2i(!s.ftraceOff)) }, write: func(d string) error {
 			v, err := strconv.Atoi(strings.TrimSpace(d))
@@ -526,7 +532,7 @@ func (s *Sim) resolveModule(rest []string) (*node, bool) {
 	switch {
 	case len(rest) == 1:
 		return &node{dir: func() []DirEntry {
-			d := []DirEntry{{"refcnt", false, modeRO}}
+			d := []DirEntry{{"refcnt", false, modeRO}, {"taint", false, modeRO}}
 			if len(spec.Params) > 0 {
 				d = append(d, DirEntry{"parameters", true, modeDir})
 			}
@@ -534,6 +540,15 @@ func (s *Sim) resolveModule(rest []string) (*node, bool) {
 		}}, true
 	case len(rest) == 2 && rest[1] == "refcnt":
 		return &node{mode: modeRO, read: func() string { return intLine(s.ModuleRefcnt(name)) }}, true
+	case len(rest) == 2 && rest[1] == "taint":
+		// the module's own taints: K for a livepatch module (the
+		// modules here are otherwise in-tree and signed)
+		return &node{mode: modeRO, read: func() string {
+			if spec.Patch != nil && !spec.NotLivepatch {
+				return "K\n"
+			}
+			return "\n"
+		}}, true
 	case len(rest) == 2 && rest[1] == "parameters" && len(spec.Params) > 0:
 		return &node{dir: func() []DirEntry {
 			var d []DirEntry
@@ -558,4 +573,52 @@ func (s *Sim) resolveModule(rest []string) (*node, bool) {
 			}}, true
 	}
 	return nil, false
+}
+
+// taintLivepatch is 1 << TAINT_LIVEPATCH.
+const taintLivepatch = 1 << 15
+
+// Tainted is /proc/sys/kernel/tainted: TAINT_LIVEPATCH once a livepatch
+// module has loaded, and whatever was written there.
+func (s *Sim) Tainted() uint64 {
+	if s.tainted {
+		return s.taint | taintLivepatch
+	}
+	return s.taint
+}
+
+// taintFlags is TAINT_FLAGS_COUNT: LIVEPATCH (15) was the last flag until
+// AUX and RANDSTRUCT (4.15), TEST (6.0), FWCTL (6.15).
+func (p Profile) taintFlags() int {
+	switch {
+	case p.at(6, 15):
+		return 20
+	case p.at(6, 0):
+		return 19
+	case p.at(4, 15):
+		return 18
+	}
+	return 16
+}
+
+// writeTainted is proc_taint: taint can only grow. The value is an
+// unsigned long (proc_doulongvec_minmax: EINVAL otherwise); each flag bit
+// set in it is added, bits past the flags are ignored, and no message is
+// printed (add_taint with LOCKDEP_STILL_OK).
+func (s *Sim) writeTainted(d string) error {
+	d = strings.TrimSpace(d)
+	if d == "" {
+		return nil // no number, nothing written
+	}
+	v, err := strconv.ParseUint(d, 0, 64)
+	if err != nil {
+		return EINVAL
+	}
+	v &= 1<<s.prof.taintFlags() - 1
+	if v&taintLivepatch != 0 {
+		s.tainted = true // the bit reads the same whoever set it
+		v &^= taintLivepatch
+	}
+	s.taint |= v
+	return nil
 }
