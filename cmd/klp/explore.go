@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	states := fs.Int("states", 0, "override the region's bound on visited states")
 	memory := fs.Int("memory", 0, "override the region's bound on the MB of states held at once")
 	noReduce := fs.Bool("no-reduce", false, "turn the partial-order reduction off")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object (for scripts and CI)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		usage(stderr)
 		return 2
@@ -47,7 +49,7 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := explore.Options{Steps: *steps, Seconds: *seconds, MaxStates: *states, MaxMemory: *memory << 20, NoReduce: *noReduce}
-	if isTerminal(stderr) {
+	if isTerminal(stderr) && !*asJSON {
 		o.ProgressEvery = 20000
 		o.Progress = func(s explore.Stats) bool {
 			el := time.Since(start).Seconds()
@@ -64,7 +66,14 @@ func runExplore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.Progress != nil {
 		fmt.Fprint(stderr, "\r\x1b[K")
 	}
-	report(stdout, r, el)
+	if *asJSON {
+		if err := reportJSON(stdout, r, el); err != nil {
+			fmt.Fprintf(stderr, "klp: %v\n", err)
+			return 2
+		}
+	} else {
+		report(stdout, r, el)
+	}
 	if len(r.Violations) > 0 {
 		return 1
 	}
@@ -101,6 +110,60 @@ func report(w io.Writer, r *explore.Result, el time.Duration) {
 	if len(ok) > 0 {
 		fmt.Fprintf(w, "\nheld in every state explored: %s\n", strings.Join(ok, ", "))
 	}
+}
+
+// jsonResult is klp explore -json's output: the text report's facts, with
+// the names the page's bridge gives them (wasm/explore.go).
+type jsonResult struct {
+	States      int             `json:"states"`
+	Transitions int             `json:"transitions"`
+	Completed   int             `json:"completed"`
+	Depth       int             `json:"depth"`
+	Seconds     float64         `json:"seconds"`
+	Bound       string          `json:"bound"` // "" when every interleaving was explored
+	Bounds      jsonBounds      `json:"bounds"`
+	Reduce      bool            `json:"reduce"`
+	SetBytes    int             `json:"setBytes"`
+	HeldBytes   int             `json:"heldBytes"`
+	Held        []string        `json:"held"` // the properties no state broke
+	Violations  []jsonViolation `json:"violations"`
+}
+
+type jsonBounds struct {
+	Steps    int     `json:"steps"`
+	Seconds  float64 `json:"seconds"`
+	States   int     `json:"states"`
+	MemoryMB int     `json:"memoryMB"`
+}
+
+type jsonViolation struct {
+	Property string   `json:"property"`
+	Detail   string   `json:"detail"`
+	Steps    []string `json:"steps"`
+	Scenario string   `json:"scenario"`
+}
+
+func reportJSON(w io.Writer, r *explore.Result, el time.Duration) error {
+	out := jsonResult{
+		States: r.States, Transitions: r.Transitions, Completed: r.Completed, Depth: r.Depth,
+		Seconds: el.Seconds(), Bound: r.Bound, Reduce: r.Options.Reduce, SetBytes: r.SetBytes, HeldBytes: r.HeldBytes,
+		Bounds:     jsonBounds{Steps: r.Options.Steps, Seconds: r.Options.Seconds, States: r.Options.MaxStates, MemoryMB: r.Options.MaxMemory >> 20},
+		Held:       []string{},
+		Violations: []jsonViolation{},
+	}
+	bad := map[string]bool{}
+	for _, v := range r.Violations {
+		bad[v.Property] = true
+		out.Violations = append(out.Violations, jsonViolation{Property: v.Property, Detail: v.Detail, Steps: append([]string{}, v.Steps...), Scenario: v.Scenario})
+	}
+	for _, p := range explore.Properties {
+		if !bad[p] {
+			out.Held = append(out.Held, p)
+		}
+	}
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(out)
 }
 
 // isTerminal reports whether w is a character device (a terminal), where

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -46,5 +47,48 @@ func TestExploreExitCodes(t *testing.T) {
 		if code := run(append([]string{"explore"}, append(bad, "-")...), strings.NewReader(string(bench)), &out, &errb); code != 2 || !strings.Contains(errb.String(), "take a positive number") {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, errb.String())
 		}
+	}
+}
+
+// TestExploreJSON: -json prints one JSON object with the text report's
+// facts — the shortest counterexample's steps and replayable scenario, the
+// properties that held, the bounds — and keeps the exit status.
+func TestExploreJSON(t *testing.T) {
+	force, err := os.ReadFile("../../core/explore/testdata/force.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"explore", "-json", "-steps", "6", "-"}, strings.NewReader(string(force)), &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a violation); stderr %q", code, errb.String())
+	}
+	var r jsonResult
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("not one JSON object: %v", err)
+	}
+	if dec.More() {
+		t.Error("more than one JSON value on stdout")
+	}
+	if r.States == 0 || r.Transitions < r.States-1 || r.Bounds.Steps != 6 || r.Bounds.MemoryMB != 256 || !r.Reduce {
+		t.Errorf("stats %+v", r)
+	}
+	if len(r.Violations) != 1 || r.Violations[0].Property != "consistency" || len(r.Violations[0].Steps) == 0 {
+		t.Fatalf("violations %+v", r.Violations)
+	}
+	v := r.Violations[0]
+	if !strings.HasSuffix(strings.TrimSpace(v.Scenario), v.Steps[len(v.Steps)-1]+"\nexpect no-alarm") {
+		t.Errorf("the scenario does not end with the steps:\n%s", v.Scenario)
+	}
+	if strings.Join(r.Held, ",") != "warning,invariant,hazard,expect,liveness" {
+		t.Errorf("held %v", r.Held)
+	}
+	// a clean search: exit 0, empty lists rather than null
+	out.Reset()
+	code = run([]string{"explore", "-json", "-"}, strings.NewReader("vmlinux f g\ntask 1 a\ntask 2 b\nexplore\n  any-order\n    call 1 f\n    call 2 g\n  end\nend\n"), &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), `"violations": []`) || !strings.Contains(out.String(), `"bound": ""`) {
+		t.Errorf("clean: exit %d, %s", code, out.String())
 	}
 }

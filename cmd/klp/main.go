@@ -29,7 +29,7 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: klp run [-dmesg] [-level LEVEL] FILE | klp check FILE | klp explore [-steps N] [-seconds S] [-states N] [-memory MB] [-no-reduce] FILE   (FILE may be -)")
+	fmt.Fprintln(w, "usage: klp run [-dmesg] [-level LEVEL] FILE | klp check FILE | klp explore [-steps N] [-seconds S] [-states N] [-memory MB] [-no-reduce] [-json] FILE   (FILE may be -)")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
