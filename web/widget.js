@@ -398,7 +398,13 @@ export class KlpPlayground extends HTMLElement {
     add("alarms", new AlarmsPanel(s));
     add("goals", new GoalsPanel(s));
     add("tasks", new TasksPanel(s));
-    add("patches", new PatchesPanel(s, new LivepatchBuilder(s, this.console)));
+    if (want.has("patches")) {
+      // one form for the widget's life, like the console: what a reader
+      // typed into it survives a new session (a kernel profile switch)
+      this.builder = this.builder || new LivepatchBuilder(s, this.console);
+      this.builder.session = s;
+    }
+    add("patches", new PatchesPanel(s, this.builder));
     add("funcstacks", new FuncStacksPanel(s));
     add("log", new LogPanel(s));
     this.views = list;

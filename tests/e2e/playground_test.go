@@ -131,6 +131,45 @@ func TestBuildPatchStack(t *testing.T) {
 	tb.waitText(logQ, "'lp_two': patching complete")
 }
 
+// TestBuildImmediatePatch: the builder's "immediate" box declares an
+// immediate patch. On 6.16 the declaration is refused, the error says why
+// and nothing changes; the form keeps what was typed across a switch to
+// 4.15, where the patch completes inside its insmod with no task ever
+// pending, though cat still sleeps in the old cmdline_proc_show.
+func TestBuildImmediatePatch(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.click(patchesQ, "New livepatch…")
+	tb.set(".builder input[type=text]", "lp-imm")
+	tb.do(`(() => { __t.q(".builder input[id$='-immediate']").click(); return ""; })()`)
+	tb.waitText(".builder pre.preview", "livepatch lp-imm immediate")
+	tb.click(".builder", "Declare and insmod")
+	tb.waitText(".builder", "immediate was removed in kernel 4.16 (profile 6.16)")
+	if n := eval[int](tb, `__t.pg().session.view().Patches.length`); n != 1 {
+		t.Errorf("after the refused declaration the page has %d patches, want the sample's 1", n)
+	}
+	// 4.15: the sample's transition never completes there (no fake
+	// signals), so reverse it and unload it (the stacking rule of v4.12 to
+	// v5.0 keeps a patch from being enabled above a disabled one)
+	tb.set(`select[aria-label="Kernel profile"]`, "4.15")
+	tb.waitText(consoleQ, "kernel profile 6.16 → 4.15")
+	if got := eval[string](tb, `(() => { const b = __t.q(".builder"); return b.open + " " + b.querySelector("input[type=text]").value + " " + b.querySelector("input[id$='-immediate']").checked; })()`); got != "true lp-imm true" {
+		t.Errorf("the form after the profile switch: open, name, immediate = %s; want it as typed", got)
+	}
+	tb.typeLine("echo 0 > /sys/kernel/livepatch/livepatch_sample/enabled")
+	tb.click(timeQ, "Settle")
+	tb.waitText(transQ, "No transition in progress.")
+	tb.typeLine("rmmod livepatch_sample")
+	tb.click(".builder", "Declare and insmod")
+	tb.waitText(consoleQ, "livepatch lp-imm immediate", "insmod lp-imm")
+	tb.waitText(logQ, "'lp_imm': starting patching transition", "'lp_imm': patching complete")
+	tb.waitText(transQ, "No transition in progress.")
+	tb.waitText(patchesQ, "lp_imm")
+	if ps := eval[string](tb, `__t.pg().session.view().Tasks.find((t) => t.PID === 42).PatchState + ""`); ps != "-1" {
+		t.Errorf("cat's patch_state after the immediate patch: %s, want -1 (it never left IDLE)", ps)
+	}
+}
+
 func TestSpawnTask(t *testing.T) {
 	tb := newTab(t)
 	tb.open(siteURL + "/")

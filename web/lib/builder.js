@@ -16,6 +16,7 @@ export class LivepatchBuilder {
     const id = `klp-b${++seq}`;
     this.name = h("input", { type: "text", id: `${id}-name`, value: "livepatch-fix", pattern: "[A-Za-z0-9_\\-]+", required: true });
     this.replaceBox = h("input", { type: "checkbox", id: `${id}-replace` });
+    this.immediateBox = h("input", { type: "checkbox", id: `${id}-immediate` });
     this.rows = h("div.rows");
     this.preview = h("pre.preview", { "aria-label": "Scenario text of the new livepatch" });
     this.funcList = h("datalist", { id: `${id}-funcs` });
@@ -26,6 +27,7 @@ export class LivepatchBuilder {
       h("form", { onsubmit: (e) => { e.preventDefault(); this.load(); }, oninput: () => this.render() },
         h("div.field", null, h("label", { for: `${id}-name` }, "Module name"), this.name),
         h("div.field", null, this.replaceBox, h("label", { for: `${id}-replace` }, " atomic replace (cumulative patch)")),
+        h("div.field", null, this.immediateBox, h("label", { for: `${id}-immediate` }, " immediate: no consistency model (kernels 4.12 to 4.15)")),
         h("fieldset", null, h("legend", null, "Functions (old → new)"), this.rows,
           h("button", { type: "button", onclick: () => { this.addRow(); this.render(); } }, "add function")),
         this.funcList,
@@ -77,7 +79,8 @@ export class LivepatchBuilder {
       if (!byObj.has(o)) byObj.set(o, []);
       byObj.get(o).push(`    func ${old} -> ${nu}`);
     }
-    const lines = [`livepatch ${name}${this.replaceBox.checked ? " replace" : ""}`];
+    const flags = (this.replaceBox.checked ? " replace" : "") + (this.immediateBox.checked ? " immediate" : "");
+    const lines = [`livepatch ${name}${flags}`];
     for (const [o, fs] of byObj) lines.push(`  object ${o}`, ...fs);
     lines.push("end");
     return lines.join("\n");
