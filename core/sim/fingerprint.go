@@ -200,10 +200,17 @@ func (h *fnv2) sum() uint64 {
 //   - at most one patch is in transition, and it is on klp_patches.
 func (s *Sim) CheckInvariants() error {
 	s.compactTasks() // walks the tasks
+	// an immediate patch's transition (v4.12-v4.15) never leaves IDLE:
+	// klp_init_transition returns before it touches a task
+	immediate := s.immediateTransition()
 	check := func(t *Task) error {
-		if s.transition < 0 {
+		if s.transition < 0 || immediate {
 			if t.PatchState != Idle || t.PatchPending {
-				return fmt.Errorf("%s:%d has patch_state %d and pending=%v with no transition in progress", t.Comm, t.PID, t.PatchState, b2i(t.PatchPending))
+				what := "with no transition in progress"
+				if immediate {
+					what = "while an immediate patch is in transition"
+				}
+				return fmt.Errorf("%s:%d has patch_state %d and pending=%v %s", t.Comm, t.PID, t.PatchState, b2i(t.PatchPending), what)
 			}
 			return nil
 		}

@@ -294,7 +294,8 @@ func inTransition(s *Sim) bool {
 func stateOK(s *Sim) error {
 	s.compactTasks()
 	check := func(tk *Task) error {
-		if s.transition < 0 {
+		// an immediate patch's transition (v4.12-v4.15) never leaves IDLE
+		if s.transition < 0 || s.immediateTransition() {
 			if tk.PatchState != Idle || tk.PatchPending {
 				return fmt.Errorf("%s:%d: patch_state %d pending %v with no transition", tk.Comm, tk.PID, tk.PatchState, tk.PatchPending)
 			}

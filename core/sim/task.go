@@ -240,7 +240,8 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 	if ts.State == Dead {
 		return 0, fmt.Errorf("task %d cannot start dead", pid)
 	}
-	if s.transition >= 0 {
+	// (an immediate patch's transition leaves every task IDLE)
+	if s.transition >= 0 && !s.immediateTransition() {
 		if p := s.task(ts.Parent); p != nil {
 			s.copyProcess(&t, p)
 		} else if s.gp.Patch >= 0 {

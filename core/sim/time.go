@@ -149,7 +149,7 @@ func (s *Sim) InTransition() (string, int) {
 // progress, with why the last check failed, and how many there are in all.
 func (s *Sim) Blockers(max int) ([]string, int) {
 	s.compactTasks() // walks the tasks
-	if s.transition < 0 {
+	if s.transition < 0 || s.immediateTransition() {
 		return nil, 0
 	}
 	var out []string

@@ -554,6 +554,9 @@ func (s *Sim) switchThreads(names []string, cpu int, a *attempt) {
 // countLeft returns how many tasks (threads and idle tasks) are not yet in
 // the target state.
 func (s *Sim) countLeft() int {
+	if s.immediateTransition() {
+		return 0 // no task has anywhere to switch to
+	}
 	s.compactTasks() // walks the tasks
 	left := 0
 	for i := range s.tasks {
@@ -699,6 +702,12 @@ func (s *Sim) completeDone(pi int) {
 	s.target = Idle
 	s.transition = -1
 	s.workDue = -1
+}
+
+// immediateTransition: the patch in transition is immediate (v4.12-v4.15),
+// so every task stays IDLE and none is pending until it completes.
+func (s *Sim) immediateTransition() bool {
+	return s.transition >= 0 && s.patches[s.transition].Immediate
 }
 
 func hasImmediateFunc(p *Patch) bool {
