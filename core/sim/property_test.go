@@ -42,11 +42,11 @@ type world struct {
 	s         *Sim
 	force     bool // force writes are part of the action set
 	immediate bool // an immediate patch and function: mixes are expected
-	mods    []string
-	patches []string
-	funcs   []string
-	trace   []string
-	roles   bool // pids 150 (the shell) and 151 (the kworker): not picked
+	mods      []string
+	patches   []string
+	funcs     []string
+	trace     []string
+	roles     bool // pids 150 (the shell) and 151 (the kworker): not picked
 	// the time and Seq of the last log line and event checked: the
 	// timestamps never go back
 	logT, evT     int64
