@@ -35,11 +35,11 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 {{.Body}}</article>
 </main>
 <footer class="klp-lesson-footer">
-{{template "nav" .}}
+{{template "nav" .Footer}}
 </footer>
 </body>
 </html>
-{{define "nav"}}<nav class="klp-lesson-nav" aria-label="Lessons">
+{{define "nav"}}<nav class="klp-lesson-nav" aria-label="{{if .InFooter}}Lessons, at the end of the page{{else}}Lessons{{end}}">
 <a class="klp-index-link" href="index.html">All lessons</a>
 {{- with .Prev}}
 <a class="klp-prev" rel="prev" href="{{.Slug}}.html" data-lesson="{{.ID}}">← {{.ID}} {{.Title}}</a>
@@ -94,6 +94,13 @@ type pageData struct {
 	L          *Lesson
 	Prev, Next *Lesson
 	Body       template.HTML
+	InFooter   bool // the second nav: landmarks of one kind need names of their own
+}
+
+// Footer is the page data for the nav at the foot of the page.
+func (p pageData) Footer() pageData {
+	p.InFooter = true
+	return p
 }
 
 // Page renders a lesson's whole HTML page; prev and next may be nil.

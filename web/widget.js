@@ -408,6 +408,7 @@ export class KlpPlayground extends HTMLElement {
     add("funcstacks", new FuncStacksPanel(s));
     add("log", new LogPanel(s));
     this.views = list;
+    this.nameRegions(list.map((p) => p.el).concat(want.has("console") ? [this.console.el] : []));
     // The console and the log go in a side pane that stays in view
     // however long the rest grows (stacked below it on narrow widgets).
     const side = list.filter((p) => p instanceof LogPanel).map((p) => p.el);
@@ -415,6 +416,32 @@ export class KlpPlayground extends HTMLElement {
     const main = list.filter((p) => !(p instanceof LogPanel)).map((p) => p.el);
     this.grid.classList.toggle("split", side.length > 0 && main.length > 0);
     this.grid.replaceChildren(h("div.main", null, main), side.length ? h("div.side", null, side) : null);
+  }
+
+  /**
+   * A page with several widgets (a lesson) has several "Transition"
+   * regions: with a label attribute ("Step 2"; a lesson's widgets get one
+   * from data-step), each panel's accessible name starts with it, read
+   * through aria-labelledby so that a heading that changes ("Goals: 2 of 4
+   * met") still names it.
+   */
+  nameRegions(els) {
+    const label = this.getAttribute("label") || (this.dataset.step ? `Step ${this.dataset.step}` : "");
+    if (!label) return;
+    this.labelEl = this.labelEl || h("span.sr-only", { id: `klp-w${this.uid}-label` });
+    // (a rebuild of the frame drops it)
+    if (this.labelEl.parentNode !== this.frame) this.frame.append(this.labelEl);
+    this.labelEl.textContent = label;
+    for (const el of els) {
+      const head = el.querySelector(":scope > h2[id]");
+      if (head) {
+        el.setAttribute("aria-labelledby", `${this.labelEl.id} ${head.id}`);
+      } else if (el.hasAttribute("aria-label")) {
+        // the console keeps one element for the widget's life
+        el.dataset.name = el.dataset.name || el.getAttribute("aria-label");
+        el.setAttribute("aria-label", `${label} ${el.dataset.name}`);
+      }
+    }
   }
 
   // --- sessions --------------------------------------------------------------
