@@ -218,3 +218,31 @@ func TestWarnLines(t *testing.T) {
 		t.Errorf("warning events %+v", ws)
 	}
 }
+
+// TestWarnLineByKernel: klp_complete_transition's WARN_ON_ONCE is where
+// each checked kernel has it (README, modelling choices).
+func TestWarnLineByKernel(t *testing.T) {
+	const site = "klp_complete_transition: TIF_PATCH_PENDING still set"
+	for _, c := range []struct {
+		prof string
+		line int
+	}{
+		{"4.15", 122}, // sndrzt/linux-4.15
+		{"6.0", 110}, {"6.3", 110}, {"cond-resched-v1", 110}, // before the v6.4 series
+		{"6.4", 132}, {"6.10", 132}, {"6.15", 132}, // seeds 001 and 000
+		{"6.16", 123}, {"rfc-sync-rcu", 123}, // after 676e8cf70cb0
+		{"5.1", 132}, // not checked: the v6.4 lines
+	} {
+		p, err := ParseProfile(c.prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, ok := p.warnLine(site); !ok || l != c.line {
+			t.Errorf("%s: line %d (%v), want %d", c.prof, l, ok, c.line)
+		}
+	}
+	p, _ := ParseProfile("6.16")
+	if l, _ := p.warnLine("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE"); l != 98 {
+		t.Errorf("patch.c's handler site on 6.16: %d", l)
+	}
+}

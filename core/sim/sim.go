@@ -469,10 +469,10 @@ func (s *Sim) eventf(e Event, format string, args ...any) {
 	s.event(e)
 }
 
-// warnLines are the lines of the WARN_ON and WARN_ON_ONCE sites in the
-// current kernel/livepatch/transition.c (seed 000) and patch.c, for the
-// WARNING line. Every profile prints these: older kernels' lines differ
-// by a few (README, modelling choices).
+// warnLines are the lines of the WARN_ON and WARN_ON_ONCE sites in
+// kernel/livepatch/transition.c as v6.4 to v6.15 have them (seed 000 is
+// v6.11's blob; seed 001, v6.4's numbering) and in the current patch.c,
+// for the WARNING line. Some kernels' transition.c differs (lineTables).
 var warnLines = map[string]int{
 	"klp_complete_transition: TIF_PATCH_PENDING still set":                 132,
 	"klp_complete_transition: idle TIF_PATCH_PENDING still set":            139,
@@ -486,6 +486,62 @@ var warnLines = map[string]int{
 	"klp_unpatch_func: !ops":          137,
 	"klp_patch_func: !func->old_func": 165,
 	"klp_patch_func: func->patched":   168,
+}
+
+// lineTables are the transition.c lines of other kernels, where they were
+// checked against the source:
+//   - v6.16: "sched,livepatch: Untangle cond_resched() and live-patching"
+//     (676e8cf70cb0, against v6.11's blob) drops 9 lines above
+//     klp_complete_transition and 7 more in __klp_sched_try_switch;
+//   - v6.0 to v6.3: before the v6.4 series, which added the per-CPU stack
+//     entries (2 lines), static_call.h and the cond_resched block (20)
+//     above klp_complete_transition, then __klp_sched_try_switch (38) and
+//     3 lines before klp_init_transition;
+//   - v4.15: its own file (the GPL header, immediate patches).
+//
+// Other kernels print the v6.4 lines (README, modelling choices).
+var lineTables = []struct {
+	from, to [2]int // [from, to) as major, minor
+	lines    map[string]int
+}{
+	{[2]int{6, 16}, [2]int{99, 0}, map[string]int{
+		"klp_complete_transition: TIF_PATCH_PENDING still set":                 123,
+		"klp_complete_transition: idle TIF_PATCH_PENDING still set":            130,
+		"klp_cancel_transition: klp_target_state != KLP_TRANSITION_PATCHED":    158,
+		"klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE": 442,
+		"klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE":        519,
+		"klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE":         565,
+		"klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE":        584,
+		"klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE":         594,
+	}},
+	{[2]int{6, 0}, [2]int{6, 4}, map[string]int{
+		"klp_complete_transition: TIF_PATCH_PENDING still set":                 110,
+		"klp_complete_transition: idle TIF_PATCH_PENDING still set":            117,
+		"klp_cancel_transition: klp_target_state != KLP_TRANSITION_PATCHED":    145,
+		"klp_try_complete_transition: klp_target_state == KLP_TRANSITION_IDLE": 398,
+		"klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE":        474,
+		"klp_init_transition: klp_target_state != KLP_TRANSITION_IDLE":         518,
+		"klp_init_transition: task->patch_state != KLP_TRANSITION_IDLE":        537,
+		"klp_init_transition: idle patch_state != KLP_TRANSITION_IDLE":         547,
+	}},
+	{[2]int{4, 15}, [2]int{4, 16}, map[string]int{
+		"klp_complete_transition: TIF_PATCH_PENDING still set":              122,
+		"klp_complete_transition: idle TIF_PATCH_PENDING still set":         129,
+		"klp_cancel_transition: klp_target_state != KLP_TRANSITION_PATCHED": 167,
+	}},
+}
+
+// warnLine is the line a WARNING names for a site on this kernel.
+func (p Profile) warnLine(site string) (int, bool) {
+	for _, t := range lineTables {
+		if p.at(t.from[0], t.from[1]) && !p.at(t.to[0], t.to[1]) {
+			if l, ok := t.lines[site]; ok {
+				return l, true
+			}
+		}
+	}
+	l, ok := warnLines[site]
+	return l, ok
 }
 
 // warnOnce models WARN_ON_ONCE: the first time a site fires, a WARNING
@@ -531,7 +587,7 @@ func (s *Sim) warnAt(site, file, fn string, pid, cur, cpu int, once bool) {
 		s.warned = w
 	}
 	s.printk(LevelWarn, "------------[ cut here ]------------")
-	if l, ok := warnLines[site]; ok {
+	if l, ok := s.prof.warnLine(site); ok {
 		file = fmt.Sprintf("%s:%d", file, l)
 	}
 	s.printk(LevelWarn, "WARNING: CPU: %d PID: %d at %s %s", cpu, cur, file, fn)
