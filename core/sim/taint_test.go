@@ -51,3 +51,19 @@ func TestTainted(t *testing.T) {
 		}
 	}
 }
+
+// TestTaintNoticeOnce: the loader's notice is pr_notice_once, so a K
+// written by hand first does not silence it.
+func TestTaintNoticeOnce(t *testing.T) {
+	s := newSim(t, "6.16")
+	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")), lp("lp2", obj("vmlinux", "lp2", "meminfo_proc_show")))
+	must(t, s.WriteFile("/proc/sys/kernel/tainted", "32768"))
+	must(t, s.Insmod("lp"))
+	must(t, s.Insmod("lp2"))
+	if n := count(logTexts(s), "lp: tainting kernel with TAINT_LIVEPATCH"); n != 1 {
+		t.Errorf("the notice printed %d times, want once: %q", n, logTexts(s))
+	}
+	if got := read(t, s, "/proc/sys/kernel/tainted"); got != "32768\n" {
+		t.Errorf("tainted = %q", got)
+	}
+}
