@@ -227,7 +227,7 @@ func TestWarnLineByKernel(t *testing.T) {
 		prof string
 		line int
 	}{
-		{"4.15", 122}, // sndrzt/linux-4.15
+		{"4.15", 122},                                        // sndrzt/linux-4.15
 		{"6.0", 110}, {"6.3", 110}, {"cond-resched-v1", 110}, // before the v6.4 series
 		{"6.4", 132}, {"6.10", 132}, {"6.15", 132}, // seeds 001 and 000
 		{"6.16", 123}, {"rfc-sync-rcu", 123}, // after 676e8cf70cb0
