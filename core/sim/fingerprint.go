@@ -86,11 +86,11 @@ func (s *Sim) Fingerprint() uint64 {
 	h.add(uint64(len(s.patches)))
 	for i := range s.patches {
 		p := &s.patches[i]
-		h.add(bit(p.Enabled, 0) | bit(p.Forced, 1) | bit(p.Listed, 2) | bit(p.Freed, 3) | bit(p.Replace, 4) | uint64(len(p.Objs))<<8)
+		h.add(bit(p.Enabled, 0) | bit(p.Forced, 1) | bit(p.Listed, 2) | bit(p.Freed, 3) | bit(p.Replace, 4) | bit(p.Immediate, 5) | uint64(len(p.Objs))<<8)
 		for _, o := range p.Objs {
 			h.add(bit(o.Patched, 0) | bit(o.Loaded, 1) | bit(o.PrePatchOK, 2) | uint64(len(o.Funcs))<<8)
 			for _, f := range o.Funcs {
-				h.pair(bit(f.Patched, 0)|bit(f.Transition, 1)|bit(f.Discarded, 2), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
+				h.pair(bit(f.Patched, 0)|bit(f.Transition, 1)|bit(f.Discarded, 2)|bit(f.Immediate, 3), uint64(uint32(f.OldCode))<<32|uint64(uint32(f.NewCode)))
 			}
 		}
 	}
