@@ -88,7 +88,8 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	// A page's worker shares the tab's memory: a region's memory= over
 	// the limit (a share link's, say) is held to it, so that a search
 	// ends at its bound instead of taking the tab down.
-	if p.Options().MaxMemory > limit {
+	capped := p.Options().MaxMemory > limit
+	if capped {
 		o.MaxMemory = limit
 	}
 	r := p.Run(o)
@@ -102,6 +103,7 @@ func exploreScenario(args []safejs.Value) (any, error) {
 	out["setBytes"] = r.SetBytes
 	out["heldBytes"] = r.HeldBytes
 	out["maxMemory"] = r.Options.MaxMemory
+	out["capped"] = capped // the page's limit, not the region's memory=
 	out["reduce"] = r.Options.Reduce
 	out["maxSteps"] = r.Options.Steps
 	out["maxStates"] = r.Options.MaxStates

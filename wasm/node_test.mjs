@@ -410,6 +410,7 @@ test("explore: the shortest counterexample, progress and cancel", () => {
   const small = klp.explore(bench.replace("explore steps=12", "explore steps=12 memory=1"));
   assert.equal(small.bound, "memory");
   assert.equal(small.maxMemory, 1 << 20);
+  assert.equal(small.capped, false); // the region's own bound
   assert.ok(small.heldBytes > 0 && small.heldBytes <= small.maxMemory, `held ${small.heldBytes}`);
   // a page holds a search to 1 GB of states, whatever the region asks,
   // or to what the page asks for its device (the seventh argument, MB)
@@ -417,6 +418,7 @@ test("explore: the shortest counterexample, progress and cancel", () => {
   assert.equal(big.maxMemory, 2 ** 30);
   const phone = klp.explore(bench.replace("explore steps=12", "explore steps=2 memory=1000000"), 0, 0, false, null, null, 128);
   assert.equal(phone.maxMemory, 128 * 2 ** 20);
+  assert.equal(phone.capped, true); // the page's limit, not the region's
   assert.equal(klp.explore(bench, 2, 0, false, null, null, 1).maxMemory, 2 ** 20); // below the region's 256
   assert.throws(() => klp.explore(bench, 0, 0, false, null, null, -1), /memory must be a non-negative integer/);
   assert.throws(() => klp.explore("vmlinux f\n"), /no explore region/);

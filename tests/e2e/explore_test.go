@@ -228,3 +228,43 @@ func TestExploreNoWarmUpOnABigScenario(t *testing.T) {
 	tb.clickID("explore")
 	waitExplored(tb, "the counterexample from the cold worker")
 }
+
+// TestExploreMemoryBoundWording: a search that stops at the memory bound
+// says what would raise it — memory= on the explore line when the region's
+// own bound was hit, and when the page's limit for this device was (here
+// made 1 MB, as the worker is told), that memory= cannot, and klp explore
+// can. Both searches are real.
+func TestExploreMemoryBoundWording(t *testing.T) {
+	tb := newTab(t)
+	tb.open(siteURL + "/")
+	tb.do(`(() => {
+		const W = window.Worker;
+		window.Worker = class extends W {
+			postMessage(m) {
+				if (m && m.src && window.__memory) m = { ...m, memory: window.__memory };
+				super.postMessage(m);
+			}
+		};
+		return "";
+	})()`)
+	src, err := os.ReadFile("../../core/explore/testdata/bench.klp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := `document.querySelector("#explore-dialog .explore-status").textContent`
+	for _, c := range []struct {
+		memory, page string
+		want         string
+	}{
+		{"memory=1", "0", "memory=MB on the explore line raises the bound"},
+		{"memory=100000", "1", "this page holds a search to 1 MB on this device, whatever memory= says; klp explore on the command line has no such limit"},
+	} {
+		tb.do(fmt.Sprintf(`(() => { window.__memory = %s; __t.pg().load(%s); return ""; })()`, c.page, jsString(strings.Replace(string(src), "explore steps=12", "explore steps=12 "+c.memory, 1))))
+		tb.clickID("explore")
+		tb.waitJS(status+`.includes("The memory bound was hit")`, "the search to stop at the memory bound ("+c.memory+")")
+		if got := eval[string](tb, status); !strings.Contains(got, c.want) {
+			t.Errorf("%s: the dialog says %q, want %q", c.memory, got, c.want)
+		}
+		tb.clickID("explore-close")
+	}
+}

@@ -247,8 +247,12 @@ export function mountExplore(button, getSource, say, host) {
     if (run !== r || !res) return; // cancelled
     run = null;
     cancel.disabled = true;
+    const mb = Math.round(res.maxMemory / 2 ** 20);
+    const raise = res.capped
+      ? `this page holds a search to ${mb} MB on this device, whatever memory= says; klp explore on the command line has no such limit`
+      : "memory=MB on the explore line raises the bound";
     const bound = res.bound === "memory"
-      ? ` The memory bound was hit (${Math.round(res.maxMemory / 2 ** 20)} MB of states held at once): the search is partial. A smaller region, or fewer steps, explores all of it; memory=MB on the explore line raises the bound.`
+      ? ` The memory bound was hit (${mb} MB of states held at once): the search is partial. A smaller region, or fewer steps, explores all of it; ${raise}.`
       : res.bound ? ` The ${res.bound} bound was hit: the search is partial.` : " Every interleaving within the bounds was explored.";
     status.textContent = `${res.states.toLocaleString("en")} states, ${res.transitions.toLocaleString("en")} transitions, ${res.completed} complete interleavings in ${(res.ms / 1000).toFixed(2)} s (${rate(res.states, res.ms)} states/s).${bound}`;
     const broken = new Set(res.violations.map((v) => v.property));
