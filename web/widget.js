@@ -402,6 +402,7 @@ export class KlpPlayground extends HTMLElement {
       // one form for the widget's life, like the console: what a reader
       // typed into it survives a new session (a kernel profile switch)
       this.builder = this.builder || new LivepatchBuilder(s, this.console);
+      if (this.builder.session !== s) this.builder.error.clear(); // about the old machine
       this.builder.session = s;
     }
     add("patches", new PatchesPanel(s, this.builder));

@@ -156,6 +156,9 @@ func TestBuildImmediatePatch(t *testing.T) {
 	if got := eval[string](tb, `(() => { const b = __t.q(".builder"); return b.open + " " + b.querySelector("input[type=text]").value + " " + b.querySelector("input[id$='-immediate']").checked; })()`); got != "true lp-imm true" {
 		t.Errorf("the form after the profile switch: open, name, immediate = %s; want it as typed", got)
 	}
+	if msg := eval[string](tb, `__t.q(".builder .action-error").hidden ? "" : __t.q(".builder .action-error").textContent`); msg != "" {
+		t.Errorf("the form still shows the old machine's error: %q", msg)
+	}
 	tb.typeLine("echo 0 > /sys/kernel/livepatch/livepatch_sample/enabled")
 	tb.click(timeQ, "Settle")
 	tb.waitText(transQ, "No transition in progress.")
