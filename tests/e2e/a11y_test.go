@@ -77,6 +77,22 @@ func TestAccessibility(t *testing.T) {
 		{name: "playground, dark", url: "/", dark: true, then: func(t *testing.T, tb *tab) {
 			tb.click(patchesQ, "New livepatch…")
 		}},
+		{name: "every example", url: "/", then: func(t *testing.T, tb *tab) {
+			// each example the menu offers (alarms, stacks, the patch
+			// stack, 200 tasks drawn), checked one after the other
+			var files []string
+			if err := json.Unmarshal([]byte(eval[string](tb, `JSON.stringify([...document.getElementById("examples").options].map((o) => o.value).filter(Boolean))`)), &files); err != nil || len(files) < 5 {
+				t.Fatalf("the example menu lists %v (%v)", files, err)
+			}
+			src := axeSource(t)
+			for _, f := range files[1:] {
+				tb.do(fmt.Sprintf(`(() => { const s = document.getElementById("examples"); s.value = %s; s.dispatchEvent(new Event("change")); return ""; })()`, jsString(f)))
+				tb.waitJS(fmt.Sprintf(`(() => { const s = document.getElementById("examples"); return document.getElementById("page-status").innerText.includes("Loaded example: " + s.options[s.selectedIndex].text) && s.value === %s; })()`, jsString(f)), "the example "+f+" to load")
+				for _, v := range axeRun(tb, src) {
+					t.Errorf("example %s: %s (%s, %s):\n  %s", f, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+				}
+			}
+		}},
 		{name: "lessons index", url: "/lessons/index.html", lesson: true},
 		{name: "lesson 11, dark", url: "/lessons/11-force.html", lesson: true, dark: true},
 		{name: "lesson 11 (three widgets)", url: "/lessons/11-force.html", lesson: true},
