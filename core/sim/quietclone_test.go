@@ -17,7 +17,7 @@ import (
 // neither may change what the machine does.
 func TestQuietAndClonesBehaveAlike(t *testing.T) {
 	steps := *propSteps
-	for _, prof := range propProfiles {
+	for _, prof := range propWorlds {
 		for seed := uint64(1); seed <= uint64(*propSeeds); seed++ {
 			t.Run(fmt.Sprintf("%s/seed=%d", prof, seed), func(t *testing.T) {
 				force := seed%2 == 0
