@@ -245,4 +245,13 @@ func TestWarnLineByKernel(t *testing.T) {
 	if l, _ := p.warnLine("klp_ftrace_handler: patch_state == KLP_TRANSITION_IDLE"); l != 98 {
 		t.Errorf("patch.c's handler site on 6.16: %d", l)
 	}
+	// 676e8cf70cb0 as merged: 21 lines fewer by klp_start_transition
+	if l, _ := p.warnLine("klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE"); l != 514 {
+		t.Errorf("klp_start_transition's site on 6.16: %d", l)
+	}
+	// a site the 6.0-6.3 table lacks falls back to v6.4's line
+	p, _ = ParseProfile("6.3")
+	if l, _ := p.warnLine("klp_start_transition: klp_target_state == KLP_TRANSITION_IDLE"); l != 535 {
+		t.Errorf("klp_start_transition's site on 6.3: %d", l)
+	}
 }
