@@ -93,40 +93,29 @@ func report(w io.Writer, r *explore.Result, el time.Duration) {
 	}
 	fmt.Fprintf(w, "bounds: steps=%d seconds=%g states=%d memory=%d; %s; reduction %s; visited set %d bytes (%.1f per state); states held at most %.1f MB\n",
 		r.Options.Steps, r.Options.Seconds, r.Options.MaxStates, r.Options.MaxMemory>>20, bound, red, r.SetBytes, float64(r.SetBytes)/float64(max(r.States, 1)), float64(r.HeldBytes)/(1<<20))
-	bad := map[string]bool{}
 	for _, v := range r.Violations {
-		bad[v.Property] = true
 		fmt.Fprintf(w, "\nVIOLATED %s: %s\nshortest counterexample (%d steps), a scenario that replays it:\n", v.Property, termSafe(v.Detail), len(v.Steps))
 		for _, l := range strings.Split(strings.TrimRight(v.Scenario, "\n"), "\n") {
 			fmt.Fprintf(w, "    %s\n", termSafe(l))
 		}
 	}
-	var ok []string
-	for _, p := range explore.Properties {
-		if !bad[p] {
-			ok = append(ok, p)
-		}
-	}
-	if len(ok) > 0 {
+	if ok := r.Held(); len(ok) > 0 {
 		fmt.Fprintf(w, "\nheld in every state explored: %s\n", strings.Join(ok, ", "))
 	}
 }
 
-// jsonResult is klp explore -json's output: the text report's facts, with
-// the names the page's bridge gives them (wasm/explore.go).
+// jsonResult is klp explore -json's output: the text report's facts,
+// under the names the page's bridge gives them (explore's JSON tags).
 type jsonResult struct {
-	States      int             `json:"states"`
-	Transitions int             `json:"transitions"`
-	Completed   int             `json:"completed"`
-	Depth       int             `json:"depth"`
-	Seconds     float64         `json:"seconds"`
-	Bound       string          `json:"bound"` // "" when every interleaving was explored
-	Bounds      jsonBounds      `json:"bounds"`
-	Reduce      bool            `json:"reduce"`
-	SetBytes    int             `json:"setBytes"`
-	HeldBytes   int             `json:"heldBytes"`
-	Held        []string        `json:"held"` // the properties no state broke
-	Violations  []jsonViolation `json:"violations"`
+	explore.Stats
+	Seconds    float64             `json:"seconds"`
+	Bound      string              `json:"bound"` // "" when every interleaving was explored
+	Bounds     jsonBounds          `json:"bounds"`
+	Reduce     bool                `json:"reduce"`
+	SetBytes   int                 `json:"setBytes"`
+	HeldBytes  int                 `json:"heldBytes"`
+	Held       []string            `json:"held"` // the properties no state broke
+	Violations []explore.Violation `json:"violations"`
 }
 
 type jsonBounds struct {
@@ -136,29 +125,16 @@ type jsonBounds struct {
 	MemoryMB int     `json:"memoryMB"`
 }
 
-type jsonViolation struct {
-	Property string   `json:"property"`
-	Detail   string   `json:"detail"`
-	Steps    []string `json:"steps"`
-	Scenario string   `json:"scenario"`
-}
-
 func reportJSON(w io.Writer, r *explore.Result, el time.Duration) error {
 	out := jsonResult{
-		States: r.States, Transitions: r.Transitions, Completed: r.Completed, Depth: r.Depth,
-		Seconds: el.Seconds(), Bound: r.Bound, Reduce: r.Options.Reduce, SetBytes: r.SetBytes, HeldBytes: r.HeldBytes,
+		Stats: r.Stats, Seconds: el.Seconds(), Bound: r.Bound, Reduce: r.Options.Reduce, SetBytes: r.SetBytes, HeldBytes: r.HeldBytes,
 		Bounds:     jsonBounds{Steps: r.Options.Steps, Seconds: r.Options.Seconds, States: r.Options.MaxStates, MemoryMB: r.Options.MaxMemory >> 20},
-		Held:       []string{},
-		Violations: []jsonViolation{},
+		Held:       r.Held(),
+		Violations: append([]explore.Violation{}, r.Violations...), // [] rather than null
 	}
-	bad := map[string]bool{}
-	for _, v := range r.Violations {
-		bad[v.Property] = true
-		out.Violations = append(out.Violations, jsonViolation{Property: v.Property, Detail: v.Detail, Steps: append([]string{}, v.Steps...), Scenario: v.Scenario})
-	}
-	for _, p := range explore.Properties {
-		if !bad[p] {
-			out.Held = append(out.Held, p)
+	for i := range out.Violations {
+		if out.Violations[i].Steps == nil {
+			out.Violations[i].Steps = []string{} // found at the region's start
 		}
 	}
 	e := json.NewEncoder(w)

@@ -55,20 +55,22 @@ type Options struct {
 }
 
 // Stats counts the work done so far.
+//
+// The JSON names are klp explore -json's, and the bridge's (wasm/explore.go).
 type Stats struct {
-	States      int // distinct states (fingerprints) visited
-	Transitions int // choices applied
-	Completed   int // paths that ran the whole region
-	Depth       int // the BFS level being explored
-	Frontier    int
+	States      int `json:"states"`      // distinct states (fingerprints) visited
+	Transitions int `json:"transitions"` // choices applied
+	Completed   int `json:"completed"`   // paths that ran the whole region
+	Depth       int `json:"depth"`       // the BFS level being explored
+	Frontier    int `json:"frontier"`
 }
 
 // Violation is a property broken, with its shortest counterexample.
 type Violation struct {
-	Property string   // consistency, warning, hazard, invariant, expect, liveness, error
-	Detail   string   // what broke, as the checker says it
-	Steps    []string // the region's statements in the order that breaks it
-	Scenario string   // the whole scenario text that replays it
+	Property string   `json:"property"` // consistency, warning, hazard, invariant, expect, liveness, error
+	Detail   string   `json:"detail"`   // what broke, as the checker says it
+	Steps    []string `json:"steps"`    // the region's statements in the order that breaks it
+	Scenario string   `json:"scenario"` // the whole scenario text that replays it
 }
 
 // Result is what a search found.
@@ -94,6 +96,21 @@ type Result struct {
 // grows to five times the frontier instead of twice) for about 1.5× the
 // states per CPU-second. The package itself leaves the runtime alone.
 const SearchGCPercent = 400
+
+// Held lists, in report order, the properties no state explored broke.
+func (r *Result) Held() []string {
+	held := []string{}
+	for _, p := range Properties {
+		broken := false
+		for _, v := range r.Violations {
+			broken = broken || v.Property == p
+		}
+		if !broken {
+			held = append(held, p)
+		}
+	}
+	return held
+}
 
 // Properties lists the properties checked, in report order.
 var Properties = []string{"consistency", "warning", "invariant", "hazard", "expect", "liveness"}

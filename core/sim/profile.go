@@ -112,6 +112,20 @@ func (p Profile) Registration() bool { return !p.at(5, 1) }
 // ("livepatch: Remove immediate feature", d0807da78e11).
 func (p Profile) Immediate() bool { return !p.at(4, 16) }
 
+// taintFlags is TAINT_FLAGS_COUNT: LIVEPATCH (15) was the last flag until
+// AUX and RANDSTRUCT (4.15), TEST (6.0), FWCTL (6.15).
+func (p Profile) taintFlags() int {
+	switch {
+	case p.at(6, 15):
+		return 20
+	case p.at(6, 0):
+		return 19
+	case p.at(4, 15):
+		return 18
+	}
+	return 16
+}
+
 // AtomicReplace: replace patches and nop functions (v5.1).
 func (p Profile) AtomicReplace() bool { return p.at(5, 1) }
 

@@ -587,20 +587,6 @@ func (s *Sim) Tainted() uint64 {
 	return s.taint
 }
 
-// taintFlags is TAINT_FLAGS_COUNT: LIVEPATCH (15) was the last flag until
-// AUX and RANDSTRUCT (4.15), TEST (6.0), FWCTL (6.15).
-func (p Profile) taintFlags() int {
-	switch {
-	case p.at(6, 15):
-		return 20
-	case p.at(6, 0):
-		return 19
-	case p.at(4, 15):
-		return 18
-	}
-	return 16
-}
-
 // writeTainted is proc_taint: taint can only grow. The value is an
 // unsigned long (proc_doulongvec_minmax: EINVAL otherwise); each flag bit
 // set in it is added, bits past the flags are ignored, and no message is

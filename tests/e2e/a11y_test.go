@@ -84,7 +84,6 @@ func TestAccessibility(t *testing.T) {
 			if err := json.Unmarshal([]byte(eval[string](tb, `JSON.stringify([...document.getElementById("examples").options].map((o) => o.value).filter(Boolean))`)), &files); err != nil || len(files) < 5 {
 				t.Fatalf("the example menu lists %v (%v)", files, err)
 			}
-			src := axeSource(t)
 			for _, f := range files[1:] {
 				tb.do(fmt.Sprintf(`(() => { const s = document.getElementById("examples"); s.value = %s; s.dispatchEvent(new Event("change")); return ""; })()`, jsString(f)))
 				tb.waitJS(fmt.Sprintf(`(() => { const s = document.getElementById("examples"); return document.getElementById("page-status").innerText.includes("Loaded example: " + s.options[s.selectedIndex].text) && s.value === %s; })()`, jsString(f)), "the example "+f+" to load")
