@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,10 +46,92 @@ const (
 
 func intLine(v int) string { return strconv.Itoa(v) + "\n" }
 
-// resolve finds the node for a clean absolute path.
+// resolve finds the node for a path. A directory also lists the
+// interface files served outside the tree below it (ifacePaths), and a
+// directory that holds only such files exists: what cat reads, ls lists.
 func (s *Sim) resolve(p string) (*node, bool) {
 	s.compactTasks() // walks the tasks
 	p = path.Clean("/" + p)
+	n, ok := s.resolveTree(p)
+	if ok && n.dir == nil {
+		return n, true
+	}
+	implied := s.impliedDir(p)
+	if len(implied) == 0 {
+		return n, ok
+	}
+	if !ok {
+		return &node{dir: func() []DirEntry { return implied }}, true
+	}
+	tree := n.dir
+	return &node{mode: n.mode, dir: func() []DirEntry {
+		out := tree()
+		for _, e := range implied {
+			if !slices.ContainsFunc(out, func(x DirEntry) bool { return x.Name == e.Name }) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}}, true
+}
+
+// ifacePaths lists the files ifaceFile serves, whose directories are
+// not otherwise in the tree.
+func (s *Sim) ifacePaths() []string {
+	ps := []string{"/dev/kmsg", "/proc/dynamic_debug/control", "/sys/kernel/debug/dynamic_debug/control",
+		"/sys/kernel/debug/kprobes/enabled", "/sys/kernel/debug/kprobes/list"}
+	for _, f := range tracerFiles {
+		ps = append(ps, tracingDir+"/"+f, "/sys/kernel/debug/tracing/"+f)
+	}
+	for i := range s.mods {
+		if m := &s.mods[i]; m.State == ModLive && m.Spec.Patch != nil && m.Spec.Patch.PidCount != nil {
+			ps = append(ps, m.Spec.Patch.PidCount.File)
+		}
+	}
+	for _, f := range s.syms.files {
+		if _, _, ok := s.producedFile(f.Path); ok {
+			ps = append(ps, f.Path)
+		}
+	}
+	return ps
+}
+
+// impliedDirModes are the modes of the directories ifacePaths implies
+// (debugfs's and tracefs's roots are root's alone); others are modeDir.
+var impliedDirModes = map[string]string{
+	"/sys/kernel/debug": "drwx------", "/sys/kernel/tracing": "drwx------",
+	"/sys/kernel/debug/tracing": "drwx------", "/proc/dynamic_debug": "dr-xr-xr-x",
+}
+
+// impliedDir lists dir's entries that lead to an interface file, or nil.
+func (s *Sim) impliedDir(dir string) []DirEntry {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	var out []DirEntry
+	for _, f := range s.ifacePaths() {
+		rest, ok := strings.CutPrefix(f, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		name, _, sub := strings.Cut(rest, "/")
+		if slices.ContainsFunc(out, func(x DirEntry) bool { return x.Name == name }) {
+			continue
+		}
+		e := DirEntry{Name: name, Dir: sub}
+		if sub {
+			e.Mode = impliedDirModes[prefix+name]
+			if e.Mode == "" {
+				e.Mode = modeDir
+			}
+		} else if n := s.ifaceFile(f); n != nil {
+			e.Mode = n.mode
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// resolveTree finds the node for a clean absolute path.
+func (s *Sim) resolveTree(p string) (*node, bool) {
 	if n := s.ifaceFile(p); n != nil {
 		return n, true
 	}
@@ -457,8 +540,8 @@ func (s *Sim) writeFile(p, data string) error {
 	n, ok := s.resolve(p)
 	if !ok {
 		parent, pok := s.resolve(path.Dir(path.Clean("/" + p)))
-		if pok && parent.dir != nil && !strings.HasPrefix(path.Clean("/"+p), "/proc") {
-			return &FSError{"open", p, EACCES} // sysfs cannot create files
+		if c := path.Clean("/" + p); pok && parent.dir != nil && !strings.HasPrefix(c, "/proc") && !strings.HasPrefix(c, "/dev") {
+			return &FSError{"open", p, EACCES} // sysfs, tracefs and debugfs cannot create files
 		}
 		return &FSError{"open", p, ENOENT}
 	}

@@ -22,6 +22,9 @@ type tracerState struct {
 
 const tracingDir = "/sys/kernel/tracing"
 
+// tracerFiles are the files tracerFile serves, in either directory.
+var tracerFiles = []string{"current_tracer", "set_ftrace_filter", "trace", "tracing_on"}
+
 // traceEntries bounds the trace buffer (the kernel's is buffer_size_kb per
 // CPU; the simulator keeps this many entries in all).
 const traceEntries = 4096
