@@ -33,7 +33,7 @@ var shellVerbs = []Verb{
 	{Name: "ps", Min: 0, Usage: "ps", Run: (*Session).ps,
 		Doc: "list the tasks with their patch state"},
 	{Name: "kill", Min: 2, Usage: "kill -STOP|-CONT|-KILL PID", Run: (*Session).kill, Complete: args(cPIDs, words("-STOP", "-CONT", "-KILL")),
-		Doc: "send a signal"},
+		Doc: "send a signal; a task stopped by SIGSTOP sleeps in `get_signal`, `do_signal_stop`, `schedule` (those `vmlinux` declares), which the stack check sees"},
 	{Name: "sleep", Min: 1, Usage: "sleep SECONDS", Run: whole((*Session).sleep), Parts: (*Session).sleep,
 		Doc: "time passes"},
 }

@@ -601,6 +601,7 @@ func (s *Sim) exitToUser(t *Task, how string) {
 		s.leaveCPU(t)
 		t.State = Stopped
 		t.InKernel = true
+		s.pushStopFrames(t)
 		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d stops (SIGSTOP)", t.Comm, t.PID)
 		return
 	}
@@ -609,6 +610,30 @@ func (s *Sim) exitToUser(t *Task, how string) {
 	}
 	if t.State == Running {
 		s.tickWork = true
+	}
+}
+
+// stopFrames are the calls a task stopped by SIGSTOP sleeps in, on its
+// way out to user mode (get_signal, do_signal_stop, then schedule): the
+// names every kernel since v4.12 has there, below the architecture's
+// exit loop, which the model leaves out as it leaves out the entry code.
+var stopFrames = [...]string{"get_signal", "do_signal_stop", "schedule"}
+
+// pushStopFrames puts the stop's frames the scenario declares on t's
+// stack, called through the ftrace handler: the stack check sees them, so
+// a patch of get_signal or do_signal_stop waits for a task stopped before
+// its transition began until SIGCONT (a fake signal does not wake a
+// stopped task). schedule alone, without a signal frame, is not pushed:
+// it would say nothing about where the task stopped.
+func (s *Sim) pushStopFrames(t *Task) {
+	t.Stack = t.Stack[:0]
+	for i, name := range stopFrames {
+		if i == len(stopFrames)-1 && len(t.Stack) == 0 {
+			break
+		}
+		if _, id, err := s.ResolveFunc("vmlinux:" + name); err == nil {
+			s.push(t, id, 0)
+		}
 	}
 }
 
@@ -860,6 +885,7 @@ func (s *Sim) kill(pid int, sig string) error {
 		}
 		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d continues (SIGCONT)", t.Comm, pid)
 		t.State = Runnable
+		t.Stack = t.Stack[:0] // do_signal_stop returns, and get_signal, to the exit loop
 		s.exitToUser(t, "kernel exit after SIGCONT")
 		s.restartSyscall(t)
 	case "KILL", "TERM", "INT":
