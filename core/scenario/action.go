@@ -47,7 +47,7 @@ var actionVerbs = []Verb{
 	}), Complete: args(nil, cPIDs),
 		Doc: "a `cond_resched … split` goes on: the stack check against klp_target_state as it is now, then the store of the value loaded before"},
 	{Name: "ptrace", Min: 2, Usage: "ptrace PID attach|detach", Run: onTask((*Session).ptrace), Complete: args(nil, cPIDs, words("attach", "detach")),
-		Doc: "ptrace stop"},
+		Doc: "PTRACE_ATTACH (its SIGSTOP stops the task where SIGSTOP would, in a ptrace stop: `get_signal`, `ptrace_signal`, `ptrace_stop`, `schedule` where declared) or PTRACE_DETACH (resumes a task in a ptrace stop; `ESRCH` otherwise)"},
 	{Name: "unreliable", Min: 2, Usage: "unreliable PID on|off", Run: onTask(onOff((*sim.Sim).SetUnreliable)), Complete: args(nil, cPIDs, words("on", "off")),
 		Doc: "mark the task's stack unreliable, or reliable again"},
 	{Name: "norcu", Min: 2, Usage: "norcu PID on|off", Run: onTask(onOff((*sim.Sim).SetNoRCU)), Complete: args(nil, cPIDs, words("on", "off")),

@@ -13,7 +13,7 @@ import "fmt"
 // happened (and which WARN_ON_ONCE sites fired), every CPU (online, current
 // task, kicked), every task and idle task (pid, tgid, parent, kind, state,
 // CPU, patch_state, TIF_PATCH_PENDING, user/kernel mode, unreliable and
-// norcu marks, fake signal, stop pending, freezable, the sleep to resume,
+// norcu marks, fake signal, stop pending, ptrace attached, freezable, the sleep to resume,
 // every frame of its stack and the interrupted calls), every module (state,
 // refcount, parameters, holders), every patch (enabled, forced, listed,
 // freed, and each object's and function's patched/transition flags), and
@@ -55,7 +55,7 @@ func (s *Sim) Fingerprint() uint64 {
 		h.pair(uint64(t.PID)<<32|uint64(uint32(t.TGID)), uint64(t.Parent)<<32|uint64(uint32(t.CPU)))
 		h.pair(uint64(t.PatchState+1)<<24|uint64(t.State)<<16|uint64(t.Kind)<<8|uint64(t.SleptIn),
 			bit(t.PatchPending, 0)|bit(t.InKernel, 1)|bit(t.Unreliable, 2)|bit(t.NoRCU, 3)|
-				bit(t.SigPending, 4)|bit(t.StopPending, 5)|bit(t.Freezable, 6)|
+				bit(t.SigPending, 4)|bit(t.StopPending, 5)|bit(t.Freezable, 6)|bit(t.Ptraced, 7)|
 				uint64(len(t.Stack))<<8|uint64(len(t.Interrupted))<<36)
 		for _, f := range t.Stack {
 			h.pair(uint64(uint32(f.Code))<<32|uint64(uint32(f.Called)), uint64(f.Off))

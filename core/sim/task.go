@@ -224,7 +224,7 @@ func (s *Sim) Spawn(ts TaskSpec) (int, error) {
 		return 0, fmt.Errorf("comm %q is longer than TASK_COMM_LEN-1 (15)", ts.Comm)
 	}
 	t := Task{PID: pid, TGID: ts.TGID, Comm: ts.Comm, Kind: ts.Kind, State: ts.State, InKernel: !ts.User, Freezable: ts.Freezable,
-		Unreliable: ts.Unreliable, NoRCU: ts.NoRCU, PatchState: Idle, Parent: ts.Parent, CPU: -1}
+		Unreliable: ts.Unreliable, NoRCU: ts.NoRCU, PatchState: Idle, Parent: ts.Parent, CPU: -1, Ptraced: ts.State == Traced}
 	if t.TGID == 0 {
 		t.TGID = pid
 	}
@@ -599,9 +599,15 @@ func (s *Sim) exitToUser(t *Task, how string) {
 	if t.StopPending {
 		t.StopPending = false
 		s.leaveCPU(t)
-		t.State = Stopped
 		t.InKernel = true
-		s.pushStopFrames(t)
+		if t.Ptraced {
+			t.State = Traced
+			s.pushStopFrames(t, traceFrames[:])
+			s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d enters a ptrace stop (the attach's SIGSTOP)", t.Comm, t.PID)
+			return
+		}
+		t.State = Stopped
+		s.pushStopFrames(t, stopFrames[:])
 		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d stops (SIGSTOP)", t.Comm, t.PID)
 		return
 	}
@@ -613,22 +619,52 @@ func (s *Sim) exitToUser(t *Task, how string) {
 	}
 }
 
+// sendStop is a SIGSTOP's arrival: an interruptible sleep ends, a task in
+// user mode is kicked out to the kernel exit, where it stops; any other
+// stops at its next return to user space.
+func (s *Sim) sendStop(t *Task, what string) {
+	t.StopPending = true
+	switch {
+	case t.State == Interruptible:
+		s.interruptSleep(t, what)
+	case t.State == Running && !t.InKernel:
+		s.exitToUser(t, "kernel exit after "+what)
+	default:
+		s.eventf(Event{Kind: EvSignal, PID: t.PID}, "%s:%d is %s: it stops at its next return to user space", t.Comm, t.PID, t.State)
+	}
+}
+
+// resumeStopped lets a stopped or traced task go on: its stop's frames
+// return to the exit loop, which it passes (a switch point), and an
+// interrupted syscall restarts.
+func (s *Sim) resumeStopped(t *Task, how string) {
+	t.State = Runnable
+	t.Stack = t.Stack[:0]
+	s.exitToUser(t, how)
+	s.restartSyscall(t)
+}
+
 // stopFrames are the calls a task stopped by SIGSTOP sleeps in, on its
 // way out to user mode (get_signal, do_signal_stop, then schedule): the
 // names every kernel since v4.12 has there, below the architecture's
 // exit loop, which the model leaves out as it leaves out the entry code.
-var stopFrames = [...]string{"get_signal", "do_signal_stop", "schedule"}
+// A traced task's stop is ptrace_stop's, reached from get_signal through
+// ptrace_signal (the attach's SIGSTOP, reported to the tracer).
+var (
+	stopFrames  = [...]string{"get_signal", "do_signal_stop", "schedule"}
+	traceFrames = [...]string{"get_signal", "ptrace_signal", "ptrace_stop", "schedule"}
+)
 
 // pushStopFrames puts the stop's frames the scenario declares on t's
 // stack, called through the ftrace handler: the stack check sees them, so
 // a patch of get_signal or do_signal_stop waits for a task stopped before
 // its transition began until SIGCONT (a fake signal does not wake a
-// stopped task). schedule alone, without a signal frame, is not pushed:
-// it would say nothing about where the task stopped.
-func (s *Sim) pushStopFrames(t *Task) {
+// stopped or traced task). schedule alone, without a signal frame, is not
+// pushed: it would say nothing about where the task stopped.
+func (s *Sim) pushStopFrames(t *Task, frames []string) {
 	t.Stack = t.Stack[:0]
-	for i, name := range stopFrames {
-		if i == len(stopFrames)-1 && len(t.Stack) == 0 {
+	for i, name := range frames {
+		if i == len(frames)-1 && len(t.Stack) == 0 {
 			break
 		}
 		if _, id, err := s.ResolveFunc("vmlinux:" + name); err == nil {
@@ -866,17 +902,8 @@ func (s *Sim) kill(pid int, sig string) error {
 	}
 	switch sig {
 	case "STOP":
-		switch {
-		case t.State == Interruptible:
-			t.StopPending = true
-			s.interruptSleep(t, "SIGSTOP")
-		case t.State == Running && !t.InKernel:
-			t.StopPending = true
-			s.exitToUser(t, "kernel exit after SIGSTOP")
-		case t.State == Stopped || t.State == Traced:
-		default:
-			t.StopPending = true
-			s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is %s: it stops at its next return to user space", t.Comm, pid, t.State)
+		if t.State != Stopped && t.State != Traced {
+			s.sendStop(t, "SIGSTOP")
 		}
 	case "CONT":
 		if t.State != Stopped {
@@ -884,10 +911,7 @@ func (s *Sim) kill(pid int, sig string) error {
 			return nil
 		}
 		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d continues (SIGCONT)", t.Comm, pid)
-		t.State = Runnable
-		t.Stack = t.Stack[:0] // do_signal_stop returns, and get_signal, to the exit loop
-		s.exitToUser(t, "kernel exit after SIGCONT")
-		s.restartSyscall(t)
+		s.resumeStopped(t, "kernel exit after SIGCONT")
 	case "KILL", "TERM", "INT":
 		if t.State == Uninterruptible {
 			s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is in uninterruptible sleep: SIG%s waits until it wakes", t.Comm, pid, sig)
@@ -900,8 +924,15 @@ func (s *Sim) kill(pid int, sig string) error {
 	return nil
 }
 
-// trace stops a task in a ptrace stop; Untrace resumes it. A fake signal
-// does not wake a traced task.
+// trace is PTRACE_ATTACH and PTRACE_DETACH. The attach sends SIGSTOP,
+// and the tracee stops where a SIGSTOP stops it, in a ptrace stop
+// instead: an interruptible sleep ends and the task goes out through the
+// kernel exit (a switch point), a task in user mode is kicked there, a
+// stopped task becomes traced, and any other (running in the kernel, or
+// in D) stops at its next return to user space. A fake signal does not
+// wake a traced task. The detach resumes a task in a ptrace stop, which
+// then leaves the kernel like a continued one (ESRCH if it is not in one,
+// as PTRACE_DETACH requires).
 func (s *Sim) trace(pid int, on bool) error {
 	t, err := s.actor(pid, "ptrace")
 	if err != nil {
@@ -911,22 +942,33 @@ func (s *Sim) trace(pid int, on bool) error {
 		return fmt.Errorf("ptrace: %s:%d is a kthread", t.Comm, pid)
 	}
 	if on {
-		if t.State == Traced {
-			return nil
+		if t.Ptraced {
+			return fmt.Errorf("ptrace: %s:%d is already traced (EPERM)", t.Comm, pid)
 		}
 		if s.inKernelWait(pid) {
 			return fmt.Errorf("ptrace: %s:%d sleeps (D) in the kernel until a grace period ends; it stops only when it returns", t.Comm, pid)
 		}
-		s.leaveCPU(t)
-		t.State = Traced
-		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d enters a ptrace stop", t.Comm, pid)
+		t.Ptraced = true
+		s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d is attached (PTRACE_ATTACH sends SIGSTOP)", t.Comm, pid)
+		switch {
+		case t.State == Stopped:
+			t.State = Traced
+			s.pushStopFrames(t, traceFrames[:])
+			s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d enters a ptrace stop (it was stopped)", t.Comm, pid)
+		case t.State != Traced:
+			s.sendStop(t, "PTRACE_ATTACH's SIGSTOP")
+		}
 		return nil
 	}
-	if t.State != Traced {
-		return fmt.Errorf("ptrace: %s:%d is not traced", t.Comm, pid)
+	if !t.Ptraced {
+		return fmt.Errorf("ptrace: %s:%d is not traced (ESRCH)", t.Comm, pid)
 	}
-	t.State = Runnable
-	s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d leaves its ptrace stop", t.Comm, pid)
+	if t.State != Traced {
+		return fmt.Errorf("ptrace: %s:%d is not in a ptrace stop yet (ESRCH): PTRACE_DETACH needs one", t.Comm, pid)
+	}
+	t.Ptraced = false
+	s.eventf(Event{Kind: EvSignal, PID: pid}, "%s:%d leaves its ptrace stop (PTRACE_DETACH)", t.Comm, pid)
+	s.resumeStopped(t, "kernel exit after PTRACE_DETACH")
 	return nil
 }
 

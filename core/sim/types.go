@@ -90,6 +90,7 @@ type Task struct {
 	Interrupted []CodeID
 	SleptIn     TaskState // the sleep to resume after a restart
 	StopPending bool      // SIGSTOP received while it could not stop yet
+	Ptraced     bool      // attached by a tracer: its stops are ptrace stops (t)
 	Parent      int
 }
 
