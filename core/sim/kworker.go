@@ -1,6 +1,10 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // The kworker as a task.
 //
@@ -37,9 +41,22 @@ func (s *Sim) setWorker(pid int) error {
 // worker_thread frame, where the kernel declares them.
 var workFrames = [...]string{"process_one_work", "klp_transition_work_fn"}
 
+// boundCPU reads the CPU of a per-CPU worker's name, kworker/N:M (or
+// kworker/N:MH); an unbound worker's (kworker/uN:M) has none.
+func boundCPU(comm string) (int, bool) {
+	rest, ok := strings.CutPrefix(comm, "kworker/")
+	if !ok {
+		return 0, false
+	}
+	cpu, _, ok := strings.Cut(rest, ":")
+	n, err := strconv.Atoi(cpu)
+	return n, ok && err == nil && n >= 0
+}
+
 // asWorker runs the transition work (fn) as the declared kworker: woken on
-// the CPU whose timer fired (the first idle one), current while fn runs,
-// asleep again in worker_thread after.
+// the CPU whose timer fired (a bound worker's own CPU when it is idle,
+// else the first idle one), current while fn runs, asleep again in
+// worker_thread after.
 func (s *Sim) asWorker(why string, fn func()) {
 	t := s.task(s.worker)
 	if s.worker == 0 || t == nil {
@@ -53,7 +70,16 @@ func (s *Sim) asWorker(why string, fn func()) {
 		return
 	}
 	pid := t.PID
-	c := s.placeOnCaller(t)
+	c := -1
+	if n, ok := boundCPU(t.Comm); ok && n < len(s.cpus) && s.cpus[n].Online && s.cpus[n].Curr == 0 {
+		// a bound worker (kworker/N:M) runs only on CPU N: the timer fired
+		// there (the model does not track the timer's CPU, so a bound
+		// worker's own CPU is taken when it is idle)
+		c = n
+		s.cpus[c].Curr, t.State, t.CPU = pid, Running, c
+	} else {
+		c = s.placeOnCaller(t)
+	}
 	t.InKernel = true
 	// the stack while it runs the work: off its sleep, into the work
 	saved := t.Stack
