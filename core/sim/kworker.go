@@ -70,16 +70,14 @@ func (s *Sim) asWorker(why string, fn func()) {
 		return
 	}
 	pid := t.PID
-	c := -1
+	c := s.callerCPU()
 	if n, ok := boundCPU(t.Comm); ok && n < len(s.cpus) && s.cpus[n].Online && s.cpus[n].Curr == 0 {
 		// a bound worker (kworker/N:M) runs only on CPU N: the timer fired
 		// there (the model does not track the timer's CPU, so a bound
 		// worker's own CPU is taken when it is idle)
 		c = n
-		s.cpus[c].Curr, t.State, t.CPU = pid, Running, c
-	} else {
-		c = s.placeOnCaller(t)
 	}
+	s.placeOn(t, c)
 	t.InKernel = true
 	// the stack while it runs the work: off its sleep, into the work
 	saved := t.Stack

@@ -56,19 +56,6 @@ func (s *Sim) producedFile(p string) (ProducedFile, CodeID, bool) {
 	return ProducedFile{}, NoCode, false
 }
 
-// producedDir lists the produced files directly under dir (ls).
-func (s *Sim) producedDir(dir string) []DirEntry {
-	var out []DirEntry
-	for _, f := range s.syms.files {
-		if path.Dir(f.Path) == dir {
-			if _, _, ok := s.producedFile(f.Path); ok {
-				out = append(out, DirEntry{path.Base(f.Path), false, modeRO})
-			}
-		}
-	}
-	return out
-}
-
 // producedNode serves a produced file to a read that no task makes (the
 // shell is not a task): it shows what a user task that has passed kernel
 // exit runs — the top of the function's func_stack, or during a

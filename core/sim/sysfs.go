@@ -75,8 +75,8 @@ func (s *Sim) resolve(p string) (*node, bool) {
 	}}, true
 }
 
-// ifacePaths lists the files ifaceFile serves, whose directories are
-// not otherwise in the tree.
+// ifacePaths lists the files ifaceFile serves, whose directories do not
+// list them otherwise (produced files such as /proc/cmdline included).
 func (s *Sim) ifacePaths() []string {
 	ps := []string{"/dev/kmsg", "/proc/dynamic_debug/control", "/sys/kernel/debug/dynamic_debug/control",
 		"/sys/kernel/debug/kprobes/enabled", "/sys/kernel/debug/kprobes/list"}
@@ -166,7 +166,7 @@ func (s *Sim) resolveTree(p string) (*node, bool) {
 					out = append(out, DirEntry{strconv.Itoa(s.tasks[i].PID), true, "dr-xr-xr-x"})
 				}
 			}
-			return append(append(out, s.producedDir("/proc")...), DirEntry{"sys", true, "dr-xr-xr-x"})
+			return append(out, DirEntry{"sys", true, "dr-xr-xr-x"}) // produced files: impliedDir
 		}}, true
 	case p == "/proc/sys":
 		return &node{dir: func() []DirEntry { return []DirEntry{{"kernel", true, "dr-xr-xr-x"}} }}, true

@@ -34,6 +34,7 @@ func walk(t *testing.T, s *Sim, dir string, depth int, out map[string]string) {
 func TestEveryFileListed(t *testing.T) {
 	s := newSim(t, "6.16")
 	addMods(t, s, lp("lp", obj("vmlinux", "lp", "cmdline_proc_show")))
+	must(t, s.AddProducedFile(ProducedFile{Path: "/proc/cmdline", Func: "cmdline_proc_show", Text: "BOOT_IMAGE=/vmlinuz"}))
 	must(t, s.Insmod("lp"))
 	settle(t, s)
 	seen := map[string]string{}
@@ -59,6 +60,7 @@ func TestEveryFileListed(t *testing.T) {
 		{"/sys/kernel/debug", "dynamic_debug kprobes tracing", "drwx------"},
 		{"/sys/kernel/debug/tracing", "current_tracer set_ftrace_filter trace tracing_on", "drwx------"},
 		{"/proc/dynamic_debug", "control", "dr-xr-xr-x"},
+		{"/proc", "cmdline dynamic_debug sys", ""},
 		{"/dev", "kmsg", "drwxr-xr-x"},
 	} {
 		es, err := s.ReadDir(tc.dir)

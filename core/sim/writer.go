@@ -156,8 +156,10 @@ func ErrnoOf(err error) Errno {
 // placeOnCaller puts t on the CPU the kernel's work runs on now (the
 // first idle one, as the scheduler picks for a woken task) and returns
 // it; whatever ran there is preempted.
-func (s *Sim) placeOnCaller(t *Task) int {
-	c := s.callerCPU()
+func (s *Sim) placeOnCaller(t *Task) int { return s.placeOn(t, s.callerCPU()) }
+
+// placeOn makes t current on CPU c, preempting what ran there.
+func (s *Sim) placeOn(t *Task, c int) int {
 	s.preempt(c)
 	t.State, t.CPU = Running, c
 	s.cpus[c].Curr = t.PID
